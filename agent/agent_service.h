@@ -1,0 +1,52 @@
+// The gRPC service datagen.agent.v1.AuthAgent: maps each call to the Session and absl::Status
+// to grpc::Status one to one. Calls that are not offered yet answer UNIMPLEMENTED.
+#ifndef DATAGEN_AGENT_AGENT_SERVICE_H_
+#define DATAGEN_AGENT_AGENT_SERVICE_H_
+
+#include "absl/status/status.h"
+#include "agent/executor.h"
+#include "agent/session.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/datagen/agent/v1/agent.grpc.pb.h"
+
+namespace datagen {
+
+// Trailing metadata on every reply of this service (see agent.proto): lets a client tell the
+// agent's own UNAVAILABLE (identity server unreachable) from not reaching the agent at all.
+inline constexpr char kAgentReplyKey[] = "x-datagen-agent";
+
+// The same canonical code and message (absl and gRPC number their codes identically).
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Uses the callback API; work that may touch the network runs on `executor`, never on gRPC's
+// threads. Does not own `session` or `executor`, which must outlive the gRPC server.
+class AgentService final : public agent::v1::AuthAgent::CallbackService {
+ public:
+  AgentService(Session& session, Executor& executor);
+
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
+                                      const agent::v1::GetStatusRequest* request,
+                                      agent::v1::GetStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ListOrgs(grpc::CallbackServerContext* context,
+                                     const agent::v1::ListOrgsRequest* request,
+                                     agent::v1::ListOrgsResponse* response) override;
+  grpc::ServerUnaryReactor* UseOrg(grpc::CallbackServerContext* context,
+                                   const agent::v1::UseOrgRequest* request,
+                                   agent::v1::UseOrgResponse* response) override;
+  grpc::ServerUnaryReactor* Logout(grpc::CallbackServerContext* context,
+                                   const agent::v1::LogoutRequest* request,
+                                   agent::v1::LogoutResponse* response) override;
+
+ private:
+  // Runs `call` on the executor and finishes the call with its result.
+  template <typename Response, typename Call>
+  grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context, Response* response,
+                                    Call call);
+
+  Session& session_;
+  Executor& executor_;
+};
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_AGENT_SERVICE_H_

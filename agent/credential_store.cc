@@ -1,0 +1,230 @@
+#include "agent/credential_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "agent/identity_client.h"
+#include "agent/json.h"
+#include "agent/log.h"
+#include "agent/paths.h"
+
+namespace datagen {
+namespace {
+
+std::string Errno(absl::string_view what, absl::string_view path) {
+  return absl::StrCat(what, " ", path, ": ", std::strerror(errno));
+}
+
+// Closes the descriptor when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+absl::Status FsyncDir(const std::string& dir) {
+  Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || fsync(fd.get()) != 0) {
+    return absl::InternalError(Errno("cannot sync folder", dir));
+  }
+  return absl::OkStatus();
+}
+
+bool IsTokenText(absl::string_view token) {
+  for (char c : token) {
+    if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status ValidateCredentials(const agent::v1::Credentials& c) {
+  if (c.token().empty()) return absl::InvalidArgumentError("it has no token");
+  if (c.token().size() > 16384 || !IsTokenText(c.token())) {
+    return absl::InvalidArgumentError("its token is not a valid bearer token");
+  }
+  if (c.refresh_token().size() > 16384 || !IsTokenText(c.refresh_token())) {
+    return absl::InvalidArgumentError("its refresh_token is not valid");
+  }
+  if (c.email().size() > 320) return absl::InvalidArgumentError("its email is too long");
+  for (char ch : c.email()) {
+    if (!absl::ascii_isprint(static_cast<unsigned char>(ch))) {
+      return absl::InvalidArgumentError("its email has control characters");
+    }
+  }
+  if (!c.active_org_slug().empty() && !IsValidSlug(c.active_org_slug())) {
+    return absl::InvalidArgumentError("its active_org_slug is not a valid organization slug");
+  }
+  if (c.api_url().size() > 2048) return absl::InvalidArgumentError("its api_url is too long");
+  return absl::OkStatus();
+}
+
+FileCredentialStore::FileCredentialStore(std::string path, uid_t uid, Clock& clock)
+    : path_(std::move(path)), dir_(Dirname(path_)), uid_(uid), clock_(clock) {}
+
+absl::Status FileCredentialStore::Quarantine(absl::string_view why) {
+  std::string stamp = absl::FormatTime("%Y%m%dT%H%M%SZ", clock_.Now(), absl::UTCTimeZone());
+  std::string aside = absl::StrCat(path_, ".corrupt-", stamp);
+  for (int n = 1; access(aside.c_str(), F_OK) == 0 && n < 100; ++n) {
+    aside = absl::StrCat(path_, ".corrupt-", stamp, "-", n);
+  }
+  if (rename(path_.c_str(), aside.c_str()) != 0) {
+    return absl::DataLossError(absl::StrCat("the credentials file ", path_, " is corrupt (", why,
+                                            ") and could not be moved aside: ",
+                                            std::strerror(errno)));
+  }
+  (void)FsyncDir(dir_);
+  LogWarning("credentials file %s is corrupt (%s); kept as %s", path_, why, aside);
+  return absl::DataLossError(absl::StrCat("the credentials file was corrupt (", why,
+                                          "); it was kept for inspection as ", aside));
+}
+
+absl::StatusOr<agent::v1::Credentials> FileCredentialStore::Load(
+    std::vector<std::string>* warnings) {
+  struct stat dir_st;
+  if (lstat(dir_.c_str(), &dir_st) != 0) {
+    if (errno == ENOENT) return absl::NotFoundError("no credentials file");
+    return absl::FailedPreconditionError(Errno("cannot inspect", dir_));
+  }
+  std::string repaired;
+  if (absl::Status dir_ok = EnsurePrivateDir(dir_, uid_, LooseFolder::kTighten, &repaired);
+      !dir_ok.ok()) {
+    return dir_ok;
+  }
+  if (!repaired.empty()) {
+    LogWarning("%s", repaired);
+    warnings->push_back(repaired);
+  }
+
+  Fd fd(open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return absl::NotFoundError("no credentials file");
+    if (errno == ELOOP) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the credentials file ", path_, " is a symbolic link; refusing to follow it"));
+    }
+    return absl::FailedPreconditionError(Errno("cannot open", path_));
+  }
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return absl::InternalError(Errno("cannot inspect", path_));
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the credentials file ", path_, " is not a regular file"));
+  }
+  if (st.st_uid != uid_) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the credentials file %s is owned by uid %d, not by you (uid %d); refusing to use it",
+        path_, st.st_uid, uid_));
+  }
+  if ((st.st_mode & 077) != 0) {
+    if (fchmod(fd.get(), 0600) != 0) {
+      return absl::FailedPreconditionError(Errno("cannot tighten the permissions of", path_));
+    }
+    std::string note = absl::StrFormat(
+        "the credentials file %s was readable by others (mode %04o); its permissions were "
+        "tightened to 0600",
+        path_, st.st_mode & 07777);
+    LogWarning("%s", note);
+    warnings->push_back(note);
+  }
+  if (static_cast<size_t>(st.st_size) > kMaxFileBytes) {
+    return Quarantine(absl::StrCat("it is ", st.st_size, " bytes, more than a credentials file "
+                                   "can be"));
+  }
+  std::string content(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < content.size()) {
+    ssize_t n = read(fd.get(), content.data() + got, content.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::InternalError(Errno("cannot read", path_));
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  content.resize(got);
+  if (absl::StripAsciiWhitespace(content).empty()) return Quarantine("it is empty");
+  agent::v1::Credentials credentials;
+  if (absl::Status parsed = ParseJson(content, "it", &credentials); !parsed.ok()) {
+    return Quarantine(parsed.message());
+  }
+  if (absl::Status valid = ValidateCredentials(credentials); !valid.ok()) {
+    return Quarantine(valid.message());
+  }
+  return credentials;
+}
+
+absl::Status FileCredentialStore::Save(const agent::v1::Credentials& credentials) {
+  std::string repaired;
+  if (absl::Status dir_ok = EnsurePrivateDir(dir_, uid_, LooseFolder::kTighten, &repaired);
+      !dir_ok.ok()) {
+    return dir_ok;
+  }
+  if (!repaired.empty()) LogWarning("%s", repaired);
+  std::string content = ToPrettyJson(credentials);
+  if (content.empty() || content.back() != '\n') content.push_back('\n');
+  std::string temp = absl::StrFormat("%s.tmp-%d", path_, getpid());
+  unlink(temp.c_str());  // a leftover of a crashed writer with our pid
+  Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return absl::InternalError(Errno("cannot create", temp));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = write(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      absl::Status error = absl::InternalError(Errno("cannot write", temp));
+      unlink(temp.c_str());
+      return error;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd.get()) != 0 || close(fd.release()) != 0) {
+    absl::Status error = absl::InternalError(Errno("cannot sync", temp));
+    unlink(temp.c_str());
+    return error;
+  }
+  if (rename(temp.c_str(), path_.c_str()) != 0) {
+    absl::Status error = absl::InternalError(Errno("cannot replace", path_));
+    unlink(temp.c_str());
+    return error;
+  }
+  return FsyncDir(dir_);
+}
+
+absl::Status FileCredentialStore::Remove() {
+  if (unlink(path_.c_str()) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return absl::OkStatus();
+    return absl::InternalError(Errno("cannot delete", path_));
+  }
+  return FsyncDir(dir_);
+}
+
+std::string FileCredentialStore::Fingerprint() {
+  struct stat st;
+  if (lstat(path_.c_str(), &st) != 0) return "absent";
+  return absl::StrFormat("%d:%d:%d:%d.%09d:%d.%09d:%o", st.st_dev, st.st_ino, st.st_size,
+                         st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec,
+                         st.st_ctim.tv_nsec, st.st_mode);
+}
+
+}  // namespace datagen

@@ -1,0 +1,54 @@
+// The agent's only way out to the network: one request in, one response out. The real
+// implementation is CurlHttpTransport; tests use a scripted fake.
+#ifndef DATAGEN_AGENT_HTTP_TRANSPORT_H_
+#define DATAGEN_AGENT_HTTP_TRANSPORT_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace datagen {
+
+struct HttpRequest {
+  std::string method = "GET";  // "GET" or "POST"
+  std::string url;
+  // Header name/value pairs, sent as given.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The body for POST (already encoded; see FormEncode in url.h).
+  std::string body;
+  // The whole exchange must finish within this.
+  absl::Duration timeout = absl::Seconds(15);
+};
+
+struct HttpResponse {
+  int status = 0;
+  // Header names lower-cased; values trimmed.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // The first header called `name` (lower case), or "" when absent.
+  absl::string_view Header(absl::string_view name) const;
+};
+
+// The largest response body a transport accepts (server-api.md: over 1 MiB is an error).
+inline constexpr size_t kMaxResponseBytes = 1 << 20;
+
+// Thread-safe: Send may be called from several threads at once.
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+
+  // Performs the request. Any HTTP status is a successful exchange (the caller interprets it).
+  // Errors: Unavailable for connection failures, timeouts and TLS failures (retryable);
+  // ResourceExhausted for a body over kMaxResponseBytes; InvalidArgument for a URL that policy
+  // forbids (see CheckUrlAllowed). Messages name the host, never the request body.
+  virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_HTTP_TRANSPORT_H_

@@ -1,0 +1,128 @@
+#include "agent/identity_client.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "agent/json.h"
+#include "agent/log.h"
+#include "agent/url.h"
+
+namespace datagen {
+namespace {
+
+bool IsRetryableStatus(int status) { return status == 429 || status >= 500; }
+
+// Printable ASCII only, bounded: server text is shown to people and must not carry control
+// characters into a terminal.
+std::string Printable(absl::string_view text, size_t limit = 200) {
+  std::string out;
+  for (char c : text.substr(0, limit)) {
+    out.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsValidSlug(absl::string_view slug) {
+  if (slug.empty() || slug.size() > 100) return false;
+  for (char c : slug) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string DescribeErrorReply(const HttpResponse& response) {
+  server::v1::ErrorResponse error;
+  if (ParseJson(response.body, "error reply", &error).ok() && !error.error().empty()) {
+    std::string text = Printable(error.error(), 64);
+    if (!error.error_description().empty()) {
+      absl::StrAppend(&text, ": ", Printable(error.error_description()));
+    }
+    return text;
+  }
+  return absl::StrCat("HTTP ", response.status);
+}
+
+IdentityClient::IdentityClient(HttpTransport& transport, Discovery& discovery,
+                               std::string client_id)
+    : transport_(transport), discovery_(discovery), client_id_(std::move(client_id)) {}
+
+absl::StatusOr<server::v1::UserInfo> IdentityClient::FetchUserInfo(
+    absl::string_view access_token) {
+  absl::StatusOr<Endpoints> endpoints = discovery_.Get();
+  if (!endpoints.ok()) return endpoints.status();
+  HttpRequest request;
+  request.url = endpoints->userinfo;
+  request.headers = {{"Authorization", absl::StrCat("Bearer ", access_token)},
+                     {"Accept", "application/json"}};
+  absl::StatusOr<HttpResponse> response = transport_.Send(request);
+  if (!response.ok()) {
+    discovery_.Invalidate();
+    return absl::Status(response.status().code() == absl::StatusCode::kResourceExhausted
+                            ? absl::StatusCode::kUnknown
+                            : absl::StatusCode::kUnavailable,
+                        absl::StrCat("could not read your identity from the server: ",
+                                     response.status().message()));
+  }
+  if (response->status == 401 || response->status == 403) {
+    return absl::UnauthenticatedError(
+        "the server rejected your session's token (it expired or was revoked)");
+  }
+  if (IsRetryableStatus(response->status)) {
+    return absl::UnavailableError(
+        absl::StrCat("the server's userinfo endpoint answered HTTP ", response->status));
+  }
+  if (response->status != 200) {
+    return absl::UnknownError(absl::StrCat("the server's userinfo endpoint answered ",
+                                           DescribeErrorReply(*response)));
+  }
+  server::v1::UserInfo info;
+  if (absl::Status parsed = ParseJson(response->body, "the server's userinfo reply", &info);
+      !parsed.ok()) {
+    return absl::UnknownError(parsed.message());
+  }
+  if (info.email().empty() || info.email().size() > 320) {
+    return absl::UnknownError("the server's userinfo reply has no usable email");
+  }
+  info.set_email(Printable(info.email(), 320));
+  auto* memberships = info.mutable_memberships();
+  for (int i = memberships->size() - 1; i >= 0; --i) {
+    const auto& m = memberships->Get(i);
+    if (!IsValidSlug(m.slug()) || m.role().size() > 100) {
+      LogWarning("ignoring a membership with a malformed slug or role in the userinfo reply");
+      memberships->DeleteSubrange(i, 1);
+    } else {
+      memberships->Mutable(i)->set_role(Printable(m.role(), 100));
+    }
+  }
+  return info;
+}
+
+absl::Status IdentityClient::Revoke(absl::string_view token, absl::string_view hint) {
+  absl::StatusOr<Endpoints> endpoints = discovery_.Get();
+  if (!endpoints.ok()) return endpoints.status();
+  HttpRequest request;
+  request.method = "POST";
+  request.url = endpoints->revocation;
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                     {"Accept", "application/json"}};
+  request.body = FormEncode({{"token", std::string(token)},
+                             {"token_type_hint", std::string(hint)},
+                             {"client_id", client_id_}});
+  request.timeout = absl::Seconds(10);
+  absl::StatusOr<HttpResponse> response = transport_.Send(request);
+  if (!response.ok()) {
+    discovery_.Invalidate();
+    return absl::UnavailableError(
+        absl::StrCat("could not reach the server to revoke: ", response.status().message()));
+  }
+  if (response->status == 200) return absl::OkStatus();
+  std::string why = absl::StrCat("the server refused the revocation (",
+                                 DescribeErrorReply(*response), ")");
+  if (IsRetryableStatus(response->status)) return absl::UnavailableError(why);
+  return absl::UnknownError(why);
+}
+
+}  // namespace datagen

@@ -1,0 +1,110 @@
+// datagen-agent: the per-user daemon behind `datagen auth`. Flags and wiring only.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
+#include "agent/agent_service.h"
+#include "agent/clock.h"
+#include "agent/credential_store.h"
+#include "agent/curl_http_transport.h"
+#include "agent/discovery.h"
+#include "agent/executor.h"
+#include "agent/identity_client.h"
+#include "agent/log.h"
+#include "agent/paths.h"
+#include "agent/server.h"
+#include "agent/session.h"
+
+ABSL_FLAG(std::string, socket, "",
+          "Unix socket to serve (default: $DATAGEN_AGENT_SOCKET, else "
+          "$XDG_RUNTIME_DIR/datagen/agent.sock, else /tmp/datagen-<uid>/agent.sock)");
+ABSL_FLAG(std::string, api_url, "",
+          "identity server (issuer) URL (default: $DATAGEN_API_URL, else "
+          "https://api.datagen.example)");
+ABSL_FLAG(std::string, client_id, "datagen-cli", "OAuth client id");
+ABSL_FLAG(std::string, credentials, "",
+          "credentials file (default: $XDG_CONFIG_HOME/datagen/credentials.json, else "
+          "~/.config/datagen/credentials.json)");
+ABSL_FLAG(bool, verbose, false, "log debug lines too");
+
+namespace {
+
+constexpr char kDefaultApiUrl[] = "https://api.datagen.example";
+
+int Fail(const absl::Status& status) {
+  datagen::LogError("%s", status.message());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("the per-user sign-in agent behind `datagen auth`");
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    std::fprintf(stderr, "datagen-agent: unexpected argument %s (see --help)\n", rest[1]);
+    return 2;
+  }
+  // Debian's abseil has mutex deadlock detection on; it costs every lock and finds nothing in
+  // a release build that tests have not.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  if (absl::GetFlag(FLAGS_verbose)) datagen::SetLogLevel(datagen::LogLevel::kDebug);
+
+  // Signals are taken synchronously by sigwait below; block them before any thread starts so
+  // that every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  datagen::EnvLookup env = datagen::ProcessEnv();
+  const uid_t uid = getuid();
+  std::string socket_path = absl::GetFlag(FLAGS_socket);
+  if (socket_path.empty()) {
+    absl::StatusOr<std::string> resolved = datagen::SocketPath(env, uid);
+    if (!resolved.ok()) return Fail(resolved.status());
+    socket_path = *resolved;
+  }
+  std::string credentials_path = absl::GetFlag(FLAGS_credentials);
+  if (credentials_path.empty()) {
+    absl::StatusOr<std::string> resolved = datagen::CredentialsPath(env);
+    if (!resolved.ok()) return Fail(resolved.status());
+    credentials_path = *resolved;
+  }
+  std::string api_url = absl::GetFlag(FLAGS_api_url);
+  if (api_url.empty()) api_url = env("DATAGEN_API_URL").value_or(kDefaultApiUrl);
+
+  datagen::CurlHttpTransport::GlobalInit();
+  datagen::CurlHttpTransport transport;
+  datagen::Discovery discovery(transport, api_url);
+  datagen::IdentityClient identity(transport, discovery, absl::GetFlag(FLAGS_client_id));
+  datagen::FileCredentialStore store(credentials_path, uid, *datagen::RealClock::Get());
+  datagen::Session session(store, identity, *datagen::RealClock::Get(), api_url);
+  datagen::Executor executor(4);
+  datagen::AgentService service(session, executor);
+
+  absl::StatusOr<std::unique_ptr<datagen::AgentServer>> server =
+      datagen::AgentServer::Start(socket_path, uid, {&service});
+  if (absl::IsAlreadyExists(server.status())) {
+    // Two clients auto-started agents at once, or one is already running: the live one serves.
+    datagen::LogInfo("%s; exiting", server.status().message());
+    return 0;
+  }
+  if (!server.ok()) return Fail(server.status());
+  datagen::LogInfo("credentials file %s; identity server %s", credentials_path, api_url);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  datagen::LogInfo("received %s; shutting down", strsignal(signal_number));
+  (*server)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,180 @@
+#include "agent/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "agent/log.h"
+#include "agent/paths.h"
+#include "grpcpp/server_posix.h"
+
+namespace datagen {
+namespace {
+
+// The largest request the agent accepts; every request is a few short fields.
+constexpr int kMaxRequestBytes = 64 * 1024;
+
+std::string ReadPid(int fd) {
+  char buf[32] = {};
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return "";
+  int pid = 0;
+  return absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::string_view(buf, n)), &pid)
+             ? absl::StrCat(" (pid ", pid, ")")
+             : "";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
+    const std::string& socket_path, uid_t uid, const std::vector<grpc::Service*>& services) {
+  if (socket_path.size() > kMaxSocketPathLength) {
+    return absl::InvalidArgumentError(absl::StrCat("socket path too long: ", socket_path));
+  }
+  if (absl::Status dir = EnsurePrivateDir(Dirname(socket_path), uid, LooseFolder::kRefuse);
+      !dir.ok()) {
+    return dir;
+  }
+  std::unique_ptr<AgentServer> server(new AgentServer);
+  server->socket_path_ = socket_path;
+  server->uid_ = uid;
+
+  // One agent per socket: the lock is held for the agent's lifetime and never deleted (deleting
+  // it would let a second agent lock a fresh file while a third still holds the old one).
+  std::string lock_path = socket_path + ".lock";
+  server->lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (server->lock_fd_ < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open lock file ", lock_path, ": ", std::strerror(errno)));
+  }
+  if (flock(server->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return absl::AlreadyExistsError(absl::StrCat("another datagen-agent",
+                                                   ReadPid(server->lock_fd_),
+                                                   " is already serving ", socket_path));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(errno)));
+  }
+  std::string pid = absl::StrCat(getpid(), "\n");
+  if (ftruncate(server->lock_fd_, 0) != 0 ||
+      pwrite(server->lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    LogWarning("could not record the pid in %s", lock_path);
+  }
+
+  // We hold the lock, so a socket file there now belongs to a dead agent: replace it.
+  struct stat st;
+  if (lstat(socket_path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(socket_path, " exists and is not a socket; refusing to replace it"));
+    }
+    LogInfo("replacing the stale socket %s left by an agent that is gone", socket_path);
+    unlink(socket_path.c_str());
+  }
+  server->listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (server->listen_fd_ < 0) return absl::InternalError("cannot create a Unix socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  mode_t old_umask = umask(0177);  // the socket itself 0600
+  int bound = bind(server->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  umask(old_umask);
+  if (bound != 0 || listen(server->listen_fd_, 128) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot listen on ", socket_path, ": ", std::strerror(errno)));
+  }
+
+  grpc::ServerBuilder builder;
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  server->grpc_server_ = builder.BuildAndStart();
+  if (!server->grpc_server_) return absl::InternalError("gRPC server failed to start");
+
+  server->wake_fd_ = eventfd(0, EFD_CLOEXEC);
+  if (server->wake_fd_ < 0) return absl::InternalError("cannot create an eventfd");
+  server->accept_thread_ = std::thread([s = server.get()] { s->AcceptLoop(); });
+  LogInfo("datagen-agent listening on %s (pid %d)", socket_path, getpid());
+  return server;
+}
+
+void AgentServer::AcceptLoop() {
+  while (true) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      LogError("accept loop: poll failed: %s", std::strerror(errno));
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
+        LogWarning("accept failed: %s", std::strerror(errno));
+        if (errno == EMFILE || errno == ENFILE) usleep(100 * 1000);  // let descriptors free up
+      }
+      continue;
+    }
+    ucred peer{};
+    socklen_t len = sizeof(peer);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || len != sizeof(peer)) {
+      LogWarning("refused a connection whose peer credentials are unknown");
+      close(fd);
+      continue;
+    }
+    if (peer.uid != uid_) {
+      LogWarning("refused a connection from uid %d (pid %d): only uid %d may use this agent",
+                 peer.uid, peer.pid, uid_);
+      close(fd);
+      continue;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+      close(fd);
+      continue;
+    }
+    grpc::AddInsecureChannelFromFd(grpc_server_.get(), fd);  // gRPC owns fd from here
+  }
+}
+
+void AgentServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    ssize_t unused = write(wake_fd_, &one, sizeof(one));
+    (void)unused;
+  }
+  if (accept_thread_.joinable()) accept_thread_.join();
+  if (listen_fd_ >= 0) {
+    close(listen_fd_);
+    unlink(socket_path_.c_str());  // still ours: we hold the lock until we exit
+    listen_fd_ = -1;
+  }
+  if (grpc_server_) grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  if (wake_fd_ >= 0) close(wake_fd_);
+  wake_fd_ = -1;
+  LogInfo("datagen-agent stopped; socket %s removed", socket_path_);
+  if (lock_fd_ >= 0) close(lock_fd_);
+  lock_fd_ = -1;
+}
+
+AgentServer::~AgentServer() {
+  if (grpc_server_ || listen_fd_ >= 0) Shutdown();
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+}  // namespace datagen

@@ -1,0 +1,49 @@
+// The agent's listener: a Unix socket in a private folder, guarded by a lock file, with its own
+// accept loop that checks every peer's uid (SO_PEERCRED) before handing the connection to gRPC.
+#ifndef DATAGEN_AGENT_SERVER_H_
+#define DATAGEN_AGENT_SERVER_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+
+namespace datagen {
+
+class AgentServer {
+ public:
+  // Checks the socket's folder (0700, owned by `uid`, created when absent; else a clear
+  // refusal), takes the lock file "<socket>.lock" (AlreadyExists when another live agent holds
+  // it: its socket is never touched), replaces a stale socket file, listens, and starts gRPC
+  // with `services` plus the accept loop. Connections from any uid other than `uid` are closed
+  // before a byte is read. Does not own the services, which must outlive the server.
+  static absl::StatusOr<std::unique_ptr<AgentServer>> Start(
+      const std::string& socket_path, uid_t uid, const std::vector<grpc::Service*>& services);
+
+  // Stops accepting, ends in-flight calls (cancelled after `grace`), removes the socket file.
+  // Idempotent; also done by the destructor.
+  void Shutdown(absl::Duration grace = absl::Seconds(2));
+  ~AgentServer();
+
+ private:
+  AgentServer() = default;
+  void AcceptLoop();
+
+  std::string socket_path_;
+  uid_t uid_ = 0;
+  int listen_fd_ = -1;
+  int lock_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd that ends the accept loop
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::thread accept_thread_;
+  bool shut_down_ = false;
+};
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_SERVER_H_

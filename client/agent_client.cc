@@ -1,0 +1,182 @@
+#include "client/agent_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "agent/paths.h"
+
+namespace datagen::cli {
+namespace {
+
+constexpr absl::Duration kCallDeadline = absl::Seconds(60);
+constexpr absl::Duration kStartTimeout = absl::Seconds(10);
+
+bool FromAgent(const grpc::ClientContext& context) {
+  return context.GetServerTrailingMetadata().count(kAgentReplyKey) > 0 ||
+         context.GetServerInitialMetadata().count(kAgentReplyKey) > 0;
+}
+
+// True when something accepts connections on the socket.
+bool SocketAnswers(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof(addr.sun_path)));
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+// datagen-agent beside this binary, else the first on PATH; "" when there is none.
+std::string FindAgentBinary() {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    std::string beside = Dirname(self) + "/datagen-agent";
+    if (access(beside.c_str(), X_OK) == 0) return beside;
+  }
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return "";
+  for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
+    std::string candidate = absl::StrCat(dir, "/datagen-agent");
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+}  // namespace
+
+grpc::Status AgentClient::Unreachable(const std::string& message) {
+  agent_unreachable_ = true;
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, message);
+}
+
+AgentClient::AgentClient(Options options) : options_(std::move(options)) { Connect(); }
+
+void AgentClient::Connect() {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  args.SetInt("grpc.use_local_subchannel_pool", 1);
+  stub_ = agent::v1::AuthAgent::NewStub(grpc::CreateCustomChannel(
+      "unix:" + options_.socket_path, grpc::InsecureChannelCredentials(), args));
+}
+
+template <typename Request, typename Response, typename Method>
+grpc::Status AgentClient::Call(Method method, const Request& request, Response* response) {
+  agent_unreachable_ = false;
+  for (int attempt = 0;; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
+    grpc::Status status = ((*stub_).*method)(&context, request, response);
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || FromAgent(context)) {
+      return status;
+    }
+    // Not the agent's answer: nothing (or nothing of ours) listens on the socket.
+    if (attempt > 0 || SocketAnswers(options_.socket_path)) {
+      return Unreachable(absl::StrCat("the agent at ", options_.socket_path,
+                                      " did not answer (", status.error_message(), ")"));
+    }
+    if (!options_.autostart) {
+      return Unreachable(absl::StrCat("no datagen-agent is running on ", options_.socket_path,
+                                      " and auto-start is off"));
+    }
+    if (grpc::Status started = StartAgent(); !started.ok()) return started;
+    Connect();  // a fresh channel: the old one is backing off from the failed connect
+  }
+}
+
+grpc::Status AgentClient::StartAgent() {
+  std::string binary = FindAgentBinary();
+  if (binary.empty()) {
+    return Unreachable(
+        "no datagen-agent is running and none could be found beside datagen or on PATH");
+  }
+  if (absl::Status dir = EnsurePrivateDir(Dirname(options_.socket_path), getuid(),
+                                          LooseFolder::kRefuse);
+      !dir.ok()) {
+    return Unreachable(std::string(dir.message()));
+  }
+  pid_t child = fork();
+  if (child < 0) return Unreachable("cannot start datagen-agent: fork failed");
+  if (child == 0) {
+    // The agent outlives this command: its own session, no terminal, stderr to its log.
+    setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    int in = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int log = open(options_.agent_log_path.c_str(),
+                   O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (in >= 0) {
+      dup2(in, STDIN_FILENO);
+      dup2(in, STDOUT_FILENO);
+      dup2(log >= 0 ? log : in, STDERR_FILENO);
+    }
+    std::string socket_flag = "--socket=" + options_.socket_path;
+    execl(binary.c_str(), binary.c_str(), socket_flag.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  absl::Time give_up = absl::Now() + kStartTimeout;
+  bool exited = false;
+  int exit_status = 0;
+  while (absl::Now() < give_up) {
+    // A running child is the agent itself; init reaps it once this command exits.
+    if (SocketAnswers(options_.socket_path)) return grpc::Status::OK;
+    if (!exited && waitpid(child, &exit_status, WNOHANG) == child) {
+      exited = true;
+      // Exit 0: another agent won the race to start and will answer shortly.
+      if (!WIFEXITED(exit_status) || WEXITSTATUS(exit_status) != 0) {
+        return Unreachable(absl::StrCat("datagen-agent failed to start; see ",
+                                        options_.agent_log_path));
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return Unreachable(absl::StrCat("datagen-agent did not start listening on ",
+                                  options_.socket_path, " within ",
+                                  absl::FormatDuration(kStartTimeout), "; see ",
+                                  options_.agent_log_path));
+}
+
+grpc::Status AgentClient::GetStatus(agent::v1::GetStatusResponse* reply) {
+  return Call(&agent::v1::AuthAgent::Stub::GetStatus, agent::v1::GetStatusRequest(), reply);
+}
+
+grpc::Status AgentClient::ListOrgs(agent::v1::ListOrgsResponse* reply) {
+  return Call(&agent::v1::AuthAgent::Stub::ListOrgs, agent::v1::ListOrgsRequest(), reply);
+}
+
+grpc::Status AgentClient::UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply) {
+  agent::v1::UseOrgRequest request;
+  request.set_slug(slug);
+  return Call(&agent::v1::AuthAgent::Stub::UseOrg, request, reply);
+}
+
+grpc::Status AgentClient::Logout(agent::v1::LogoutResponse* reply) {
+  return Call(&agent::v1::AuthAgent::Stub::Logout, agent::v1::LogoutRequest(), reply);
+}
+
+std::unique_ptr<grpc::ClientReader<agent::v1::LoginEvent>> AgentClient::Login(
+    grpc::ClientContext* context) {
+  if (!SocketAnswers(options_.socket_path) && options_.autostart) {
+    if (StartAgent().ok()) Connect();
+  }
+  return stub_->Login(context, agent::v1::LoginRequest());
+}
+
+}  // namespace datagen::cli

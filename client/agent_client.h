@@ -1,0 +1,60 @@
+// The CLI's typed connection to datagen-agent: finds the socket, starts the agent when none
+// answers (unless told not to), and makes each call.
+#ifndef DATAGEN_CLIENT_AGENT_CLIENT_H_
+#define DATAGEN_CLIENT_AGENT_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "grpcpp/grpcpp.h"
+#include "proto/datagen/agent/v1/agent.grpc.pb.h"
+
+namespace datagen::cli {
+
+// Trailing metadata the agent attaches to every reply it sends, so that the client can tell the
+// agent's own UNAVAILABLE (the identity server is unreachable) from not reaching the agent.
+inline constexpr char kAgentReplyKey[] = "x-datagen-agent";
+
+class AgentClient {
+ public:
+  struct Options {
+    std::string socket_path;
+    bool autostart = true;
+    // Where the agent's stderr goes when this client starts it (appended; created 0600).
+    std::string agent_log_path;
+  };
+  explicit AgentClient(Options options);
+
+  // Each returns the agent's status, or UNAVAILABLE with a message for people (and nothing
+  // else) when the agent could not be reached or started.
+  grpc::Status GetStatus(agent::v1::GetStatusResponse* reply);
+  grpc::Status ListOrgs(agent::v1::ListOrgsResponse* reply);
+  grpc::Status UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply);
+  grpc::Status Logout(agent::v1::LogoutResponse* reply);
+
+  // Opens the login stream (auto-starting the agent first if needed). The reader belongs to
+  // the caller, with `context`, which must outlive it.
+  std::unique_ptr<grpc::ClientReader<agent::v1::LoginEvent>> Login(grpc::ClientContext* context);
+
+  // True when the last call failed because the agent could not be reached or started (its
+  // status message says why), rather than with the agent's own answer.
+  bool agent_unreachable() const { return agent_unreachable_; }
+
+ private:
+  template <typename Request, typename Response, typename Method>
+  grpc::Status Call(Method method, const Request& request, Response* response);
+
+  // Starts datagen-agent detached and waits until its socket accepts connections.
+  grpc::Status StartAgent();
+  // An UNAVAILABLE status for not reaching the agent; sets agent_unreachable().
+  grpc::Status Unreachable(const std::string& message);
+  void Connect();
+
+  Options options_;
+  bool agent_unreachable_ = false;
+  std::unique_ptr<agent::v1::AuthAgent::Stub> stub_;
+};
+
+}  // namespace datagen::cli
+
+#endif  // DATAGEN_CLIENT_AGENT_CLIENT_H_

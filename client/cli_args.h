@@ -1,0 +1,43 @@
+// `datagen auth ...` argument parsing: argv in, a validated Invocation or a usage error out.
+#ifndef DATAGEN_CLIENT_CLI_ARGS_H_
+#define DATAGEN_CLIENT_CLI_ARGS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace datagen::cli {
+
+enum class Command { kHelp, kLogin, kLogout, kStatus, kOrgList, kOrgUse };
+enum class Format { kText, kJson };
+
+struct Invocation {
+  Command command = Command::kHelp;
+  Format format = Format::kText;
+  std::string org_slug;      // kOrgUse
+  bool no_autostart = false;
+  bool no_browser = false;   // kLogin
+  std::string help_text;     // kHelp: what to print
+};
+
+// A usage error: `message` says what is wrong in one line, `usage` the command's synopsis.
+// `format` is what --format said, if it was parsed before the error, so that the error can
+// also be rendered as JSON.
+struct UsageError {
+  std::string message;
+  std::string usage;
+  Format format = Format::kText;
+};
+
+// Parses argv[1..]. Either the Invocation or a UsageError is set in the result.
+struct ParseResult {
+  bool ok = false;
+  Invocation invocation;
+  UsageError error;
+};
+ParseResult ParseArgs(const std::vector<std::string>& args);
+
+}  // namespace datagen::cli
+
+#endif  // DATAGEN_CLIENT_CLI_ARGS_H_

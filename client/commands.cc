@@ -1,0 +1,134 @@
+#include "client/commands.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/render.h"
+
+namespace datagen::cli {
+namespace {
+
+void Print(FILE* to, const std::string& text) { fwrite(text.data(), 1, text.size(), to); }
+
+template <typename Reply>
+void PrintWarnings(const Reply& reply, const Output& io) {
+  for (const std::string& warning : reply.warnings()) Print(io.err, absl::StrCat("warning: ", warning, "\n"));
+}
+
+// What to tell the user to do next after an error, or "".
+std::string NextStep(const grpc::Status& status, bool agent_unreachable) {
+  if (agent_unreachable) return "";
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::DATA_LOSS:
+      return "run: datagen auth login";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "check that the identity server (DATAGEN_API_URL) is reachable, then try again";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      if (absl::StrContains(status.error_message(), "not a member")) {
+        return "run: datagen auth org --list";
+      }
+      return "";
+    default:
+      return "";
+  }
+}
+
+int ExitCodeFor(const grpc::Status& status) {
+  if (status.ok()) return kExitOk;
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) return kExitSignedOut;
+  return kExitError;
+}
+
+int ReportError(const grpc::Status& status, absl::string_view what, const Invocation& inv,
+                const AgentClient& agent, const Output& io) {
+  std::string message = status.error_message();
+  if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+    message = absl::StrCat("this datagen-agent does not offer `datagen auth ", what, "` yet");
+  }
+  if (message.empty()) message = CodeName(status.error_code());
+  Print(io.err, absl::StrCat("error: ", message, "\n"));
+  if (std::string next = NextStep(status, agent.agent_unreachable()); !next.empty()) {
+    Print(io.err, next + "\n");
+  }
+  if (inv.format == Format::kJson) {
+    Print(io.out, RenderJsonError(CodeName(status.error_code()), message));
+  }
+  return ExitCodeFor(status);
+}
+
+int Login(const Invocation& inv, AgentClient& agent, const Output& io) {
+  grpc::ClientContext context;
+  auto reader = agent.Login(&context);
+  agent::v1::LoginEvent event;
+  while (reader->Read(&event)) {
+    if (event.has_device_code()) {
+      Print(io.out, RenderDeviceCode(event.device_code(), inv.format));
+    } else if (event.has_result()) {
+      Print(io.out, RenderLoginResult(event.result(), inv.format));
+    }
+    fflush(io.out);
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return ReportError(status, "login", inv, agent, io);
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io) {
+  switch (inv.command) {
+    case Command::kHelp:
+      Print(io.out, inv.help_text);
+      return kExitOk;
+    case Command::kLogin:
+      return Login(inv, agent, io);
+    case Command::kStatus: {
+      agent::v1::GetStatusResponse reply;
+      grpc::Status status = agent.GetStatus(&reply);
+      if (!status.ok()) return ReportError(status, "status", inv, agent, io);
+      PrintWarnings(reply, io);
+      Print(io.out, RenderStatus(reply, inv.format));
+      return kExitOk;
+    }
+    case Command::kOrgList: {
+      agent::v1::ListOrgsResponse reply;
+      grpc::Status status = agent.ListOrgs(&reply);
+      if (!status.ok()) return ReportError(status, "org --list", inv, agent, io);
+      PrintWarnings(reply, io);
+      Print(io.out, RenderOrgList(reply, inv.format));
+      return kExitOk;
+    }
+    case Command::kOrgUse: {
+      agent::v1::UseOrgResponse reply;
+      grpc::Status status = agent.UseOrg(inv.org_slug, &reply);
+      if (!status.ok()) return ReportError(status, "org --use", inv, agent, io);
+      PrintWarnings(reply, io);
+      Print(io.out, RenderOrgUse(reply, inv.format));
+      return kExitOk;
+    }
+    case Command::kLogout: {
+      agent::v1::LogoutResponse reply;
+      grpc::Status status = agent.Logout(&reply);
+      if (!status.ok()) return ReportError(status, "logout", inv, agent, io);
+      if (reply.status() == "logged_out" && !reply.revoked()) {
+        Print(io.err, absl::StrCat(
+                          "warning: the local credentials were deleted, but the token was NOT "
+                          "revoked on the server: ",
+                          reply.revocation_error(), "\n"));
+      }
+      Print(io.out, RenderLogout(reply, inv.format));
+      return kExitOk;
+    }
+  }
+  return kExitError;
+}
+
+int ReportUsageError(const UsageError& error, const Output& io) {
+  Print(io.err, absl::StrCat("error: ", error.message, "\n", error.usage, "\n"));
+  if (error.format == Format::kJson) Print(io.out, RenderJsonError("usage", error.message));
+  return kExitUsage;
+}
+
+}  // namespace datagen::cli

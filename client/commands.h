@@ -1,0 +1,32 @@
+// One function per `datagen auth` command: call the agent, render the reply, return the exit
+// code (cli.md "Exit codes"). No logic beyond that.
+#ifndef DATAGEN_CLIENT_COMMANDS_H_
+#define DATAGEN_CLIENT_COMMANDS_H_
+
+#include <cstdio>
+
+#include "client/agent_client.h"
+#include "client/cli_args.h"
+
+namespace datagen::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitSignedOut = 4;
+
+// Where a command writes. Not owned.
+struct Output {
+  FILE* out = stdout;
+  FILE* err = stderr;
+};
+
+// Runs a parsed invocation against the agent. Returns the process exit code.
+int RunCommand(const Invocation& invocation, AgentClient& agent, const Output& io);
+
+// Prints a usage error (stderr, and a JSON error on stdout under --format json). Returns 2.
+int ReportUsageError(const UsageError& error, const Output& io);
+
+}  // namespace datagen::cli
+
+#endif  // DATAGEN_CLIENT_COMMANDS_H_

@@ -1,0 +1,85 @@
+// A small but real OAuth 2.0 / OpenID Connect identity server for the demo and the tests,
+// serving what ../shared/spec/server-api.md describes on a loopback port, plus /_admin/
+// endpoints through which tests mint and inspect tokens and switch fault modes on.
+#ifndef DATAGEN_TOOLS_FAKE_SERVER_FAKE_IDENTITY_SERVER_H_
+#define DATAGEN_TOOLS_FAKE_SERVER_FAKE_IDENTITY_SERVER_H_
+
+#include <map>
+#include <memory>
+#include <thread>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "proto/datagen/server/v1/server_api.pb.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace datagen::fake {
+
+// How the server advertises its endpoints.
+enum class DiscoveryMode {
+  kOidc,     // /.well-known/openid-configuration, endpoints under /o/
+  kRfc8414,  // /.well-known/oauth-authorization-server only, endpoints under /o/
+  kNone,     // no metadata: the default paths (/oauth/..., /v1/me)
+};
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: any free port
+  DiscoveryMode discovery = DiscoveryMode::kOidc;
+  std::string client_id = "datagen-cli";
+  server::v1::UserDirectory users;
+};
+
+// The built-in users: you@yourcompany.com (yourcompany admin default, test-org member) and
+// solo@example.com (no organization).
+server::v1::UserDirectory DefaultUsers();
+
+// Thread-safe. Serves on its own threads from Start() until Stop() or destruction.
+class FakeIdentityServer {
+ public:
+  explicit FakeIdentityServer(Options options);
+  ~FakeIdentityServer();
+
+  // Binds and starts serving. Returns the port, or -1 when it could not bind.
+  int Start();
+  void Stop();
+  std::string base_url() const;
+
+ private:
+  struct TokenInfo {
+    std::string email;
+    bool revoked = false;
+    absl::Time expires_at = absl::InfiniteFuture();
+  };
+  // Fault switches, set through POST /_admin/fault (name=value pairs; value "" clears).
+  struct Faults {
+    int userinfo_status = 0;      // answer userinfo with this status
+    int revocation_status = 0;    // answer revocation with this status
+    bool userinfo_garbage = false;
+  };
+
+  void Routes();
+  std::string Mint(const std::string& email, absl::Duration lifetime)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const server::v1::UserInfo* FindUser(const std::string& email) const;
+  std::string EndpointPath(const std::string& name) const;
+
+  const Options options_;
+  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<std::thread> thread_;
+  int port_ = -1;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, TokenInfo> tokens_ ABSL_GUARDED_BY(mu_);
+  Faults faults_ ABSL_GUARDED_BY(mu_);
+  int revocations_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace datagen::fake
+
+#endif  // DATAGEN_TOOLS_FAKE_SERVER_FAKE_IDENTITY_SERVER_H_
