@@ -1,5 +1,6 @@
 #include "agent/json.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -31,20 +32,20 @@ bool NestsTooDeeply(absl::string_view json) {
   return false;
 }
 
-// protobuf's error text can quote the offending value, which may be a secret: keep only what
-// lies outside quotes (the field path and the kind of error).
-std::string WithoutQuotedText(absl::string_view text) {
-  std::string out;
-  bool quoted = false;
-  for (char c : text) {
-    if (c == '"') {
-      quoted = !quoted;
-      if (quoted) out += "\"…\"";
-    } else if (!quoted) {
-      out.push_back(c);
+// protobuf's error text can repeat the offending value, which may be a secret (a token in the
+// wrong field): keep only the field path it starts with, "(a.b): ...", and nothing after it.
+std::string FieldPathOnly(absl::string_view text) {
+  if (text.empty() || text[0] != '(') return "";
+  size_t close = text.find(')');
+  if (close == absl::string_view::npos || close > 128) return "";
+  std::string path(text.substr(1, close - 1));
+  for (char c : path) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' &&
+        c != '[' && c != ']') {
+      return "";
     }
   }
-  return out.size() > 200 ? out.substr(0, 200) : out;
+  return path.empty() ? "" : absl::StrCat(" (field ", path, ")");
 }
 
 }  // namespace
@@ -62,9 +63,8 @@ absl::Status ParseJson(absl::string_view json, absl::string_view what,
   if (!status.ok()) {
     message->Clear();
     return absl::InvalidArgumentError(absl::StrCat(
-        what, " is not valid JSON of the expected shape (",
-        WithoutQuotedText(absl::string_view(status.message().data(), status.message().size())),
-        ")"));
+        what, " is not valid JSON of the expected shape",
+        FieldPathOnly(absl::string_view(status.message().data(), status.message().size()))));
   }
   return absl::OkStatus();
 }

@@ -1,0 +1,71 @@
+#include "client/cli_args.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace datagen::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+ParseResult Parse(std::vector<std::string> args) { return ParseArgs(args); }
+
+TEST(ParseArgs, Commands) {
+  EXPECT_EQ(Parse({"auth", "status"}).invocation.command, Command::kStatus);
+  EXPECT_EQ(Parse({"auth", "login"}).invocation.command, Command::kLogin);
+  EXPECT_EQ(Parse({"auth", "logout"}).invocation.command, Command::kLogout);
+  EXPECT_EQ(Parse({"auth", "org", "--list"}).invocation.command, Command::kOrgList);
+  ParseResult use = Parse({"auth", "org", "--use", "test-org"});
+  ASSERT_TRUE(use.ok);
+  EXPECT_EQ(use.invocation.command, Command::kOrgUse);
+  EXPECT_EQ(use.invocation.org_slug, "test-org");
+  EXPECT_EQ(Parse({"auth", "org", "--use=x"}).invocation.org_slug, "x");
+  EXPECT_EQ(Parse({"auth"}).invocation.command, Command::kHelp);
+  EXPECT_EQ(Parse({}).invocation.command, Command::kHelp);
+}
+
+TEST(ParseArgs, CommonFlags) {
+  ParseResult r = Parse({"auth", "status", "--format", "json", "--no-autostart"});
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.invocation.format, Format::kJson);
+  EXPECT_TRUE(r.invocation.no_autostart);
+  EXPECT_EQ(Parse({"auth", "status", "--format=text"}).invocation.format, Format::kText);
+  EXPECT_TRUE(Parse({"auth", "login", "--no-browser"}).invocation.no_browser);
+}
+
+TEST(ParseArgs, UsageErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"auth", "nope"}, "unknown command: auth nope"},
+           {{"login"}, "unknown command: login"},
+           {{"auth", "status", "--format", "xml"}, "--format must be text or json, not xml"},
+           {{"auth", "status", "--format"}, "--format needs a value"},
+           {{"auth", "status", "--format", "json", "--format", "text"}, "given twice"},
+           {{"auth", "org"}, "exactly one of --list or --use"},
+           {{"auth", "org", "--list", "--use", "a"}, "exactly one of --list or --use"},
+           {{"auth", "org", "--use"}, "--use needs an organization slug"},
+           {{"auth", "org", "--use="}, "--use needs an organization slug"},
+           {{"auth", "org", "--use", "a", "--use", "b"}, "--use given twice"},
+           {{"auth", "status", "--list"}, "unknown flag for auth status: --list"},
+           {{"auth", "status", "--no-browser"}, "unknown flag"},
+           {{"auth", "status", "now"}, "unexpected argument: now"},
+       }) {
+    ParseResult r = Parse(c.args);
+    EXPECT_FALSE(r.ok) << c.message;
+    EXPECT_THAT(r.error.message, HasSubstr(c.message));
+    EXPECT_THAT(r.error.usage, HasSubstr("usage: datagen auth"));
+  }
+}
+
+TEST(ParseArgs, AUsageErrorKeepsTheRequestedFormat) {
+  ParseResult r = Parse({"auth", "org", "--format", "json"});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error.format, Format::kJson);
+  EXPECT_EQ(Parse({"auth", "org", "--bogus", "--format=json"}).error.format, Format::kJson);
+}
+
+}  // namespace
+}  // namespace datagen::cli

@@ -1,0 +1,215 @@
+// End to end: the agent's lifecycle and socket security (agent.md "Lifecycle", "Security").
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/e2e_env.h"
+
+namespace datagen::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+// How many datagen-agent processes serve `socket` (found through /proc).
+int AgentsServing(const std::string& socket) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string cmdline = ReadFile(entry.path().string() + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find("datagen-agent") != std::string::npos &&
+        cmdline.find("--socket=" + socket) != std::string::npos) {
+      std::string stat = ReadFile(entry.path().string() + "/stat");
+      if (stat.find(") Z") == std::string::npos) ++count;
+    }
+  }
+  return count;
+}
+
+TEST(E2eAgent, AutoStartsOnceAndServesFromAPrivateSocket) {
+  E2eEnv env;
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);
+  pid_t pid = env.AgentPid();
+  ASSERT_GT(pid, 0);
+  struct stat st;
+  ASSERT_EQ(stat(env.socket_dir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(lstat(env.socket_path().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0077, 0u);
+  // The next command reuses it.
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);
+  EXPECT_EQ(env.AgentPid(), pid);
+}
+
+TEST(E2eAgent, NoAutostartFlagAndEnvironment) {
+  E2eEnv env;
+  RunResult r = env.Datagen({"auth", "status", "--no-autostart"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no datagen-agent is running"));
+  r = env.Datagen({"auth", "status"}, {"DATAGEN_NO_AUTOSTART=1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("auto-start is off"));
+  EXPECT_EQ(env.AgentPid(), -1);
+}
+
+TEST(E2eAgent, SigtermRemovesTheSocketAndExitsZero) {
+  E2eEnv env;
+  Child agent({E2eEnv::AgentBinary()}, env.Env(), env.dir() + "/a.out", env.dir() + "/a.err");
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!Exists(env.socket_path()) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(Exists(env.socket_path()));
+  ASSERT_EQ(env.Datagen({"auth", "status", "--no-autostart"}).exit_code, 4);
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(), 0);
+  EXPECT_FALSE(Exists(env.socket_path()));
+  EXPECT_THAT(ReadFile(env.dir() + "/a.err"), HasSubstr("socket"));
+  // SIGINT too.
+  Child again({E2eEnv::AgentBinary()}, env.Env(), env.dir() + "/b.out", env.dir() + "/b.err");
+  deadline = absl::Now() + absl::Seconds(10);
+  while (!Exists(env.socket_path()) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  again.Signal(SIGINT);
+  EXPECT_EQ(again.Wait(), 0);
+  EXPECT_FALSE(Exists(env.socket_path()));
+}
+
+TEST(E2eAgent, AStaleSocketIsReplaced) {
+  E2eEnv env;
+  mkdir(env.socket_dir().c_str(), 0700);
+  // A socket file left behind by an agent that died: bound, never unlinked, nobody listening.
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, env.socket_path().c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  close(fd);
+  ASSERT_TRUE(Exists(env.socket_path()));
+  RunResult r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_GT(env.AgentPid(), 0);
+  EXPECT_THAT(env.AgentLog(), HasSubstr("replacing the stale socket"));
+}
+
+TEST(E2eAgent, ALiveAgentIsNeverStolen) {
+  E2eEnv env;
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);
+  pid_t first = env.AgentPid();
+  ASSERT_GT(first, 0);
+  RunResult second = env.RunCommand({E2eEnv::AgentBinary()});
+  EXPECT_EQ(second.exit_code, 0);
+  EXPECT_THAT(second.err, HasSubstr("is already serving"));
+  EXPECT_EQ(env.AgentPid(), first);
+  EXPECT_EQ(env.Datagen({"auth", "status", "--no-autostart"}).exit_code, 4);
+}
+
+TEST(E2eAgent, ConcurrentAutoStartsEndWithOneAgent) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  std::vector<std::string> base = env.Env();
+  constexpr int kClients = 8;
+  std::vector<RunResult> results(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = datagen::testing::Run({E2eEnv::DatagenBinary(), "auth", "status"}, base);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const RunResult& r : results) {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("role: admin"));
+  }
+  absl::SleepFor(absl::Milliseconds(200));  // losers of the race exit right after locking fails
+  EXPECT_EQ(AgentsServing(env.socket_path()), 1);
+}
+
+TEST(E2eAgent, AnotherUidIsRefusedBeforeAnyCall) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  // Open the way for uid 65534 down to the socket, as a misconfiguration would: the agent's
+  // peer check is the last line of defence.
+  std::string client = env.dir() + "/datagen";
+  std::filesystem::copy_file(E2eEnv::DatagenBinary(), client);
+  chmod(client.c_str(), 0755);
+  chmod((env.dir() + "/run").c_str(), 0711);
+  chmod(env.socket_dir().c_str(), 0711);
+  chmod(env.socket_path().c_str(), 0666);
+  RunResult r = env.RunCommand(
+      {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", client, "auth",
+       "status", "--no-autostart"},
+      {"DATAGEN_AGENT_SOCKET=" + env.socket_path()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("you@yourcompany.com")));
+  EXPECT_THAT(r.err, HasSubstr("did not answer"));
+  EXPECT_THAT(env.AgentLog(), HasSubstr("refused a connection from uid 65534"));
+  chmod(env.socket_dir().c_str(), 0700);
+  // The owner is still served.
+  EXPECT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+}
+
+TEST(E2eAgent, ASocketFolderOpenToOthersOrOwnedByAnotherUidIsRefused) {
+  E2eEnv env;
+  mkdir(env.socket_dir().c_str(), 0755);
+  chmod(env.socket_dir().c_str(), 0755);
+  RunResult r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("is open to other users"));
+  EXPECT_EQ(env.AgentPid(), -1);
+  RunResult agent = env.RunCommand({E2eEnv::AgentBinary()});
+  EXPECT_EQ(agent.exit_code, 1);
+  EXPECT_THAT(agent.err, HasSubstr("is open to other users"));
+
+  chmod(env.socket_dir().c_str(), 0700);
+  ASSERT_EQ(chown(env.socket_dir().c_str(), 65534, 65534), 0);
+  r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("is owned by uid 65534"));
+}
+
+TEST(E2eAgent, AnOverlongSocketPathIsAClearError) {
+  E2eEnv env;
+  std::string path = "/tmp/" + std::string(120, 'x') + "/agent.sock";
+  RunResult r = env.Datagen({"auth", "status"}, {"DATAGEN_AGENT_SOCKET=" + path});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("longer than the 107 a Unix socket allows"));
+}
+
+TEST(E2eAgent, AKilledAgentIsReplacedByTheNextClient) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  pid_t first = env.AgentPid();
+  ASSERT_GT(first, 0);
+  kill(first, SIGKILL);
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (kill(first, 0) == 0 && absl::Now() < deadline &&
+         ReadFile("/proc/" + std::to_string(first) + "/stat").find(") Z") == std::string::npos) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  RunResult r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(env.AgentPid(), first);
+  EXPECT_GT(env.AgentPid(), 0);
+}
+
+}  // namespace
+}  // namespace datagen::testing

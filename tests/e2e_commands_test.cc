@@ -1,0 +1,267 @@
+// End to end: the real `datagen` and `datagen-agent` against the fake identity server, for
+// every command of the foundation and its errors (cli.md).
+#include <sys/stat.h>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/e2e_env.h"
+
+namespace datagen::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+constexpr char kStatusText[] =
+    "email: you@yourcompany.com\n"
+    "active_org_slug: yourcompany\n"
+    "role: admin\n";
+
+TEST(E2eCommands, StatusSignedOutExits4WithHint) {
+  E2eEnv env;
+  RunResult r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.out, IsEmpty());
+  EXPECT_EQ(r.err, "error: not signed in\nrun: datagen auth login\n");
+
+  r = env.Datagen({"auth", "status", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.out, "{\"error\":{\"code\":\"unauthenticated\",\"message\":\"not signed in\"}}\n");
+}
+
+TEST(E2eCommands, StatusOrgListAndSwitchMatchTheDocumentation) {
+  E2eEnv env;
+  std::string token = env.MintToken();
+  env.WriteCredentials(token);
+
+  RunResult r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, kStatusText);
+
+  r = env.Datagen({"auth", "org", "--list"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "active_org_slug: yourcompany\n"
+            "memberships:\n"
+            "- yourcompany (admin, active)\n"
+            "- test-org (member)\n");
+
+  r = env.Datagen({"auth", "org", "--use", "test-org"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "email: you@yourcompany.com\n"
+            "active_org_slug: test-org\n"
+            "role: member\n");
+  EXPECT_THAT(ReadFile(env.credentials_path()), HasSubstr("\"active_org_slug\": \"test-org\""));
+
+  r = env.Datagen({"auth", "org", "--use=yourcompany"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, kStatusText);
+}
+
+TEST(E2eCommands, JsonOutputUsesTheSameKeys) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  RunResult r = env.Datagen({"auth", "status", "--format=json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("{\"email\":\"you@yourcompany.com\","
+                                "\"active_org_slug\":\"yourcompany\",\"role\":\"admin\""));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+
+  r = env.Datagen({"auth", "org", "--list", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"memberships\":[{\"slug\":\"yourcompany\",\"role\":\"admin\","
+                               "\"active\":true},{\"slug\":\"test-org\",\"role\":\"member\","
+                               "\"active\":false}]"));
+  r = env.Datagen({"auth", "logout", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("{\"status\":\"logged_out\",\"revoked\":true"));
+}
+
+TEST(E2eCommands, UnknownOrgIsRefusedAndTheFileIsUntouched) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  std::string before = ReadFile(env.credentials_path());
+  RunResult r = env.Datagen({"auth", "org", "--use", "acme"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("not a member of organization acme"));
+  EXPECT_THAT(r.err, HasSubstr("run: datagen auth org --list"));
+  EXPECT_EQ(ReadFile(env.credentials_path()), before);
+
+  r = env.Datagen({"auth", "org", "--use", "../../etc"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("organization slug is 1 to 100 characters"));
+  EXPECT_EQ(ReadFile(env.credentials_path()), before);
+}
+
+TEST(E2eCommands, RevokedTokenExits4) {
+  E2eEnv env;
+  std::string token = env.MintToken();
+  env.WriteCredentials(token);
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  ASSERT_EQ(env.AdminPost("/_admin/revoke", "token=" + token), 200);
+  RunResult r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("expired or was revoked"));
+  EXPECT_THAT(r.err, HasSubstr("run: datagen auth login"));
+  EXPECT_EQ(env.Datagen({"auth", "org", "--list"}).exit_code, 4);
+}
+
+TEST(E2eCommands, LogoutRevokesAndDeletes) {
+  E2eEnv env;
+  std::string token = env.MintToken();
+  env.WriteCredentials(token);
+  RunResult r = env.Datagen({"auth", "logout"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "status: logged_out\n");
+  EXPECT_THAT(r.err, IsEmpty());
+  EXPECT_FALSE(env.TokenActive(token));
+  struct stat st;
+  EXPECT_NE(stat(env.credentials_path().c_str(), &st), 0);
+
+  r = env.Datagen({"auth", "logout"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "status: no_credential\n");
+  EXPECT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);
+}
+
+TEST(E2eCommands, LogoutWithServerDownDeletesAndSaysRevocationDidNotHappen) {
+  E2eEnv env;
+  std::string token = env.MintToken();
+  env.WriteCredentials(token);
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  env.StopServer();
+  RunResult r = env.Datagen({"auth", "logout"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "status: logged_out\n");
+  EXPECT_THAT(r.err, HasSubstr("NOT revoked"));
+  struct stat st;
+  EXPECT_NE(stat(env.credentials_path().c_str(), &st), 0);
+}
+
+TEST(E2eCommands, RevocationRefusedByServerIsReported) {
+  E2eEnv env;
+  std::string token = env.MintToken();
+  env.WriteCredentials(token);
+  ASSERT_EQ(env.AdminPost("/_admin/fault", "revocation_status=503"), 200);
+  RunResult r = env.Datagen({"auth", "logout", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("\"revoked\":false"));
+  EXPECT_THAT(r.err, HasSubstr("NOT revoked"));
+  EXPECT_TRUE(env.TokenActive(token));
+}
+
+TEST(E2eCommands, ServerDownIsAClearErrorAndExits1) {
+  E2eEnv env(WithDiscovery(""));
+  env.WriteCredentials("dgat_not_a_real_token_0123456789");
+  env.AddSecret("dgat_not_a_real_token_0123456789");
+  RunResult r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("could not reach 127.0.0.1"));
+  EXPECT_THAT(r.err, HasSubstr("DATAGEN_API_URL"));
+  r = env.Datagen({"auth", "status", "--format", "json"});
+  EXPECT_THAT(r.out, StartsWith("{\"error\":{\"code\":\"unavailable\""));
+}
+
+TEST(E2eCommands, ServerErrorsAndGarbageAreClearErrors) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.AdminPost("/_admin/fault", "userinfo_status=500"), 200);
+  RunResult r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("HTTP 500"));
+  ASSERT_EQ(env.AdminPost("/_admin/fault", "reset=1&userinfo_garbage=1"), 200);
+  r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("userinfo reply is not valid JSON"));
+  ASSERT_EQ(env.AdminPost("/_admin/fault", "reset=1"), 200);
+  EXPECT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+}
+
+TEST(E2eCommands, DefaultPathsWhenTheServerHasNoDiscoveryDocument) {
+  E2eEnv env(WithDiscovery("none"));
+  std::string token = env.MintToken();
+  env.WriteCredentials(token);
+  RunResult r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, kStatusText);
+  EXPECT_EQ(env.Datagen({"auth", "logout"}).exit_code, 0);
+  EXPECT_FALSE(env.TokenActive(token));
+  EXPECT_THAT(env.AgentLog(), HasSubstr("endpoints from defaults"));
+}
+
+TEST(E2eCommands, Rfc8414MetadataIsUsedWhenOpenIdConfigurationIsMissing) {
+  E2eEnv env(WithDiscovery("rfc8414"));
+  env.WriteCredentials(env.MintToken());
+  RunResult r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(env.AgentLog(), HasSubstr("endpoints from oauth-authorization-server"));
+}
+
+TEST(E2eCommands, UserWithoutOrganizations) {
+  E2eEnv env;
+  std::string token = env.MintToken("solo@example.com");
+  env.WriteCredentials(token, "");
+  RunResult r = env.Datagen({"auth", "org", "--list"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "active_org_slug: \nmemberships:\n");
+  r = env.Datagen({"auth", "org", "--use", "yourcompany"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("you belong to no organization"));
+}
+
+TEST(E2eCommands, PlainHttpToANonLoopbackHostIsRefused) {
+  E2eEnv env(WithDiscovery(""));
+  env.WriteCredentials("dgat_not_a_real_token_0123456789");
+  // Nothing is dialed: the URL policy refuses before any connection.
+  RunResult r = env.Datagen({"auth", "status"}, {"DATAGEN_API_URL=http://api.datagen.example"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("refusing plain http://"));
+}
+
+TEST(E2eCommands, UsageErrorsExit2WithAOneLineHintAndStartNoAgent) {
+  E2eEnv env;
+  const std::vector<std::vector<std::string>> cases = {
+      {"auth", "bogus"},
+      {"nope"},
+      {"auth", "status", "--verbose"},
+      {"auth", "status", "--format", "yaml"},
+      {"auth", "status", "--format"},
+      {"auth", "org"},
+      {"auth", "org", "--list", "--use", "x"},
+      {"auth", "org", "--use"},
+      {"auth", "org", "--use", "--list"},
+      {"auth", "status", "extra"},
+      {"auth", "logout", "--list"},
+  };
+  for (const auto& args : cases) {
+    RunResult r = env.Datagen(args);
+    EXPECT_EQ(r.exit_code, 2) << args.back();
+    EXPECT_THAT(r.err, StartsWith("error: ")) << args.back();
+    EXPECT_THAT(r.err, HasSubstr("\nusage: datagen")) << args.back();
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;
+  }
+  RunResult r = env.Datagen({"auth", "org", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, StartsWith("{\"error\":{\"code\":\"usage\""));
+  EXPECT_EQ(env.AgentPid(), -1) << "a usage error must not start the agent";
+}
+
+TEST(E2eCommands, HelpExits0) {
+  E2eEnv env;
+  RunResult r = env.Datagen({"auth", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("datagen auth org --list"));
+}
+
+TEST(E2eCommands, LoginIsPlainlyNotOfferedYet) {
+  E2eEnv env;
+  RunResult r = env.Datagen({"auth", "login", "--no-browser"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("does not offer `datagen auth login` yet"));
+}
+
+}  // namespace
+}  // namespace datagen::testing

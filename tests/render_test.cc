@@ -1,0 +1,63 @@
+#include "client/render.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace datagen::cli {
+namespace {
+
+TEST(Render, StatusTextIsExactlyTheDocumentedForm) {
+  agent::v1::GetStatusResponse reply;
+  reply.set_email("you@yourcompany.com");
+  reply.set_active_org_slug("yourcompany");
+  reply.set_role("admin");
+  reply.set_api_url("http://127.0.0.1:1");
+  EXPECT_EQ(RenderStatus(reply, Format::kText),
+            "email: you@yourcompany.com\nactive_org_slug: yourcompany\nrole: admin\n");
+}
+
+TEST(Render, OrgListTextIsExactlyTheDocumentedForm) {
+  agent::v1::ListOrgsResponse reply;
+  reply.set_active_org_slug("yourcompany");
+  auto* a = reply.add_memberships();
+  a->set_slug("yourcompany");
+  a->set_role("admin");
+  a->set_active(true);
+  auto* b = reply.add_memberships();
+  b->set_slug("test-org");
+  b->set_role("member");
+  EXPECT_EQ(RenderOrgList(reply, Format::kText),
+            "active_org_slug: yourcompany\nmemberships:\n- yourcompany (admin, active)\n"
+            "- test-org (member)\n");
+  EXPECT_EQ(RenderOrgList(reply, Format::kJson),
+            "{\"active_org_slug\":\"yourcompany\",\"memberships\":[{\"slug\":\"yourcompany\","
+            "\"role\":\"admin\",\"active\":true},{\"slug\":\"test-org\",\"role\":\"member\","
+            "\"active\":false}],\"warnings\":[]}\n");
+}
+
+TEST(Render, LoginTextIsExactlyTheDocumentedForm) {
+  agent::v1::DeviceCode code;
+  code.set_user_code("QXTR-9PLN");
+  code.set_verification_uri("https://datagen.example/device");
+  EXPECT_EQ(RenderDeviceCode(code, Format::kText),
+            "User code: QXTR-9PLN\nVerify at: https://datagen.example/device\n");
+  agent::v1::LoginResult result;
+  result.set_status("authenticated");
+  result.set_email("you@yourcompany.com");
+  result.set_active_org_slug("yourcompany");
+  EXPECT_EQ(RenderLoginResult(result, Format::kText),
+            "status: authenticated\nemail: you@yourcompany.com\nactive_org_slug: yourcompany\n");
+}
+
+TEST(Render, LogoutAndErrors) {
+  agent::v1::LogoutResponse reply;
+  reply.set_status("no_credential");
+  EXPECT_EQ(RenderLogout(reply, Format::kText), "status: no_credential\n");
+  EXPECT_EQ(RenderJsonError("usage", "say \"why\"\n"),
+            "{\"error\":{\"code\":\"usage\",\"message\":\"say \\\"why\\\"\\n\"}}\n");
+  EXPECT_EQ(CodeName(grpc::StatusCode::UNAUTHENTICATED), "unauthenticated");
+  EXPECT_EQ(CodeName(grpc::StatusCode::DATA_LOSS), "data_loss");
+}
+
+}  // namespace
+}  // namespace datagen::cli

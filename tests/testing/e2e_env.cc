@@ -1,0 +1,194 @@
+#include "tests/testing/e2e_env.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "agent/curl_http_transport.h"
+#include "agent/json.h"
+#include "agent/paths.h"
+#include "google/protobuf/struct.pb.h"
+#include "gtest/gtest.h"
+
+namespace datagen::testing {
+
+int UnusedLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string E2eEnv::DatagenBinary() { return Runfile("client/datagen"); }
+std::string E2eEnv::AgentBinary() { return Runfile("agent/datagen-agent"); }
+
+E2eEnv::E2eEnv(Options options) {
+  char pattern[] = "/tmp/dg-XXXXXX";  // short: Unix socket paths are limited to 108 bytes
+  dir_ = mkdtemp(pattern);
+  chmod(dir_.c_str(), 0711);  // traversable by a second uid in the tests that need one
+  for (const char* sub : {"/home", "/cfg", "/run"}) mkdir((dir_ + sub).c_str(), 0700);
+  if (options.discovery.empty()) {
+    api_url_ = absl::StrCat("http://127.0.0.1:", UnusedLoopbackPort());
+    return;
+  }
+  std::string port_file = dir_ + "/server.port";
+  server_ = std::make_unique<Child>(
+      std::vector<std::string>{Runfile("tools/fake_server/fake_server"),
+                               "--discovery=" + options.discovery, "--port_file=" + port_file},
+      std::vector<std::string>{}, dir_ + "/server.out", dir_ + "/server.err");
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int port = 0;
+  while (absl::Now() < deadline &&
+         !absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(port_file)), &port)) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GT(port, 0) << "fake_server did not start: " << ReadFile(dir_ + "/server.err");
+  api_url_ = absl::StrCat("http://127.0.0.1:", port);
+}
+
+E2eEnv::~E2eEnv() {
+  StopAgent();
+  StopServer();
+  std::string everything = transcript_ + AgentLog();
+  for (const std::string& secret : secrets_) {
+    EXPECT_EQ(everything.find(secret), std::string::npos)
+        << "a token appeared in the output or the agent's log";
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+std::vector<std::string> E2eEnv::Env() const {
+  return {
+      "PATH=" + Dirname(AgentBinary()) + ":/usr/bin:/bin",
+      "HOME=" + dir_ + "/home",
+      "XDG_CONFIG_HOME=" + dir_ + "/cfg",
+      "XDG_RUNTIME_DIR=" + dir_ + "/run",
+      "DATAGEN_API_URL=" + api_url_,
+  };
+}
+
+RunResult E2eEnv::RunCommand(const std::vector<std::string>& argv,
+                             const std::vector<std::string>& extra_env) {
+  std::vector<std::string> env = Env();
+  for (const std::string& extra : extra_env) {
+    std::string name = extra.substr(0, extra.find('=') + 1);
+    env.erase(std::remove_if(env.begin(), env.end(),
+                             [&](const std::string& e) { return e.rfind(name, 0) == 0; }),
+              env.end());
+    env.push_back(extra);
+  }
+  RunResult result = Run(argv, env);
+  absl::StrAppend(&transcript_, result.out, result.err);
+  return result;
+}
+
+RunResult E2eEnv::Datagen(const std::vector<std::string>& args,
+                          const std::vector<std::string>& extra_env) {
+  std::vector<std::string> argv = {DatagenBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, extra_env);
+}
+
+std::string E2eEnv::Admin(const std::string& method, const std::string& path,
+                          const std::string& form, int* status) {
+  static CurlHttpTransport* transport = [] {
+    CurlHttpTransport::GlobalInit();
+    return new CurlHttpTransport;
+  }();
+  HttpRequest request;
+  request.method = method;
+  request.url = api_url_ + path;
+  request.body = form;
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  absl::StatusOr<HttpResponse> response = transport->Send(request);
+  *status = response.ok() ? response->status : 0;
+  return response.ok() ? response->body : "";
+}
+
+std::string E2eEnv::MintToken(const std::string& email) {
+  int status = 0;
+  std::string body = Admin("POST", "/_admin/tokens", "email=" + email, &status);
+  google::protobuf::Struct reply;
+  EXPECT_EQ(status, 200);
+  EXPECT_TRUE(ParseJson(body, "mint reply", &reply).ok());
+  std::string token = reply.fields().at("access_token").string_value();
+  secrets_.push_back(token);
+  return token;
+}
+
+bool E2eEnv::TokenActive(const std::string& token) {
+  int status = 0;
+  std::string body = Admin("POST", "/_admin/introspect", "token=" + token, &status);
+  google::protobuf::Struct reply;
+  return status == 200 && ParseJson(body, "introspection", &reply).ok() &&
+         reply.fields().at("active").bool_value();
+}
+
+int E2eEnv::AdminPost(const std::string& path, const std::string& form) {
+  int status = 0;
+  Admin("POST", path, form, &status);
+  return status;
+}
+
+void E2eEnv::StopServer() {
+  if (server_) {
+    server_->Signal(SIGTERM);
+    if (server_->Wait(absl::Seconds(5)) < 0) server_->Signal(SIGKILL);
+    server_.reset();
+  }
+}
+
+void E2eEnv::WriteCredentials(const std::string& token, const std::string& org) {
+  std::string folder = dir_ + "/cfg/datagen";
+  mkdir(folder.c_str(), 0700);
+  WriteFile(credentials_path(),
+            absl::StrCat("{\"token\": \"", token, "\", \"email\": \"you@yourcompany.com\", ",
+                         "\"active_org_slug\": \"", org,
+                         "\", \"stored_at\": \"2026-11-27T10:00:00Z\"}\n"));
+}
+
+pid_t E2eEnv::AgentPid() const {
+  int pid = -1;
+  std::string text = ReadFile(socket_path() + ".lock");
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &pid)) return -1;
+  return kill(pid, 0) == 0 ? pid : -1;
+}
+
+bool E2eEnv::StopAgent() {
+  pid_t pid = AgentPid();
+  if (pid <= 0) return true;
+  kill(pid, SIGTERM);
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (kill(pid, 0) == 0 && absl::Now() < deadline) {
+    // The agent is our child's child: reparented to init (or a subreaper), not ours to reap.
+    std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+    if (stat.find(") Z") != std::string::npos) return true;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  if (kill(pid, 0) == 0) {
+    kill(pid, SIGKILL);
+    return false;
+  }
+  return true;
+}
+
+std::string E2eEnv::AgentLog() const { return ReadFile(socket_dir() + "/agent.log"); }
+
+}  // namespace datagen::testing

@@ -1,0 +1,92 @@
+// One end-to-end world for a test: a short folder under /tmp with empty HOME, XDG_CONFIG_HOME
+// and XDG_RUNTIME_DIR, the project's fake identity server on a loopback port, and the real
+// `datagen` and `datagen-agent` binaries. On destruction it stops the agent and the server,
+// checks that no token it minted appears in any output or log, and removes the folder.
+#ifndef DATAGEN_TESTS_TESTING_E2E_ENV_H_
+#define DATAGEN_TESTS_TESTING_E2E_ENV_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/testing/subprocess.h"
+
+namespace datagen::testing {
+
+class E2eEnv {
+ public:
+  struct Options {
+    // Passed to fake_server --discovery; "" starts no server (DATAGEN_API_URL then points at a
+    // closed loopback port).
+    std::string discovery = "oidc";
+  };
+  E2eEnv() : E2eEnv(Options()) {}
+  explicit E2eEnv(Options options);
+  ~E2eEnv();
+
+  // Runs the real `datagen` with `args` in this world's environment plus `extra_env`.
+  RunResult Datagen(const std::vector<std::string>& args,
+                    const std::vector<std::string>& extra_env = {});
+  // Runs any command in this world's environment.
+  RunResult RunCommand(const std::vector<std::string>& argv,
+                       const std::vector<std::string>& extra_env = {});
+
+  // The environment every command gets ("NAME=value").
+  std::vector<std::string> Env() const;
+
+  // Asks the fake server for a fresh access token of `email`; remembered as a secret.
+  std::string MintToken(const std::string& email = "you@yourcompany.com");
+  // True while the fake server considers `token` valid (not revoked or expired).
+  bool TokenActive(const std::string& token);
+  // POSTs a form to the fake server's admin API; returns the HTTP status.
+  int AdminPost(const std::string& path, const std::string& form);
+  void StopServer();
+
+  // Writes the credentials file by hand, as a user (or an independent tool) would.
+  void WriteCredentials(const std::string& token, const std::string& org = "yourcompany");
+
+  // The agent that serves this world's socket, from its lock file; -1 when none.
+  pid_t AgentPid() const;
+  // Stops the agent (SIGTERM, then SIGKILL after a while); true when it exited.
+  bool StopAgent();
+  std::string AgentLog() const;
+
+  const std::string& dir() const { return dir_; }
+  std::string credentials_path() const { return dir_ + "/cfg/datagen/credentials.json"; }
+  std::string socket_dir() const { return dir_ + "/run/datagen"; }
+  std::string socket_path() const { return socket_dir() + "/agent.sock"; }
+  const std::string& api_url() const { return api_url_; }
+  // Every stdout and stderr the world's commands produced so far.
+  const std::string& transcript() const { return transcript_; }
+  // Also checked against every output on destruction.
+  void AddSecret(const std::string& secret) { secrets_.push_back(secret); }
+
+  static std::string DatagenBinary();
+  static std::string AgentBinary();
+
+ private:
+  std::string Admin(const std::string& method, const std::string& path, const std::string& form,
+                    int* status);
+
+  std::string dir_;
+  std::string api_url_;
+  std::unique_ptr<Child> server_;
+  std::vector<std::string> secrets_;
+  std::string transcript_;
+};
+
+// Options with fake_server --discovery=`mode` ("" for no server at all).
+inline E2eEnv::Options WithDiscovery(std::string mode) {
+  E2eEnv::Options options;
+  options.discovery = std::move(mode);
+  return options;
+}
+
+// A loopback TCP port that nothing listens on (bound and released).
+int UnusedLoopbackPort();
+
+}  // namespace datagen::testing
+
+#endif  // DATAGEN_TESTS_TESTING_E2E_ENV_H_
