@@ -91,9 +91,9 @@ absl::Status FileCredentialStore::Quarantine(absl::string_view why) {
     aside = absl::StrCat(path_, ".corrupt-", stamp, "-", n);
   }
   if (rename(path_.c_str(), aside.c_str()) != 0) {
-    return absl::DataLossError(absl::StrCat("the credentials file ", path_, " is corrupt (", why,
-                                            ") and could not be moved aside: ",
-                                            std::strerror(errno)));
+    return absl::DataLossError(
+        absl::StrCat("the credentials file ", path_, " is corrupt (", why,
+                     ") and could not be moved aside: ", std::strerror(errno)));
   }
   (void)FsyncDir(dir_);
   LogWarning("credentials file %s is corrupt (%s); kept as %s", path_, why, aside);
@@ -150,7 +150,8 @@ absl::StatusOr<agent::v1::Credentials> FileCredentialStore::Load(
     warnings->push_back(note);
   }
   if (static_cast<size_t>(st.st_size) > kMaxFileBytes) {
-    return Quarantine(absl::StrCat("it is ", st.st_size, " bytes, more than a credentials file "
+    return Quarantine(absl::StrCat("it is ", st.st_size,
+                                   " bytes, more than a credentials file "
                                    "can be"));
   }
   std::string content(static_cast<size_t>(st.st_size), '\0');

@@ -49,9 +49,8 @@ absl::StatusOr<Endpoints> Discovery::Fetch() {
     return absl::InvalidArgumentError(
         absl::StrCat("DATAGEN_API_URL is not usable: ", allowed.message()));
   }
-  Endpoints endpoints{
-      JoinUrl(issuer_, "/oauth/device/code"), JoinUrl(issuer_, "/oauth/token"),
-      JoinUrl(issuer_, "/oauth/revoke"), JoinUrl(issuer_, "/v1/me"), "defaults"};
+  Endpoints endpoints{JoinUrl(issuer_, "/oauth/device/code"), JoinUrl(issuer_, "/oauth/token"),
+                      JoinUrl(issuer_, "/oauth/revoke"), JoinUrl(issuer_, "/v1/me"), "defaults"};
   for (absl::string_view well_known : kWellKnown) {
     HttpRequest request;
     request.url = issuer_ + std::string(well_known);
@@ -59,12 +58,13 @@ absl::StatusOr<Endpoints> Discovery::Fetch() {
     request.timeout = absl::Seconds(10);
     absl::StatusOr<HttpResponse> response = transport_.Send(request);
     if (!response.ok()) {
-      return absl::UnavailableError(absl::StrCat("discovery failed: ", response.status().message()));
+      return absl::UnavailableError(
+          absl::StrCat("discovery failed: ", response.status().message()));
     }
     if (response->status == 404) continue;
     if (response->status != 200) {
-      return absl::UnavailableError(absl::StrCat("discovery at ", request.url,
-                                                 " answered HTTP ", response->status));
+      return absl::UnavailableError(
+          absl::StrCat("discovery at ", request.url, " answered HTTP ", response->status));
     }
     server::v1::ServerMetadata metadata;
     if (absl::Status parsed = ParseJson(response->body, "the discovery document", &metadata);

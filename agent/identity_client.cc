@@ -49,8 +49,7 @@ IdentityClient::IdentityClient(HttpTransport& transport, Discovery& discovery,
                                std::string client_id)
     : transport_(transport), discovery_(discovery), client_id_(std::move(client_id)) {}
 
-absl::StatusOr<server::v1::UserInfo> IdentityClient::FetchUserInfo(
-    absl::string_view access_token) {
+absl::StatusOr<server::v1::UserInfo> IdentityClient::FetchUserInfo(absl::string_view access_token) {
   absl::StatusOr<Endpoints> endpoints = discovery_.Get();
   if (!endpoints.ok()) return endpoints.status();
   HttpRequest request;
@@ -75,8 +74,8 @@ absl::StatusOr<server::v1::UserInfo> IdentityClient::FetchUserInfo(
         absl::StrCat("the server's userinfo endpoint answered HTTP ", response->status));
   }
   if (response->status != 200) {
-    return absl::UnknownError(absl::StrCat("the server's userinfo endpoint answered ",
-                                           DescribeErrorReply(*response)));
+    return absl::UnknownError(
+        absl::StrCat("the server's userinfo endpoint answered ", DescribeErrorReply(*response)));
   }
   server::v1::UserInfo info;
   if (absl::Status parsed = ParseJson(response->body, "the server's userinfo reply", &info);
@@ -119,8 +118,8 @@ absl::Status IdentityClient::Revoke(absl::string_view token, absl::string_view h
         absl::StrCat("could not reach the server to revoke: ", response.status().message()));
   }
   if (response->status == 200) return absl::OkStatus();
-  std::string why = absl::StrCat("the server refused the revocation (",
-                                 DescribeErrorReply(*response), ")");
+  std::string why =
+      absl::StrCat("the server refused the revocation (", DescribeErrorReply(*response), ")");
   if (IsRetryableStatus(response->status)) return absl::UnavailableError(why);
   return absl::UnknownError(why);
 }

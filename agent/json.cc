@@ -40,8 +40,8 @@ std::string FieldPathOnly(absl::string_view text) {
   if (close == absl::string_view::npos || close > 128) return "";
   std::string path(text.substr(1, close - 1));
   for (char c : path) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' &&
-        c != '[' && c != ']') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '[' &&
+        c != ']') {
       return "";
     }
   }

@@ -33,9 +33,9 @@ void SetLogLevel(LogLevel level) { min_level = level; }
 
 void LogLine(LogLevel level, absl::string_view message) {
   if (level < min_level.load()) return;
-  std::string line = absl::StrCat(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
-      LevelName(level), " ", message, "\n");
+  std::string line =
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
+                   LevelName(level), " ", message, "\n");
   // One write so that concurrent lines do not interleave; stderr is unbuffered anyway.
   ssize_t unused = write(STDERR_FILENO, line.data(), line.size());
   (void)unused;

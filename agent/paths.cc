@@ -41,8 +41,7 @@ absl::StatusOr<std::string> SocketPath(const EnvLookup& env, uid_t uid) {
     path = absl::StrFormat("/tmp/datagen-%d/agent.sock", uid);
   }
   if (path[0] != '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("agent socket path must be absolute: ", path));
+    return absl::InvalidArgumentError(absl::StrCat("agent socket path must be absolute: ", path));
   }
   if (path.size() > kMaxSocketPathLength) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -106,9 +105,9 @@ absl::Status EnsurePrivateDir(const std::string& dir, uid_t uid, LooseFolder loo
           st.st_mode & 07777, dir));
     }
     if (chmod(dir.c_str(), 0700) != 0) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "%s is open to other users (mode %04o) and could not be tightened: %s", dir,
-          st.st_mode & 07777, std::strerror(errno)));
+      return absl::FailedPreconditionError(
+          absl::StrFormat("%s is open to other users (mode %04o) and could not be tightened: %s",
+                          dir, st.st_mode & 07777, std::strerror(errno)));
     }
     if (repaired != nullptr) {
       *repaired = absl::StrFormat(

@@ -61,9 +61,8 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   }
   if (flock(server->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
-      return absl::AlreadyExistsError(absl::StrCat("another datagen-agent",
-                                                   ReadPid(server->lock_fd_),
-                                                   " is already serving ", socket_path));
+      return absl::AlreadyExistsError(absl::StrCat(
+          "another datagen-agent", ReadPid(server->lock_fd_), " is already serving ", socket_path));
     }
     return absl::FailedPreconditionError(
         absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(errno)));

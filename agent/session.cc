@@ -33,8 +33,7 @@ Session::Session(CredentialStore& store, IdentityClient& identity, Clock& clock,
                  std::string api_url)
     : store_(store), identity_(identity), clock_(clock), api_url_(std::move(api_url)) {}
 
-absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked(
-    std::vector<std::string>* warnings) {
+absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked(std::vector<std::string>* warnings) {
   std::string fingerprint = store_.Fingerprint();
   if (fingerprint == fingerprint_ && fingerprint != "absent") {
     if (cached_) return *cached_;

@@ -32,8 +32,7 @@ class Session {
   absl::StatusOr<agent::v1::GetStatusResponse> Status() ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<agent::v1::ListOrgsResponse> ListOrgs() ABSL_LOCKS_EXCLUDED(mu_);
   // InvalidArgument for a malformed slug. Leaves the file untouched on any error.
-  absl::StatusOr<agent::v1::UseOrgResponse> UseOrg(absl::string_view slug)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<agent::v1::UseOrgResponse> UseOrg(absl::string_view slug) ABSL_LOCKS_EXCLUDED(mu_);
   // Deletes the local credentials first, then revokes their tokens at the server.
   absl::StatusOr<agent::v1::LogoutResponse> Logout() ABSL_LOCKS_EXCLUDED(mu_);
 

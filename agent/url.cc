@@ -47,8 +47,8 @@ absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view url) {
   }
   if (host.empty()) return absl::InvalidArgumentError(absl::StrCat("URL has no host: ", url));
   parsed.host = absl::AsciiStrToLower(host);
-  if (!port.empty() && (!absl::SimpleAtoi(port, &parsed.port) || parsed.port <= 0 ||
-                        parsed.port > 65535)) {
+  if (!port.empty() &&
+      (!absl::SimpleAtoi(port, &parsed.port) || parsed.port <= 0 || parsed.port > 65535)) {
     return absl::InvalidArgumentError(absl::StrCat("malformed port in URL: ", url));
   }
   return parsed;
@@ -72,9 +72,9 @@ absl::Status CheckUrlAllowed(absl::string_view url) {
   absl::StatusOr<ParsedUrl> parsed = ParseUrl(url);
   if (!parsed.ok()) return parsed.status();
   if (parsed->scheme == "http" && !IsLoopbackHost(parsed->host)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "refusing plain http:// to ", parsed->host,
-        ": only loopback hosts may be reached without TLS; use https://"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("refusing plain http:// to ", parsed->host,
+                     ": only loopback hosts may be reached without TLS; use https://"));
   }
   return absl::OkStatus();
 }
@@ -134,7 +134,8 @@ std::string FormUnescape(absl::string_view text) {
 std::vector<std::pair<std::string, std::string>> FormDecode(absl::string_view body) {
   std::vector<std::pair<std::string, std::string>> fields;
   for (absl::string_view part : absl::StrSplit(body, '&', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(part, absl::MaxSplits('=', 1));
     fields.emplace_back(FormUnescape(kv.first), FormUnescape(kv.second));
   }
   return fields;

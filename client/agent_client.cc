@@ -88,8 +88,8 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
     }
     // Not the agent's answer: nothing (or nothing of ours) listens on the socket.
     if (attempt > 0 || SocketAnswers(options_.socket_path)) {
-      return Unreachable(absl::StrCat("the agent at ", options_.socket_path,
-                                      " did not answer (", status.error_message(), ")"));
+      return Unreachable(absl::StrCat("the agent at ", options_.socket_path, " did not answer (",
+                                      status.error_message(), ")"));
     }
     if (!options_.autostart) {
       return Unreachable(absl::StrCat("no datagen-agent is running on ", options_.socket_path,
@@ -106,8 +106,8 @@ grpc::Status AgentClient::StartAgent() {
     return Unreachable(
         "no datagen-agent is running and none could be found beside datagen or on PATH");
   }
-  if (absl::Status dir = EnsurePrivateDir(Dirname(options_.socket_path), getuid(),
-                                          LooseFolder::kRefuse);
+  if (absl::Status dir =
+          EnsurePrivateDir(Dirname(options_.socket_path), getuid(), LooseFolder::kRefuse);
       !dir.ok()) {
     return Unreachable(std::string(dir.message()));
   }
@@ -141,15 +141,14 @@ grpc::Status AgentClient::StartAgent() {
       exited = true;
       // Exit 0: another agent won the race to start and will answer shortly.
       if (!WIFEXITED(exit_status) || WEXITSTATUS(exit_status) != 0) {
-        return Unreachable(absl::StrCat("datagen-agent failed to start; see ",
-                                        options_.agent_log_path));
+        return Unreachable(
+            absl::StrCat("datagen-agent failed to start; see ", options_.agent_log_path));
       }
     }
     absl::SleepFor(absl::Milliseconds(5));
   }
-  return Unreachable(absl::StrCat("datagen-agent did not start listening on ",
-                                  options_.socket_path, " within ",
-                                  absl::FormatDuration(kStartTimeout), "; see ",
+  return Unreachable(absl::StrCat("datagen-agent did not start listening on ", options_.socket_path,
+                                  " within ", absl::FormatDuration(kStartTimeout), "; see ",
                                   options_.agent_log_path));
 }
 

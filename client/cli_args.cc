@@ -6,8 +6,7 @@
 namespace datagen::cli {
 namespace {
 
-constexpr char kTopUsage[] =
-    "usage: datagen auth <login|logout|status|org> [--format text|json]";
+constexpr char kTopUsage[] = "usage: datagen auth <login|logout|status|org> [--format text|json]";
 
 constexpr char kHelp[] =
     "Sign in via device flow, switch organizations, and check your session.\n"
@@ -126,8 +125,7 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
         return Error("--use needs an organization slug", command, inv.format);
       }
     } else if (absl::StartsWith(arg, "-")) {
-      return Error(absl::StrCat("unknown flag for auth ", command, ": ", arg), command,
-                   inv.format);
+      return Error(absl::StrCat("unknown flag for auth ", command, ": ", arg), command, inv.format);
     } else {
       return Error(absl::StrCat("unexpected argument: ", arg), command, inv.format);
     }

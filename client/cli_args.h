@@ -15,10 +15,10 @@ enum class Format { kText, kJson };
 struct Invocation {
   Command command = Command::kHelp;
   Format format = Format::kText;
-  std::string org_slug;      // kOrgUse
+  std::string org_slug;  // kOrgUse
   bool no_autostart = false;
-  bool no_browser = false;   // kLogin
-  std::string help_text;     // kHelp: what to print
+  bool no_browser = false;  // kLogin
+  std::string help_text;    // kHelp: what to print
 };
 
 // A usage error: `message` says what is wrong in one line, `usage` the command's synopsis.

@@ -13,7 +13,8 @@ void Print(FILE* to, const std::string& text) { fwrite(text.data(), 1, text.size
 
 template <typename Reply>
 void PrintWarnings(const Reply& reply, const Output& io) {
-  for (const std::string& warning : reply.warnings()) Print(io.err, absl::StrCat("warning: ", warning, "\n"));
+  for (const std::string& warning : reply.warnings())
+    Print(io.err, absl::StrCat("warning: ", warning, "\n"));
 }
 
 // What to tell the user to do next after an error, or "".
@@ -113,10 +114,10 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io) {
       grpc::Status status = agent.Logout(&reply);
       if (!status.ok()) return ReportError(status, "logout", inv, agent, io);
       if (reply.status() == "logged_out" && !reply.revoked()) {
-        Print(io.err, absl::StrCat(
-                          "warning: the local credentials were deleted, but the token was NOT "
-                          "revoked on the server: ",
-                          reply.revocation_error(), "\n"));
+        Print(io.err,
+              absl::StrCat("warning: the local credentials were deleted, but the token was NOT "
+                           "revoked on the server: ",
+                           reply.revocation_error(), "\n"));
       }
       Print(io.out, RenderLogout(reply, inv.format));
       return kExitOk;

@@ -15,11 +15,11 @@
 namespace datagen {
 namespace {
 
+using ::testing::HasSubstr;
 using testing::IsOk;
 using testing::ReadFile;
 using testing::StatusIs;
 using testing::WriteFile;
-using ::testing::HasSubstr;
 
 class FileCredentialStoreTest : public ::testing::Test {
  protected:
@@ -82,8 +82,7 @@ TEST_F(FileCredentialStoreTest, CorruptFileIsMovedAsideWithItsContent) {
   mkdir(dir_.c_str(), 0700);
   WriteFile(path_, "{\"token\": ");
   EXPECT_THAT(store.Load(&warnings_),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       HasSubstr(path_ + ".corrupt-20261127T")));
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(path_ + ".corrupt-20261127T")));
   EXPECT_NE(access(path_.c_str(), F_OK), 0);
   // A second corrupt file in the same second gets its own name.
   WriteFile(path_, "[]");
@@ -149,16 +148,16 @@ TEST_F(FileCredentialStoreTest, SaveReplacesASymlinkRatherThanWritingThroughIt) 
 
 TEST(ValidateCredentials, NamesTheFieldNeverTheValue) {
   agent::v1::Credentials c;
-  EXPECT_THAT(ValidateCredentials(c), StatusIs(absl::StatusCode::kInvalidArgument,
-                                               HasSubstr("no token")));
+  EXPECT_THAT(ValidateCredentials(c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no token")));
   c.set_token("dgat_with space");
   absl::Status s = ValidateCredentials(c);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(std::string(s.message()), ::testing::Not(HasSubstr("dgat_with")));
   c.set_token("dgat_ok");
   c.set_active_org_slug("bad slug");
-  EXPECT_THAT(ValidateCredentials(c), StatusIs(absl::StatusCode::kInvalidArgument,
-                                               HasSubstr("active_org_slug")));
+  EXPECT_THAT(ValidateCredentials(c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("active_org_slug")));
   c.set_active_org_slug("");
   EXPECT_THAT(ValidateCredentials(c), IsOk());
 }

@@ -9,9 +9,9 @@ namespace datagen {
 namespace {
 
 using testing::FakeHttpTransport;
+using ::testing::HasSubstr;
 using testing::IsOk;
 using testing::StatusIs;
-using ::testing::HasSubstr;
 
 constexpr char kIssuer[] = "https://id.example";
 constexpr char kOidc[] = "https://id.example/.well-known/openid-configuration";
@@ -69,8 +69,7 @@ TEST(Discovery, ServerTroubleIsRetryableAndNotCached) {
   http.Reply(kOidc, 200, R"({"userinfo_endpoint":"https://id.example/u"})");
   Discovery discovery(http, kIssuer);
   EXPECT_THAT(discovery.Get(), StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(discovery.Get(),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("HTTP 500")));
+  EXPECT_THAT(discovery.Get(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("HTTP 500")));
   EXPECT_THAT(discovery.Get(), IsOk());
 }
 

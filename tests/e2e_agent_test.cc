@@ -153,10 +153,9 @@ TEST(E2eAgent, AnotherUidIsRefusedBeforeAnyCall) {
   chmod((env.dir() + "/run").c_str(), 0711);
   chmod(env.socket_dir().c_str(), 0711);
   chmod(env.socket_path().c_str(), 0666);
-  RunResult r = env.RunCommand(
-      {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", client, "auth",
-       "status", "--no-autostart"},
-      {"DATAGEN_AGENT_SOCKET=" + env.socket_path()});
+  RunResult r = env.RunCommand({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                                "--clear-groups", client, "auth", "status", "--no-autostart"},
+                               {"DATAGEN_AGENT_SOCKET=" + env.socket_path()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("you@yourcompany.com")));
   EXPECT_THAT(r.err, HasSubstr("did not answer"));

@@ -43,13 +43,14 @@ TEST_P(CorruptFile, IsReportedKeptAsideAndNeverCrashedOn) {
   EXPECT_EQ(env.Datagen({"auth", "status", "--no-autostart"}).exit_code, 4);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Contents, CorruptFile,
-    ::testing::Values("{not json", "", "   \n", "{\"token\": 123}", "[1, 2, 3]",
-                      "{\"token\": \"has space\"}", "{\"email\": \"no token\"}",
-                      "{\"token\": \"t\", \"active_org_slug\": \"../x\"}",
-                      "{\"token\": \"t\", \"stored_at\": \"yesterday\"}",
-                      std::string(200 * 1024, '{'), std::string("\xff\xfe\x00\x01", 4)));
+INSTANTIATE_TEST_SUITE_P(Contents, CorruptFile,
+                         ::testing::Values("{not json", "", "   \n", "{\"token\": 123}",
+                                           "[1, 2, 3]", "{\"token\": \"has space\"}",
+                                           "{\"email\": \"no token\"}",
+                                           "{\"token\": \"t\", \"active_org_slug\": \"../x\"}",
+                                           "{\"token\": \"t\", \"stored_at\": \"yesterday\"}",
+                                           std::string(200 * 1024, '{'),
+                                           std::string("\xff\xfe\x00\x01", 4)));
 
 TEST(E2eFiles, LooseFileAndFolderPermissionsAreTightenedAndReported) {
   E2eEnv env;

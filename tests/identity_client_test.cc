@@ -10,10 +10,10 @@ namespace datagen {
 namespace {
 
 using testing::FakeHttpTransport;
-using testing::IsOk;
-using testing::StatusIs;
 using ::testing::HasSubstr;
+using testing::IsOk;
 using ::testing::Not;
+using testing::StatusIs;
 
 constexpr char kIssuer[] = "https://id.example";
 constexpr char kUserinfo[] = "https://id.example/v1/me";
@@ -70,8 +70,9 @@ TEST(IdentityClient, MapsServerAnswersToCanonicalCodes) {
               StatusIs(absl::StatusCode::kUnknown, HasSubstr("not valid JSON")));
   EXPECT_THAT(UserInfoStatusFor(200, R"({"sub":"no email"})"),
               StatusIs(absl::StatusCode::kUnknown, HasSubstr("no usable email")));
-  EXPECT_THAT(UserInfoStatusFor(404, R"({"error":"not_found","error_description":"\u001b[31mred"})"),
-              StatusIs(absl::StatusCode::kUnknown, HasSubstr("not_found: ?[31mred")));
+  EXPECT_THAT(
+      UserInfoStatusFor(404, R"({"error":"not_found","error_description":"\u001b[31mred"})"),
+      StatusIs(absl::StatusCode::kUnknown, HasSubstr("not_found: ?[31mred")));
 }
 
 TEST_F(IdentityClientTest, UnreachableServerIsUnavailableAndForcesRediscovery) {

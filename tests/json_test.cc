@@ -9,10 +9,10 @@
 namespace datagen {
 namespace {
 
-using testing::IsOk;
-using testing::StatusIs;
 using ::testing::HasSubstr;
+using testing::IsOk;
 using ::testing::Not;
+using testing::StatusIs;
 
 TEST(ParseJson, IgnoresUnknownFieldsAndReadsKnownOnes) {
   server::v1::UserInfo info;
@@ -28,8 +28,8 @@ TEST(ParseJson, IgnoresUnknownFieldsAndReadsKnownOnes) {
 TEST(ParseJson, WrongTypesAreErrorsThatDoNotQuoteTheInput) {
   agent::v1::Credentials credentials;
   absl::Status status =
-      ParseJson(R"({"token": "dgat_secret", "email": 12, "stored_at": "dgat_secret2"})",
-                "the file", &credentials);
+      ParseJson(R"({"token": "dgat_secret", "email": 12, "stored_at": "dgat_secret2"})", "the file",
+                &credentials);
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("the file")));
   EXPECT_THAT(std::string(status.message()), HasSubstr("(field "));
   EXPECT_THAT(std::string(status.message()), Not(HasSubstr("dgat_secret")));

@@ -14,9 +14,9 @@
 namespace datagen {
 namespace {
 
+using ::testing::HasSubstr;
 using testing::IsOk;
 using testing::StatusIs;
-using ::testing::HasSubstr;
 
 EnvLookup Env(std::map<std::string, std::string> vars) {
   return [vars](absl::string_view name) -> std::optional<std::string> {
@@ -36,9 +36,9 @@ TEST(CredentialsPath, PrefersXdgConfigHomeThenHome) {
 }
 
 TEST(SocketPath, FollowsThePrecedenceOfCliMd) {
-  EXPECT_EQ(*SocketPath(Env({{"DATAGEN_AGENT_SOCKET", "/s/a.sock"}, {"XDG_RUNTIME_DIR", "/r"}}),
-                        1000),
-            "/s/a.sock");
+  EXPECT_EQ(
+      *SocketPath(Env({{"DATAGEN_AGENT_SOCKET", "/s/a.sock"}, {"XDG_RUNTIME_DIR", "/r"}}), 1000),
+      "/s/a.sock");
   EXPECT_EQ(*SocketPath(Env({{"XDG_RUNTIME_DIR", "/run/user/1000"}}), 1000),
             "/run/user/1000/datagen/agent.sock");
   EXPECT_EQ(*SocketPath(Env({}), 1000), "/tmp/datagen-1000/agent.sock");
@@ -46,8 +46,7 @@ TEST(SocketPath, FollowsThePrecedenceOfCliMd) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(SocketPath(Env({{"DATAGEN_AGENT_SOCKET", "/" + std::string(107, 'x')}}), 1),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Unix socket allows")));
-  EXPECT_THAT(SocketPath(Env({{"DATAGEN_AGENT_SOCKET", "/" + std::string(106, 'x')}}), 1),
-              IsOk());
+  EXPECT_THAT(SocketPath(Env({{"DATAGEN_AGENT_SOCKET", "/" + std::string(106, 'x')}}), 1), IsOk());
 }
 
 TEST(Dirname, SplitsAtTheLastSlash) {

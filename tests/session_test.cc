@@ -12,10 +12,10 @@ namespace {
 
 using testing::FakeClock;
 using testing::FakeHttpTransport;
+using ::testing::HasSubstr;
 using testing::IsOk;
 using testing::MemoryCredentialStore;
 using testing::StatusIs;
-using ::testing::HasSubstr;
 
 constexpr char kIssuer[] = "https://id.example";
 constexpr char kUserinfo[] = "https://id.example/v1/me";

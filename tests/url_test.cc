@@ -34,8 +34,8 @@ TEST(IsLoopbackHost, KnowsLoopbackFromTheRest) {
   for (const char* h : {"localhost", "LOCALHOST", "127.0.0.1", "127.3.2.1", "::1", "a.localhost"}) {
     EXPECT_TRUE(IsLoopbackHost(h)) << h;
   }
-  for (const char* h : {"10.0.0.1", "128.0.0.1", "::2", "localhost.example.com", "example.com",
-                        "0.0.0.0"}) {
+  for (const char* h :
+       {"10.0.0.1", "128.0.0.1", "::2", "localhost.example.com", "example.com", "0.0.0.0"}) {
     EXPECT_FALSE(IsLoopbackHost(h)) << h;
   }
 }
@@ -60,9 +60,8 @@ TEST(Form, EncodesAndDecodesRoundTrip) {
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&"
             "token=a%2Bb%2Fc%3Dd%26e%20f%25&empty=");
   EXPECT_EQ(FormDecode(encoded), fields);
-  EXPECT_EQ(FormDecode("a=1+2&b=%zz&c"),
-            (std::vector<std::pair<std::string, std::string>>{{"a", "1 2"}, {"b", "%zz"},
-                                                              {"c", ""}}));
+  EXPECT_EQ(FormDecode("a=1+2&b=%zz&c"), (std::vector<std::pair<std::string, std::string>>{
+                                             {"a", "1 2"}, {"b", "%zz"}, {"c", ""}}));
 }
 
 TEST(JoinUrl, PutsExactlyOneSlash) {

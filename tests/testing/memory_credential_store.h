@@ -28,9 +28,7 @@ class MemoryCredentialStore final : public CredentialStore {
     ++version_;
     return absl::OkStatus();
   }
-  std::string Fingerprint() override {
-    return stored_ ? absl::StrCat("v", version_) : "absent";
-  }
+  std::string Fingerprint() override { return stored_ ? absl::StrCat("v", version_) : "absent"; }
 
   // Test controls. "Behind the agent's back" edits go through Put.
   void Put(const agent::v1::Credentials& credentials) {

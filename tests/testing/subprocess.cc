@@ -125,9 +125,7 @@ Child::~Child() {
   }
 }
 
-Child::Child(Child&& other) noexcept : pid_(other.pid_), status_(other.status_) {
-  other.pid_ = -1;
-}
+Child::Child(Child&& other) noexcept : pid_(other.pid_), status_(other.status_) { other.pid_ = -1; }
 
 Child& Child::operator=(Child&& other) noexcept {
   std::swap(pid_, other.pid_);
@@ -170,9 +168,7 @@ std::string ReadFile(const std::string& path) {
 }
 
 void WriteFile(const std::string& path, const std::string& content, int mode) {
-  {
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
-  }
+  { std::ofstream(path, std::ios::binary | std::ios::trunc) << content; }
   chmod(path.c_str(), mode);
 }
 

@@ -39,7 +39,8 @@ void OAuthError(httplib::Response& res, int status, const std::string& error,
   Reply(res, status, body);
 }
 
-google::protobuf::Struct Object(std::initializer_list<std::pair<std::string, google::protobuf::Value>> fields) {
+google::protobuf::Struct Object(
+    std::initializer_list<std::pair<std::string, google::protobuf::Value>> fields) {
   google::protobuf::Struct out;
   for (const auto& [key, value] : fields) (*out.mutable_fields())[key] = value;
   return out;
@@ -97,9 +98,9 @@ FakeIdentityServer::FakeIdentityServer(Options options)
 FakeIdentityServer::~FakeIdentityServer() { Stop(); }
 
 int FakeIdentityServer::Start() {
-  port_ = options_.port == 0 ? http_->bind_to_any_port(options_.host)
-                             : (http_->bind_to_port(options_.host, options_.port) ? options_.port
-                                                                                  : -1);
+  port_ = options_.port == 0
+              ? http_->bind_to_any_port(options_.host)
+              : (http_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
   if (port_ < 0) return -1;
   thread_ = std::make_unique<std::thread>([this] { http_->listen_after_bind(); });
   return port_;
@@ -243,8 +244,8 @@ void FakeIdentityServer::Routes() {
   http.Post("/_admin/introspect", [this](const httplib::Request& req, httplib::Response& res) {
     absl::MutexLock lock(&mu_);
     auto it = tokens_.find(req.get_param_value("token"));
-    bool active = it != tokens_.end() && !it->second.revoked &&
-                  it->second.expires_at >= absl::Now();
+    bool active =
+        it != tokens_.end() && !it->second.revoked && it->second.expires_at >= absl::Now();
     Reply(res, 200,
           Object({{"active", Bool(active)},
                   {"known", Bool(it != tokens_.end())},
@@ -252,8 +253,9 @@ void FakeIdentityServer::Routes() {
   });
   http.Get("/_admin/stats", [this](const httplib::Request&, httplib::Response& res) {
     absl::MutexLock lock(&mu_);
-    Reply(res, 200, Object({{"revocations", Number(revocations_)},
-                            {"tokens", Number(static_cast<double>(tokens_.size()))}}));
+    Reply(res, 200,
+          Object({{"revocations", Number(revocations_)},
+                  {"tokens", Number(static_cast<double>(tokens_.size()))}}));
   });
   http.Post("/_admin/fault", [this](const httplib::Request& req, httplib::Response& res) {
     absl::MutexLock lock(&mu_);

@@ -6,8 +6,8 @@
 
 #include <map>
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -58,8 +58,8 @@ class FakeIdentityServer {
   };
   // Fault switches, set through POST /_admin/fault (name=value pairs; value "" clears).
   struct Faults {
-    int userinfo_status = 0;      // answer userinfo with this status
-    int revocation_status = 0;    // answer revocation with this status
+    int userinfo_status = 0;    // answer userinfo with this status
+    int revocation_status = 0;  // answer revocation with this status
     bool userinfo_garbage = false;
   };
 

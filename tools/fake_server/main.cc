@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
     google::protobuf::util::JsonParseOptions parse;
     parse.ignore_unknown_fields = false;
     options.users.Clear();
-    if (!in || !google::protobuf::util::JsonStringToMessage(text.str(), &options.users, parse).ok()) {
+    if (!in ||
+        !google::protobuf::util::JsonStringToMessage(text.str(), &options.users, parse).ok()) {
       std::fprintf(stderr, "fake_server: cannot read users from %s\n", path.c_str());
       return 2;
     }
