@@ -71,6 +71,7 @@ AgentClient::AgentClient(Options options) : options_(std::move(options)) { Conne
 void AgentClient::Connect() {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);  // a local socket: never through http_proxy
   args.SetInt("grpc.use_local_subchannel_pool", 1);
   stub_ = agent::v1::AuthAgent::NewStub(grpc::CreateCustomChannel(
       "unix:" + options_.socket_path, grpc::InsecureChannelCredentials(), args));

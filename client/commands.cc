@@ -11,12 +11,6 @@ namespace {
 
 void Print(FILE* to, const std::string& text) { fwrite(text.data(), 1, text.size(), to); }
 
-template <typename Reply>
-void PrintWarnings(const Reply& reply, const Output& io) {
-  for (const std::string& warning : reply.warnings())
-    Print(io.err, absl::StrCat("warning: ", warning, "\n"));
-}
-
 // What to tell the user to do next after an error, or "".
 std::string NextStep(const grpc::Status& status, bool agent_unreachable) {
   if (agent_unreachable) return "";
@@ -76,6 +70,20 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io) {
   return kExitOk;
 }
 
+// A call whose reply carries warnings and renders as a whole: status, org --list, org --use.
+template <typename Reply, typename CallFn, typename RenderFn>
+int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::string_view what,
+          CallFn call, RenderFn render) {
+  Reply reply;
+  grpc::Status status = call(&reply);
+  if (!status.ok()) return ReportError(status, what, inv, agent, io);
+  for (const std::string& warning : reply.warnings()) {
+    Print(io.err, absl::StrCat("warning: ", warning, "\n"));
+  }
+  Print(io.out, render(reply, inv.format));
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io) {
@@ -85,30 +93,18 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io) {
       return kExitOk;
     case Command::kLogin:
       return Login(inv, agent, io);
-    case Command::kStatus: {
-      agent::v1::GetStatusResponse reply;
-      grpc::Status status = agent.GetStatus(&reply);
-      if (!status.ok()) return ReportError(status, "status", inv, agent, io);
-      PrintWarnings(reply, io);
-      Print(io.out, RenderStatus(reply, inv.format));
-      return kExitOk;
-    }
-    case Command::kOrgList: {
-      agent::v1::ListOrgsResponse reply;
-      grpc::Status status = agent.ListOrgs(&reply);
-      if (!status.ok()) return ReportError(status, "org --list", inv, agent, io);
-      PrintWarnings(reply, io);
-      Print(io.out, RenderOrgList(reply, inv.format));
-      return kExitOk;
-    }
-    case Command::kOrgUse: {
-      agent::v1::UseOrgResponse reply;
-      grpc::Status status = agent.UseOrg(inv.org_slug, &reply);
-      if (!status.ok()) return ReportError(status, "org --use", inv, agent, io);
-      PrintWarnings(reply, io);
-      Print(io.out, RenderOrgUse(reply, inv.format));
-      return kExitOk;
-    }
+    case Command::kStatus:
+      return Unary<agent::v1::GetStatusResponse>(
+          inv, agent, io, "status", [&](auto* reply) { return agent.GetStatus(reply); },
+          RenderStatus);
+    case Command::kOrgList:
+      return Unary<agent::v1::ListOrgsResponse>(
+          inv, agent, io, "org --list", [&](auto* reply) { return agent.ListOrgs(reply); },
+          RenderOrgList);
+    case Command::kOrgUse:
+      return Unary<agent::v1::UseOrgResponse>(
+          inv, agent, io, "org --use",
+          [&](auto* reply) { return agent.UseOrg(inv.org_slug, reply); }, RenderOrgUse);
     case Command::kLogout: {
       agent::v1::LogoutResponse reply;
       grpc::Status status = agent.Logout(&reply);

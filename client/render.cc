@@ -1,7 +1,7 @@
 #include "client/render.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "agent/json.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -19,12 +19,7 @@ std::string UserLines(absl::string_view email, absl::string_view org, absl::stri
 }  // namespace
 
 std::string ReplyJson(const google::protobuf::Message& reply) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(reply, &out, options);
-  return out + "\n";
+  return ToJson(reply, /*all_fields=*/true) + "\n";
 }
 
 std::string RenderStatus(const agent::v1::GetStatusResponse& reply, Format format) {

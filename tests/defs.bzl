@@ -12,11 +12,12 @@ def unit_test(name, deps):
         ],
     )
 
-def e2e_test(name):
+def e2e_test(name, data = []):
     native.cc_test(
         name = name,
         size = "medium",
         srcs = [name + ".cc"],
+        data = data,
         deps = [
             "//tests/testing:e2e_env",
             "//third_party:gtest_main",

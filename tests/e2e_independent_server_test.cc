@@ -1,0 +1,84 @@
+// End to end against an identity server written independently of the project's fake
+// (tests/independent/oidc_server.py, from server-api.md alone): discovery at an issuer with a
+// path, unusual endpoint paths, opaque tokens, extra claims, no "default" membership flag,
+// revocation that requires client_id. The credentials file is written by hand.
+#include <signal.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/e2e_env.h"
+
+namespace datagen::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class IndependentServer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = Child({"/usr/bin/python3", Runfile("tests/independent/oidc_server.py"),
+                     env_.dir() + "/port", env_.dir() + "/token"},
+                    {}, env_.dir() + "/oidc.out", env_.dir() + "/oidc.err");
+    absl::Time deadline = absl::Now() + absl::Seconds(20);
+    int port = 0;
+    while (absl::Now() < deadline &&
+           !absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(env_.dir() + "/port")), &port)) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    ASSERT_GT(port, 0) << ReadFile(env_.dir() + "/oidc.err");
+    issuer_ = absl::StrCat("http://127.0.0.1:", port, "/realms/acme");
+    token_ = ReadFile(env_.dir() + "/token");
+    env_.AddSecret(token_);
+    base_ = absl::StrCat("http://127.0.0.1:", port);
+  }
+
+  RunResult Datagen(const std::vector<std::string>& args) {
+    return env_.Datagen(args, {"DATAGEN_API_URL=" + issuer_});
+  }
+
+  E2eEnv env_{WithDiscovery("")};
+  Child server_;
+  std::string issuer_, token_, base_;
+};
+
+TEST_F(IndependentServer, StatusOrgAndLogoutWithAHandWrittenFile) {
+  env_.WriteCredentials(token_, "yourcompany");
+
+  RunResult r = Datagen({"auth", "status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "email: you@yourcompany.com\nactive_org_slug: yourcompany\nrole: admin\n");
+
+  r = Datagen({"auth", "org", "--list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "active_org_slug: yourcompany\nmemberships:\n- yourcompany (admin, active)\n"
+            "- test-org (member)\n- viewer-org (viewer)\n");
+
+  r = Datagen({"auth", "org", "--use", "viewer-org"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "email: you@yourcompany.com\nactive_org_slug: viewer-org\nrole: viewer\n");
+
+  r = Datagen({"auth", "org", "--use", "nope"});
+  EXPECT_EQ(r.exit_code, 1);
+
+  r = Datagen({"auth", "logout"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "status: logged_out\n");
+  EXPECT_EQ(r.err, "") << "revocation must have succeeded (it needs client_id)";
+  EXPECT_THAT(env_.AgentLog(), HasSubstr("endpoints from openid-configuration"));
+
+  r = Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 4);
+  // The revoked token is rejected by the server even if it were used again.
+  env_.WriteCredentials(token_, "yourcompany");
+  r = Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("expired or was revoked"));
+}
+
+}  // namespace
+}  // namespace datagen::testing
