@@ -1,6 +1,9 @@
 #include "agent/agent_service.h"
 
+#include <deque>
 #include <string>
+
+#include "absl/synchronization/mutex.h"
 
 namespace datagen {
 
@@ -9,8 +12,94 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-AgentService::AgentService(Session& session, Executor& executor)
-    : session_(session), executor_(executor) {}
+AgentService::AgentService(Session& session, LoginBroker& broker, Executor& executor)
+    : session_(session), broker_(broker), executor_(executor) {}
+
+namespace {
+
+// One caller of Login: attached to the shared login, it streams the device code and then the
+// result, one write in flight at a time. Deletes itself when gRPC is done with it.
+class LoginReactor final : public grpc::ServerWriteReactor<agent::v1::LoginEvent>,
+                           public LoginBroker::Listener {
+ public:
+  LoginReactor(grpc::CallbackServerContext* context, LoginBroker& broker) : broker_(broker) {
+    context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
+    handle_ = broker_.Attach(this);
+  }
+
+  // LoginBroker::Listener (called with the broker's lock held; never blocks).
+  void OnDeviceCode(const agent::v1::DeviceCode& code) override {
+    agent::v1::LoginEvent event;
+    *event.mutable_device_code() = code;
+    absl::MutexLock lock(&mu_);
+    queue_.push_back(std::move(event));
+    PumpLocked();
+  }
+  void OnLoginDone(const absl::StatusOr<agent::v1::LoginResult>& result) override {
+    absl::MutexLock lock(&mu_);
+    if (result.ok()) {
+      agent::v1::LoginEvent event;
+      *event.mutable_result() = *result;
+      queue_.push_back(std::move(event));
+    }
+    final_status_ = ToGrpcStatus(result.status());
+    done_ = true;
+    PumpLocked();
+  }
+
+  // grpc::ServerWriteReactor
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {  // the caller is gone
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the caller went away"));
+      return;
+    }
+    queue_.pop_front();
+    PumpLocked();
+  }
+  void OnCancel() override {
+    broker_.Detach(handle_);  // before taking mu_: the broker calls us with its lock held
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the caller went away"));
+  }
+  void OnDone() override {
+    broker_.Detach(handle_);
+    delete this;
+  }
+
+ private:
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_) return;
+    if (!queue_.empty()) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+    } else if (done_) {
+      FinishLocked(final_status_);
+    }
+  }
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  LoginBroker& broker_;
+  uint64_t handle_ = 0;
+  absl::Mutex mu_;
+  std::deque<agent::v1::LoginEvent> queue_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<agent::v1::LoginEvent>* AgentService::Login(
+    grpc::CallbackServerContext* context, const agent::v1::LoginRequest*) {
+  return new LoginReactor(context, broker_);
+}
 
 template <typename Response, typename Call>
 grpc::ServerUnaryReactor* AgentService::Offload(grpc::CallbackServerContext* context,

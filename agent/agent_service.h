@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "agent/executor.h"
+#include "agent/login_broker.h"
 #include "agent/session.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
@@ -18,11 +19,15 @@ inline constexpr char kAgentReplyKey[] = "x-datagen-agent";
 // The same canonical code and message (absl and gRPC number their codes identically).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// Uses the callback API; work that may touch the network runs on `executor`, never on gRPC's
-// threads. Does not own `session` or `executor`, which must outlive the gRPC server.
+// Uses the callback API; work that may touch the network runs on `executor` (logins on the
+// broker's own threads), never on gRPC's threads. Does not own its collaborators, which must
+// outlive the gRPC server.
 class AgentService final : public agent::v1::AuthAgent::CallbackService {
  public:
-  AgentService(Session& session, Executor& executor);
+  AgentService(Session& session, LoginBroker& broker, Executor& executor);
+
+  grpc::ServerWriteReactor<agent::v1::LoginEvent>* Login(
+      grpc::CallbackServerContext* context, const agent::v1::LoginRequest* request) override;
 
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
                                       const agent::v1::GetStatusRequest* request,
@@ -44,6 +49,7 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
                                     Call call);
 
   Session& session_;
+  LoginBroker& broker_;
   Executor& executor_;
 };
 

@@ -2,6 +2,7 @@
 #ifndef DATAGEN_AGENT_CLOCK_H_
 #define DATAGEN_AGENT_CLOCK_H_
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -13,6 +14,9 @@ class Clock {
   virtual ~Clock() = default;
   // The current wall-clock time.
   virtual absl::Time Now() = 0;
+  // Blocks until Now() >= `until` or `cancel` is notified, whichever comes first. Returns false
+  // when cancelled (also when `cancel` was already notified on entry).
+  virtual bool SleepUntil(absl::Time until, absl::Notification& cancel) = 0;
 };
 
 // The system clock. A process-wide singleton; never deleted.
@@ -23,6 +27,9 @@ class RealClock final : public Clock {
     return clock;
   }
   absl::Time Now() override { return absl::Now(); }
+  bool SleepUntil(absl::Time until, absl::Notification& cancel) override {
+    return !cancel.WaitForNotificationWithDeadline(until);
+  }
 };
 
 }  // namespace datagen

@@ -43,6 +43,13 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return bytes;
 }
 
+// Aborts the transfer once the request's cancel notification fires (curl calls this about once
+// a second even while nothing arrives).
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancel = static_cast<const absl::Notification*>(user);
+  return cancel->HasBeenNotified() ? 1 : 0;
+}
+
 struct CurlDeleter {
   void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
 };
@@ -82,6 +89,11 @@ absl::StatusOr<HttpResponse> CurlHttpTransport::Send(const HttpRequest& request)
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &exchange);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "datagen-agent/1");
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+  if (request.cancel != nullptr) {
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, request.cancel);
+  }
   if (IsLoopbackHost(url->host)) {
     curl_easy_setopt(h, CURLOPT_PROXY, "");  // never send loopback traffic through a proxy
   }
@@ -111,6 +123,9 @@ absl::StatusOr<HttpResponse> CurlHttpTransport::Send(const HttpRequest& request)
   if (exchange.too_large || code == CURLE_FILESIZE_EXCEEDED) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "the reply from ", url->host, " was larger than ", kMaxResponseBytes, " bytes"));
+  }
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    return absl::CancelledError(absl::StrCat("the request to ", url->host, " was cancelled"));
   }
   if (code != CURLE_OK) {
     std::string detail = *error != '\0' ? error : curl_easy_strerror(code);

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 
 namespace datagen {
@@ -22,6 +23,9 @@ struct HttpRequest {
   std::string body;
   // The whole exchange must finish within this.
   absl::Duration timeout = absl::Seconds(15);
+  // When given (not owned), notifying it aborts the exchange with Cancelled within about a
+  // second: a login nobody waits for any more does not wait for a hanging server.
+  const absl::Notification* cancel = nullptr;
 };
 
 struct HttpResponse {
@@ -45,7 +49,8 @@ class HttpTransport {
   // Performs the request. Any HTTP status is a successful exchange (the caller interprets it).
   // Errors: Unavailable for connection failures, timeouts and TLS failures (retryable);
   // ResourceExhausted for a body over kMaxResponseBytes; InvalidArgument for a URL that policy
-  // forbids (see CheckUrlAllowed). Messages name the host, never the request body.
+  // forbids (see CheckUrlAllowed); Cancelled when request.cancel was notified. Messages name the
+  // host, never the request body.
   virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
 };
 

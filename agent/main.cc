@@ -17,6 +17,7 @@
 #include "agent/executor.h"
 #include "agent/identity_client.h"
 #include "agent/log.h"
+#include "agent/login_broker.h"
 #include "agent/paths.h"
 #include "agent/server.h"
 #include "agent/session.h"
@@ -36,6 +37,7 @@ ABSL_FLAG(bool, verbose, false, "log debug lines too");
 namespace {
 
 constexpr char kDefaultApiUrl[] = "https://api.datagen.example";
+constexpr char kScope[] = "openid email orgs offline_access";
 
 int Fail(const absl::Status& status) {
   datagen::LogError("%s", status.message());
@@ -89,8 +91,10 @@ int main(int argc, char** argv) {
   datagen::IdentityClient identity(transport, discovery, absl::GetFlag(FLAGS_client_id));
   datagen::FileCredentialStore store(credentials_path, uid, *datagen::RealClock::Get());
   datagen::Session session(store, identity, *datagen::RealClock::Get(), api_url);
+  datagen::LoginBroker broker(discovery, transport, *datagen::RealClock::Get(), session,
+                              absl::GetFlag(FLAGS_client_id), kScope);
   datagen::Executor executor(4);
-  datagen::AgentService service(session, executor);
+  datagen::AgentService service(session, broker, executor);
 
   absl::StatusOr<std::unique_ptr<datagen::AgentServer>> server =
       datagen::AgentServer::Start(socket_path, uid, {&service});

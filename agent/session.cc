@@ -143,6 +143,14 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
   return reply;
 }
 
+absl::Status Session::RevokeTokens(const agent::v1::Credentials& credentials) {
+  absl::Status revoked = identity_.Revoke(credentials.token(), "access_token");
+  if (revoked.ok() && !credentials.refresh_token().empty()) {
+    revoked = identity_.Revoke(credentials.refresh_token(), "refresh_token");
+  }
+  return revoked;
+}
+
 absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
   agent::v1::LogoutResponse reply;
   agent::v1::Credentials ending;
@@ -162,16 +170,70 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
   }
   LogInfo("signed out; revoking the session's tokens");
   reply.set_status("logged_out");
-  absl::Status revoked = identity_.Revoke(ending.token(), "access_token");
-  if (revoked.ok() && !ending.refresh_token().empty()) {
-    revoked = identity_.Revoke(ending.refresh_token(), "refresh_token");
-  }
+  absl::Status revoked = RevokeTokens(ending);
   reply.set_revoked(revoked.ok());
   if (!revoked.ok()) {
     LogWarning("server-side revocation did not happen: %s", revoked.message());
     reply.set_revocation_error(std::string(revoked.message()));
   }
   return reply;
+}
+
+}  // namespace datagen
+
+namespace datagen {
+
+absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens& tokens) {
+  absl::StatusOr<server::v1::UserInfo> user = identity_.FetchUserInfo(tokens.access_token);
+  if (!user.ok()) {
+    return absl::Status(user.status().code(),
+                        absl::StrCat("signed in, but could not read your identity; nothing was "
+                                     "stored: ",
+                                     user.status().message()));
+  }
+  agent::v1::Credentials fresh;
+  fresh.set_token(tokens.access_token);
+  fresh.set_refresh_token(tokens.refresh_token);
+  fresh.set_email(user->email());
+  for (const auto& m : user->memberships()) {
+    if (m.is_default()) {
+      fresh.set_active_org_slug(m.slug());
+      break;
+    }
+  }
+  if (fresh.active_org_slug().empty() && user->memberships_size() > 0) {
+    fresh.set_active_org_slug(user->memberships(0).slug());
+  }
+  absl::Time now = clock_.Now();
+  fresh.mutable_stored_at()->set_seconds(absl::ToUnixSeconds(now));
+  if (tokens.expires_at) {
+    fresh.mutable_token_expires_at()->set_seconds(absl::ToUnixSeconds(*tokens.expires_at));
+  }
+  fresh.set_api_url(api_url_);
+
+  std::optional<agent::v1::Credentials> replaced;
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> ignored;
+    absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(&ignored);
+    if (current.ok() && current->token() != fresh.token()) replaced = *std::move(current);
+    if (absl::Status saved = store_.Save(fresh); !saved.ok()) return saved;
+    fingerprint_ = store_.Fingerprint();
+    cached_ = fresh;
+  }
+  LogInfo("signed in as %s; active organization %s", fresh.email(),
+          fresh.active_org_slug().empty() ? "(none)" : fresh.active_org_slug());
+  if (replaced) {
+    // The new session is stored; only now is the old one given up.
+    if (absl::Status revoked = RevokeTokens(*replaced); !revoked.ok()) {
+      LogWarning("the previous session could not be revoked: %s", revoked.message());
+    }
+  }
+  agent::v1::LoginResult result;
+  result.set_status("authenticated");
+  result.set_email(fresh.email());
+  result.set_active_org_slug(fresh.active_org_slug());
+  return result;
 }
 
 }  // namespace datagen

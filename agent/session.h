@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "agent/clock.h"
 #include "agent/credential_store.h"
+#include "agent/device_flow.h"
 #include "agent/identity_client.h"
 #include "proto/datagen/agent/v1/agent.pb.h"
 
@@ -36,6 +37,13 @@ class Session {
   // Deletes the local credentials first, then revokes their tokens at the server.
   absl::StatusOr<agent::v1::LogoutResponse> Logout() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Finishes a login: reads the new token's identity, picks the default organization (the
+  // membership marked default, else the first), stores the credentials atomically, and then
+  // revokes the session it replaced, if any. Nothing is stored when any step before the store
+  // fails.
+  absl::StatusOr<agent::v1::LoginResult> CompleteLogin(const IssuedTokens& tokens)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   // The credentials and the server's view of them, read together for one call.
   struct Snapshot {
@@ -47,6 +55,8 @@ class Session {
   // The current credentials, reloaded from the store when its fingerprint changed.
   absl::StatusOr<agent::v1::Credentials> CurrentLocked(std::vector<std::string>* warnings)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Revokes the access token, then the refresh token if any (RFC 7009). Never under mu_.
+  absl::Status RevokeTokens(const agent::v1::Credentials& credentials) ABSL_LOCKS_EXCLUDED(mu_);
   // Current credentials plus a userinfo round trip (outside the lock).
   absl::StatusOr<Snapshot> Read() ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -92,12 +92,8 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
       return Unreachable(absl::StrCat("the agent at ", options_.socket_path, " did not answer (",
                                       status.error_message(), ")"));
     }
-    if (!options_.autostart) {
-      return Unreachable(absl::StrCat("no datagen-agent is running on ", options_.socket_path,
-                                      " and auto-start is off"));
-    }
-    if (grpc::Status started = StartAgent(); !started.ok()) return started;
-    Connect();  // a fresh channel: the old one is backing off from the failed connect
+    // A fresh channel after a start: the old one is backing off from the failed connect.
+    if (grpc::Status running = EnsureRunning(); !running.ok()) return running;
   }
 }
 
@@ -171,12 +167,31 @@ grpc::Status AgentClient::Logout(agent::v1::LogoutResponse* reply) {
   return Call(&agent::v1::AuthAgent::Stub::Logout, agent::v1::LogoutRequest(), reply);
 }
 
-std::unique_ptr<grpc::ClientReader<agent::v1::LoginEvent>> AgentClient::Login(
-    grpc::ClientContext* context) {
-  if (!SocketAnswers(options_.socket_path) && options_.autostart) {
-    if (StartAgent().ok()) Connect();
+grpc::Status AgentClient::EnsureRunning() {
+  if (SocketAnswers(options_.socket_path)) return grpc::Status::OK;
+  if (!options_.autostart) {
+    return Unreachable(absl::StrCat("no datagen-agent is running on ", options_.socket_path,
+                                    " and auto-start is off"));
   }
-  return stub_->Login(context, agent::v1::LoginRequest());
+  grpc::Status started = StartAgent();
+  if (started.ok()) Connect();
+  return started;
+}
+
+grpc::Status AgentClient::Login(const std::function<void(const agent::v1::LoginEvent&)>& on_event) {
+  agent_unreachable_ = false;
+  if (grpc::Status running = EnsureRunning(); !running.ok()) return running;
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<agent::v1::LoginEvent>> reader =
+      stub_->Login(&context, agent::v1::LoginRequest());
+  agent::v1::LoginEvent event;
+  while (reader->Read(&event)) on_event(event);
+  grpc::Status status = reader->Finish();
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && !FromAgent(context)) {
+    return Unreachable(absl::StrCat("lost the agent at ", options_.socket_path, " (",
+                                    status.error_message(), ")"));
+  }
+  return status;
 }
 
 }  // namespace datagen::cli

@@ -3,6 +3,7 @@
 #ifndef DATAGEN_CLIENT_AGENT_CLIENT_H_
 #define DATAGEN_CLIENT_AGENT_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,9 +33,11 @@ class AgentClient {
   grpc::Status UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply);
   grpc::Status Logout(agent::v1::LogoutResponse* reply);
 
-  // Opens the login stream (auto-starting the agent first if needed). The reader belongs to
-  // the caller, with `context`, which must outlive it.
-  std::unique_ptr<grpc::ClientReader<agent::v1::LoginEvent>> Login(grpc::ClientContext* context);
+  // Runs a login (auto-starting the agent first if needed), calling `on_event` for each event
+  // of the stream as it arrives. Returns the stream's final status (UNAVAILABLE with a message
+  // for people when the agent could not be reached). Has no deadline: a login lasts as long as
+  // its code is valid.
+  grpc::Status Login(const std::function<void(const agent::v1::LoginEvent&)>& on_event);
 
   // True when the last call failed because the agent could not be reached or started (its
   // status message says why), rather than with the agent's own answer.
@@ -46,6 +49,8 @@ class AgentClient {
 
   // Starts datagen-agent detached and waits until its socket accepts connections.
   grpc::Status StartAgent();
+  // OK when something answers on the socket, after starting the agent if allowed.
+  grpc::Status EnsureRunning();
   // An UNAVAILABLE status for not reaching the agent; sets agent_unreachable().
   grpc::Status Unreachable(const std::string& message);
   void Connect();

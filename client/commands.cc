@@ -1,10 +1,16 @@
 #include "client/commands.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <memory>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/browser.h"
 #include "client/render.h"
+#include "client/spinner.h"
 
 namespace datagen::cli {
 namespace {
@@ -18,6 +24,8 @@ std::string NextStep(const grpc::Status& status, bool agent_unreachable) {
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::DATA_LOSS:
       return "run: datagen auth login";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "run: datagen auth login (for a new code)";
     case grpc::StatusCode::UNAVAILABLE:
       return "check that the identity server (DATAGEN_API_URL) is reachable, then try again";
     case grpc::StatusCode::FAILED_PRECONDITION:
@@ -53,19 +61,48 @@ int ReportError(const grpc::Status& status, absl::string_view what, const Invoca
   return ExitCodeFor(status);
 }
 
-int Login(const Invocation& inv, AgentClient& agent, const Output& io) {
-  grpc::ClientContext context;
-  auto reader = agent.Login(&context);
-  agent::v1::LoginEvent event;
-  while (reader->Read(&event)) {
+// Ctrl-C (or SIGTERM) during login: erase the spinner's line and leave at once. Closing the
+// connection detaches this caller from the agent's login, which goes on for the others (or is
+// cancelled when there are none).
+void OnInterrupt(int) {
+  static constexpr char kErase[] = "\r\033[K";
+  if (isatty(STDERR_FILENO)) {
+    ssize_t unused = write(STDERR_FILENO, kErase, sizeof(kErase) - 1);
+    (void)unused;
+  }
+  _exit(kExitInterrupted);
+}
+
+int Login(const Invocation& inv, AgentClient& agent, const Output& io, const EnvLookup& env) {
+  signal(SIGINT, OnInterrupt);
+  signal(SIGTERM, OnInterrupt);
+  std::unique_ptr<Spinner> spinner;
+  grpc::Status status = agent.Login([&](const agent::v1::LoginEvent& event) {
     if (event.has_device_code()) {
-      Print(io.out, RenderDeviceCode(event.device_code(), inv.format));
+      const agent::v1::DeviceCode& code = event.device_code();
+      Print(io.out, RenderDeviceCode(code, inv.format));
+      const std::string& url = code.verification_uri_complete().empty()
+                                   ? code.verification_uri()
+                                   : code.verification_uri_complete();
+      if (std::string browser = ChooseBrowser(inv.no_browser, env); !browser.empty()) {
+        if (absl::Status opened = OpenBrowser(browser, url); opened.ok()) {
+          if (inv.format == Format::kText) Print(io.out, absl::StrCat("Opening: ", url, "\n"));
+        } else {
+          Print(io.err, absl::StrCat("warning: could not open a browser (", opened.message(),
+                                     "); open the URL above yourself\n"));
+        }
+      }
+      fflush(io.out);
+      if (isatty(fileno(io.err))) {
+        spinner = std::make_unique<Spinner>(fileno(io.err),
+                                            absl::FromUnixSeconds(code.expires_at().seconds()));
+      }
     } else if (event.has_result()) {
+      spinner.reset();
       Print(io.out, RenderLoginResult(event.result(), inv.format));
     }
-    fflush(io.out);
-  }
-  grpc::Status status = reader->Finish();
+  });
+  spinner.reset();
   if (!status.ok()) return ReportError(status, "login", inv, agent, io);
   return kExitOk;
 }
@@ -86,13 +123,13 @@ int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::str
 
 }  // namespace
 
-int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io) {
+int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, const EnvLookup& env) {
   switch (inv.command) {
     case Command::kHelp:
       Print(io.out, inv.help_text);
       return kExitOk;
     case Command::kLogin:
-      return Login(inv, agent, io);
+      return Login(inv, agent, io, env);
     case Command::kStatus:
       return Unary<agent::v1::GetStatusResponse>(
           inv, agent, io, "status", [&](auto* reply) { return agent.GetStatus(reply); },

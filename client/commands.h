@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "agent/paths.h"
 #include "client/agent_client.h"
 #include "client/cli_args.h"
 
@@ -21,8 +22,12 @@ struct Output {
   FILE* err = stderr;
 };
 
-// Runs a parsed invocation against the agent. Returns the process exit code.
-int RunCommand(const Invocation& invocation, AgentClient& agent, const Output& io);
+inline constexpr int kExitInterrupted = 130;
+
+// Runs a parsed invocation against the agent. `env` is read only by login (which browser to
+// open). Returns the process exit code.
+int RunCommand(const Invocation& invocation, AgentClient& agent, const Output& io,
+               const EnvLookup& env);
 
 // Prints a usage error (stderr, and a JSON error on stdout under --format json). Returns 2.
 int ReportUsageError(const UsageError& error, const Output& io);

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   options.autostart = !inv.no_autostart && env("DATAGEN_NO_AUTOSTART").value_or("0") != "1";
   options.agent_log_path = datagen::Dirname(*socket) + "/agent.log";
   AgentClient agent(options);
-  int code = RunCommand(inv, agent, io);
+  int code = RunCommand(inv, agent, io, env);
   std::fflush(stdout);
   return code;
 }

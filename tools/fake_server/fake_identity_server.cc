@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -62,6 +63,16 @@ google::protobuf::Value Bool(bool b) {
   return v;
 }
 
+// `prefix` and 64 random hex digits.
+std::string RandomSecret(absl::string_view prefix) {
+  absl::BitGen gen;
+  std::string secret(prefix);
+  for (int i = 0; i < 32; ++i) {
+    absl::StrAppend(&secret, absl::Hex(absl::Uniform<uint8_t>(gen), absl::kZeroPad2));
+  }
+  return secret;
+}
+
 std::string BearerToken(const httplib::Request& req) {
   std::string header = req.get_header_value("Authorization");
   if (header.size() > 7 && absl::EqualsIgnoreCase(header.substr(0, 7), "bearer ")) {
@@ -91,8 +102,17 @@ server::v1::UserDirectory DefaultUsers() {
 }
 
 FakeIdentityServer::FakeIdentityServer(Options options)
-    : options_(std::move(options)), http_(std::make_unique<httplib::Server>()) {
+    : options_(std::move(options)),
+      http_(std::make_unique<httplib::Server>()),
+      device_expires_in_(options_.device_expires_in),
+      interval_(options_.interval),
+      auto_approve_after_(options_.auto_approve_after),
+      token_expires_in_(options_.token_expires_in),
+      issue_refresh_tokens_(options_.issue_refresh_tokens) {
+  // Enough threads for hanging requests not to starve the rest.
+  http_->new_task_queue = [] { return new httplib::ThreadPool(32); };
   Routes();
+  DeviceRoutes();
 }
 
 FakeIdentityServer::~FakeIdentityServer() { Stop(); }
@@ -107,6 +127,7 @@ int FakeIdentityServer::Start() {
 }
 
 void FakeIdentityServer::Stop() {
+  if (!stopping_.HasBeenNotified()) stopping_.Notify();
   if (thread_) {
     http_->stop();
     thread_->join();
@@ -138,11 +159,7 @@ const server::v1::UserInfo* FakeIdentityServer::FindUser(const std::string& emai
 }
 
 std::string FakeIdentityServer::Mint(const std::string& email, absl::Duration lifetime) {
-  absl::BitGen gen;
-  std::string token = "dgat_";
-  for (int i = 0; i < 32; ++i) {
-    absl::StrAppend(&token, absl::Hex(absl::Uniform<uint8_t>(gen), absl::kZeroPad2));
-  }
+  std::string token = RandomSecret("dgat_");
   TokenInfo info;
   info.email = email;
   if (lifetime != absl::InfiniteDuration()) info.expires_at = absl::Now() + lifetime;
@@ -264,12 +281,23 @@ void FakeIdentityServer::Routes() {
       bool numeric = absl::SimpleAtoi(value, &number);
       if (name == "reset") {
         faults_ = Faults();
+        token_faults_.clear();
       } else if (name == "userinfo_status" && numeric) {
         faults_.userinfo_status = number;
       } else if (name == "revocation_status" && numeric) {
         faults_.revocation_status = number;
       } else if (name == "userinfo_garbage") {
         faults_.userinfo_garbage = value == "1";
+      } else if (name == "device_status" && numeric) {
+        faults_.device_status = number;
+      } else if (name == "token") {
+        // kind[:count[:arg]]
+        std::vector<std::string> parts = absl::StrSplit(value, ':');
+        TokenFault fault;
+        fault.kind = parts[0];
+        if (parts.size() > 1 && !absl::SimpleAtoi(parts[1], &fault.count)) fault.count = 1;
+        if (parts.size() > 2 && !absl::SimpleAtoi(parts[2], &fault.arg)) fault.arg = 0;
+        token_faults_.push_back(fault);
       } else {
         res.status = 400;
         res.set_content(absl::StrCat("unknown fault or bad value: ", name), "text/plain");
@@ -277,6 +305,361 @@ void FakeIdentityServer::Routes() {
       }
     }
     res.status = 200;
+  });
+}
+
+}  // namespace datagen::fake
+
+// --- Device flow (RFC 8628) -------------------------------------------------------------------
+namespace datagen::fake {
+namespace {
+
+std::string RandomCode(absl::BitGen& gen) {
+  // RFC 8628 §6.1: letters without vowels, easy to read and type.
+  static constexpr char kAlphabet[] = "BCDFGHJKLMNPQRSTVWXZ";
+  std::string code;
+  for (int i = 0; i < 8; ++i) {
+    if (i == 4) code.push_back('-');
+    code.push_back(kAlphabet[absl::Uniform<int>(gen, 0, sizeof(kAlphabet) - 1)]);
+  }
+  return code;
+}
+
+std::string HtmlEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string NormalizeUserCode(const std::string& code) {
+  std::string out;
+  for (char c : code) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+      out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+FakeIdentityServer::Grant* FakeIdentityServer::FindByUserCode(const std::string& user_code) {
+  std::string wanted = NormalizeUserCode(user_code);
+  for (auto& [device_code, grant] : grants_) {
+    if (NormalizeUserCode(grant.user_code) == wanted) return &grant;
+  }
+  return nullptr;
+}
+
+std::string FakeIdentityServer::DevicePage(const std::string& user_code,
+                                           const std::string& message) const {
+  std::string options;
+  for (const auto& user : options_.users.users()) {
+    absl::StrAppend(&options, "<option value=\"", HtmlEscape(user.email()), "\">",
+                    HtmlEscape(user.email()), "</option>");
+  }
+  return absl::StrCat(
+      "<!doctype html><html><head><meta charset=\"utf-8\"><title>Confirm device</title>"
+      "<style>body{font-family:sans-serif;max-width:28em;margin:4em auto}"
+      "input,select,button{font-size:1.2em;margin:.3em 0}</style></head><body>"
+      "<h1>Sign in to datagen</h1>",
+      message.empty() ? "" : absl::StrCat("<p id=\"message\">", HtmlEscape(message), "</p>"),
+      "<form method=\"post\" action=\"/device\">"
+      "<label>Code <input id=\"user_code\" name=\"user_code\" value=\"",
+      HtmlEscape(user_code),
+      "\" autocomplete=\"off\"></label><br>"
+      "<label>Account <select id=\"email\" name=\"email\">",
+      options,
+      "</select></label><br>"
+      "<button id=\"confirm\" name=\"action\" value=\"confirm\">Confirm</button> "
+      "<button id=\"deny\" name=\"action\" value=\"deny\">Deny</button>"
+      "</form></body></html>");
+}
+
+void FakeIdentityServer::DeviceRoutes() {
+  httplib::Server& http = *http_;
+
+  http.Post(EndpointPath("device"), [this](const httplib::Request& req, httplib::Response& res) {
+    absl::MutexLock lock(&mu_);
+    if (faults_.device_status != 0) {
+      OAuthError(res, faults_.device_status, "server_error", "fault injected");
+      return;
+    }
+    if (req.get_param_value("client_id") != options_.client_id) {
+      OAuthError(res, 401, "invalid_client", "unknown or missing client_id");
+      return;
+    }
+    absl::BitGen gen;
+    Grant grant;
+    grant.device_code = RandomSecret("dgdc_");
+    grant.user_code = RandomCode(gen);
+    grant.created = absl::Now();
+    grant.expires_at = grant.created + absl::Seconds(device_expires_in_);
+    grant.interval = interval_ < 0 ? 5 : interval_;
+    server::v1::DeviceAuthorizationResponse reply;
+    reply.set_device_code(grant.device_code);
+    reply.set_user_code(grant.user_code);
+    reply.set_verification_uri(base_url() + "/device");
+    reply.set_verification_uri_complete(base_url() + "/device?user_code=" + grant.user_code);
+    reply.set_expires_in(device_expires_in_);
+    if (interval_ >= 0) reply.set_interval(interval_);
+    grants_[grant.device_code] = grant;
+    Reply(res, 200, reply);
+  });
+
+  http.Post(EndpointPath("token"), [this](const httplib::Request& req, httplib::Response& res) {
+    std::string grant_type = req.get_param_value("grant_type");
+    TokenFault fault;
+    {
+      absl::MutexLock lock(&mu_);
+      if (req.get_param_value("client_id") != options_.client_id) {
+        OAuthError(res, 401, "invalid_client", "unknown or missing client_id");
+        return;
+      }
+      if (grant_type == "refresh_token") {
+        auto it = refresh_tokens_.find(req.get_param_value("refresh_token"));
+        if (it == refresh_tokens_.end()) {
+          OAuthError(res, 400, "invalid_grant", "unknown or used refresh token");
+          return;
+        }
+        std::string email = it->second;
+        refresh_tokens_.erase(it);  // rotation: each refresh token works once
+        google::protobuf::Struct body;
+        absl::Duration lifetime =
+            token_expires_in_ > 0 ? absl::Seconds(token_expires_in_) : absl::InfiniteDuration();
+        (*body.mutable_fields())["access_token"] = String(Mint(email, lifetime));
+        (*body.mutable_fields())["token_type"] = String("Bearer");
+        if (token_expires_in_ > 0) {
+          (*body.mutable_fields())["expires_in"] = Number(token_expires_in_);
+        }
+        std::string refresh = RandomSecret("dgrt_");
+        refresh_tokens_[refresh] = email;
+        (*body.mutable_fields())["refresh_token"] = String(refresh);
+        Reply(res, 200, body);
+        return;
+      }
+      if (grant_type != "urn:ietf:params:oauth:grant-type:device_code") {
+        OAuthError(res, 400, "unsupported_grant_type", "");
+        return;
+      }
+      auto it = grants_.find(req.get_param_value("device_code"));
+      if (it == grants_.end()) {
+        OAuthError(res, 400, "invalid_grant", "unknown device code");
+        return;
+      }
+      Grant& grant = it->second;
+      absl::Time now = absl::Now();
+      // Polls faster than the interval break RFC 8628 §3.5: count them (tests assert none) and
+      // answer slow_down, as a strict server would.
+      bool too_fast =
+          !grant.polls.empty() &&
+          now - grant.polls.back() < absl::Seconds(grant.interval) - absl::Milliseconds(20);
+      grant.polls.push_back(now);
+      if (too_fast) {
+        ++grant.too_fast;
+        grant.interval += 5;
+        OAuthError(res, 400, "slow_down", "polling too fast");
+        return;
+      }
+      if (!token_faults_.empty()) {
+        fault = token_faults_.front();
+        if (--token_faults_.front().count <= 0) token_faults_.pop_front();
+        if (fault.kind == "slow_down") grant.interval += 5;
+      } else if (now >= grant.expires_at) {
+        OAuthError(res, 400, "expired_token", "the device code expired");
+        return;
+      } else if (grant.state == Grant::kDenied) {
+        OAuthError(res, 400, "access_denied", "the user denied the request");
+        return;
+      } else if (grant.state == Grant::kConsumed) {
+        OAuthError(res, 400, "invalid_grant", "the device code was already used");
+        return;
+      } else {
+        if (grant.state == Grant::kPending && auto_approve_after_ >= 0 &&
+            now - grant.created >= absl::Seconds(auto_approve_after_)) {
+          grant.state = Grant::kApproved;
+          grant.email = options_.users.users(0).email();
+        }
+        if (grant.state != Grant::kApproved) {
+          OAuthError(res, 400, "authorization_pending", "waiting for the user");
+          return;
+        }
+        grant.state = Grant::kConsumed;
+        absl::Duration lifetime =
+            token_expires_in_ > 0 ? absl::Seconds(token_expires_in_) : absl::InfiniteDuration();
+        std::string access = Mint(grant.email, lifetime);
+        std::string refresh;
+        if (issue_refresh_tokens_) {
+          refresh = RandomSecret("dgrt_");
+          refresh_tokens_[refresh] = grant.email;
+        }
+        server::v1::TokenResponse body;
+        body.set_access_token(access);
+        body.set_token_type("Bearer");
+        if (token_expires_in_ > 0) body.set_expires_in(token_expires_in_);
+        body.set_refresh_token(refresh);
+        body.set_scope("openid email orgs offline_access");
+        if (form_replies_) {
+          // As some providers answer: application/x-www-form-urlencoded.
+          std::string form = absl::StrCat("access_token=", access, "&token_type=bearer",
+                                          "&scope=openid+email+orgs+offline_access");
+          if (token_expires_in_ > 0) absl::StrAppend(&form, "&expires_in=", token_expires_in_);
+          if (!refresh.empty()) absl::StrAppend(&form, "&refresh_token=", refresh);
+          res.set_content(form, "application/x-www-form-urlencoded");
+          return;
+        }
+        Reply(res, 200, body);
+        return;
+      }
+    }
+    // A fault, answered outside the lock (some take long).
+    if (fault.kind == "slow_down") {
+      OAuthError(res, 400, "slow_down", "slow down");
+    } else if (fault.kind == "429" || fault.kind == "503") {
+      res.set_header("Retry-After", std::to_string(fault.arg > 0 ? fault.arg : 2));
+      OAuthError(res, std::stoi(fault.kind), "temporarily_unavailable", "try later");
+    } else if (fault.kind == "429date") {
+      res.set_header("Retry-After",
+                     absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                                      absl::Now() + absl::Seconds(fault.arg > 0 ? fault.arg : 2),
+                                      absl::UTCTimeZone()));
+      OAuthError(res, 429, "temporarily_unavailable", "try later");
+    } else if (fault.kind == "500") {
+      OAuthError(res, 500, "server_error", "fault injected");
+    } else if (fault.kind == "garbage") {
+      res.status = 200;
+      res.set_content("<html><body>Gateway says hello</body></html>", "text/html");
+    } else if (fault.kind == "garbage400") {
+      res.status = 400;
+      res.set_content("\x01\x02 not json \xff", "application/octet-stream");
+    } else if (fault.kind == "oversized") {
+      res.status = 200;
+      res.set_content(std::string(2 << 20, ' ') + "{}", "application/json");
+    } else if (fault.kind == "drop") {
+      // Headers promise 1000 bytes, then the connection is cut.
+      res.set_content_provider(1000, "application/json",
+                               [](size_t, size_t, httplib::DataSink&) { return false; });
+    } else if (fault.kind == "hang") {
+      stopping_.WaitForNotificationWithTimeout(absl::Seconds(fault.arg > 0 ? fault.arg : 30));
+      OAuthError(res, 500, "server_error", "woke up");
+    } else if (fault.kind == "deny") {
+      OAuthError(res, 400, "access_denied", "the user denied the request");
+    } else if (fault.kind == "expire") {
+      OAuthError(res, 400, "expired_token", "the device code expired");
+    } else if (fault.kind == "invalid_grant") {
+      OAuthError(res, 400, "invalid_grant", "the grant is broken on purpose");
+    } else {
+      OAuthError(res, 500, "server_error", "unknown fault " + fault.kind);
+    }
+  });
+
+  http.Get("/device", [this](const httplib::Request& req, httplib::Response& res) {
+    res.set_content(DevicePage(req.get_param_value("user_code"), ""), "text/html; charset=utf-8");
+  });
+  http.Post("/device", [this](const httplib::Request& req, httplib::Response& res) {
+    absl::MutexLock lock(&mu_);
+    Grant* grant = FindByUserCode(req.get_param_value("user_code"));
+    std::string email = req.get_param_value("email");
+    if (email.empty() || FindUser(email) == nullptr) email = options_.users.users(0).email();
+    if (grant == nullptr || grant->state != Grant::kPending || absl::Now() >= grant->expires_at) {
+      res.status = 404;
+      res.set_content(
+          DevicePage(req.get_param_value("user_code"), "That code is unknown, used or expired."),
+          "text/html; charset=utf-8");
+      return;
+    }
+    bool confirm = req.get_param_value("action") != "deny";
+    grant->state = confirm ? Grant::kApproved : Grant::kDenied;
+    grant->email = email;
+    res.set_content(
+        absl::StrCat("<!doctype html><html><body><h1 id=\"done\">",
+                     confirm ? "Device confirmed" : "Request denied",
+                     "</h1><p>You can close this window and return to your terminal.</p>"
+                     "</body></html>"),
+        "text/html; charset=utf-8");
+  });
+
+  // --- Test administration of the device flow ---
+  http.Post("/_admin/config", [this](const httplib::Request& req, httplib::Response& res) {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, value] : req.params) {
+      int n = 0;
+      if (!absl::SimpleAtoi(value, &n)) {
+        res.status = 400;
+        return;
+      }
+      if (name == "device_expires_in")
+        device_expires_in_ = n;
+      else if (name == "interval")
+        interval_ = n;
+      else if (name == "auto_approve_after")
+        auto_approve_after_ = n;
+      else if (name == "token_expires_in")
+        token_expires_in_ = n;
+      else if (name == "refresh")
+        issue_refresh_tokens_ = n != 0;
+      else if (name == "form_replies")
+        form_replies_ = n != 0;
+      else {
+        res.status = 400;
+        return;
+      }
+    }
+    res.status = 200;
+  });
+  auto decide = [this](bool approve) {
+    return [this, approve](const httplib::Request& req, httplib::Response& res) {
+      absl::MutexLock lock(&mu_);
+      Grant* grant = FindByUserCode(req.get_param_value("user_code"));
+      if (grant == nullptr) {
+        res.status = 404;
+        return;
+      }
+      grant->state = approve ? Grant::kApproved : Grant::kDenied;
+      std::string email = req.get_param_value("email");
+      grant->email = email.empty() ? options_.users.users(0).email() : email;
+      res.status = 200;
+    };
+  };
+  http.Post("/_admin/approve", decide(true));
+  http.Post("/_admin/deny", decide(false));
+  http.Get("/_admin/grants", [this](const httplib::Request&, httplib::Response& res) {
+    absl::MutexLock lock(&mu_);
+    google::protobuf::Struct out;
+    google::protobuf::ListValue* list = (*out.mutable_fields())["grants"].mutable_list_value();
+    for (const auto& [device_code, grant] : grants_) {
+      google::protobuf::Struct g;
+      (*g.mutable_fields())["user_code"] = String(grant.user_code);
+      (*g.mutable_fields())["too_fast"] = Number(grant.too_fast);
+      (*g.mutable_fields())["state"] = Number(grant.state);
+      google::protobuf::ListValue* polls = (*g.mutable_fields())["poll_ms"].mutable_list_value();
+      for (absl::Time t : grant.polls) {
+        polls->add_values()->set_number_value(
+            static_cast<double>(absl::ToInt64Milliseconds(t - grant.created)));
+      }
+      *list->add_values()->mutable_struct_value() = g;
+    }
+    Reply(res, 200, out);
   });
 }
 

@@ -4,13 +4,16 @@
 #ifndef DATAGEN_TOOLS_FAKE_SERVER_FAKE_IDENTITY_SERVER_H_
 #define DATAGEN_TOOLS_FAKE_SERVER_FAKE_IDENTITY_SERVER_H_
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "proto/datagen/server/v1/server_api.pb.h"
 
@@ -33,6 +36,12 @@ struct Options {
   DiscoveryMode discovery = DiscoveryMode::kOidc;
   std::string client_id = "datagen-cli";
   server::v1::UserDirectory users;
+  // Device flow (all changeable at run time through POST /_admin/config).
+  int device_expires_in = 600;  // seconds a device code stays valid
+  int interval = 5;             // advertised polling interval; < 0: omitted from the reply
+  int auto_approve_after = -1;  // approve as the first user this many seconds after issue
+  int token_expires_in = 0;     // access token lifetime; 0: no expiry, no expires_in
+  bool issue_refresh_tokens = false;
 };
 
 // The built-in users: you@yourcompany.com (yourcompany admin default, test-org member) and
@@ -61,9 +70,32 @@ class FakeIdentityServer {
     int userinfo_status = 0;    // answer userinfo with this status
     int revocation_status = 0;  // answer revocation with this status
     bool userinfo_garbage = false;
+    int device_status = 0;  // answer device authorization with this status
+  };
+
+  // One queued misbehaviour of the token endpoint: `kind` for the next `count` polls.
+  struct TokenFault {
+    std::string kind;  // slow_down 429 503 429date 500 garbage garbage400 oversized drop hang
+                       // deny expire invalid_grant
+    int count = 1;
+    int arg = 0;  // Retry-After seconds (429/503/429date), seconds to hang (hang)
+  };
+  struct Grant {
+    std::string device_code;
+    std::string user_code;
+    absl::Time created;
+    absl::Time expires_at;
+    int interval = 5;  // what the server enforces (grows by 5 s on slow_down)
+    enum State { kPending, kApproved, kDenied, kConsumed } state = kPending;
+    std::string email;
+    std::vector<absl::Time> polls;
+    int too_fast = 0;
   };
 
   void Routes();
+  void DeviceRoutes();
+  std::string DevicePage(const std::string& user_code, const std::string& message) const;
+  Grant* FindByUserCode(const std::string& user_code) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string Mint(const std::string& email, absl::Duration lifetime)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const server::v1::UserInfo* FindUser(const std::string& email) const;
@@ -77,6 +109,16 @@ class FakeIdentityServer {
   mutable absl::Mutex mu_;
   std::map<std::string, TokenInfo> tokens_ ABSL_GUARDED_BY(mu_);
   Faults faults_ ABSL_GUARDED_BY(mu_);
+  std::deque<TokenFault> token_faults_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Grant> grants_ ABSL_GUARDED_BY(mu_);  // by device code
+  int device_expires_in_ ABSL_GUARDED_BY(mu_);
+  int interval_ ABSL_GUARDED_BY(mu_);
+  int auto_approve_after_ ABSL_GUARDED_BY(mu_);
+  int token_expires_in_ ABSL_GUARDED_BY(mu_);
+  bool issue_refresh_tokens_ ABSL_GUARDED_BY(mu_);
+  bool form_replies_ ABSL_GUARDED_BY(mu_) = false;  // successful token replies as a form
+  std::map<std::string, std::string> refresh_tokens_ ABSL_GUARDED_BY(mu_);  // token -> email
+  absl::Notification stopping_;
   int revocations_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

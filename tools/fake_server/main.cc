@@ -19,6 +19,13 @@ ABSL_FLAG(std::string, users, "",
           "\"default\"}]}]} (default: built-in users)");
 ABSL_FLAG(std::string, client_id, "datagen-cli", "the OAuth client id it accepts");
 ABSL_FLAG(std::string, port_file, "", "write the chosen port to this file once listening");
+ABSL_FLAG(int, interval, 5, "device flow polling interval it advertises (< 0: omit the field)");
+ABSL_FLAG(int, device_expires_in, 600, "seconds a device code stays valid");
+ABSL_FLAG(int, auto_approve_after, -1,
+          "approve every device code as the first user this many seconds after it was issued "
+          "(-1: only through the /device page)");
+ABSL_FLAG(int, token_expires_in, 0, "access token lifetime in seconds (0: no expiry)");
+ABSL_FLAG(bool, refresh_tokens, false, "issue (rotating) refresh tokens");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -36,6 +43,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fake_server: --discovery must be oidc, rfc8414 or none\n");
     return 2;
   }
+  options.interval = absl::GetFlag(FLAGS_interval);
+  options.device_expires_in = absl::GetFlag(FLAGS_device_expires_in);
+  options.auto_approve_after = absl::GetFlag(FLAGS_auto_approve_after);
+  options.token_expires_in = absl::GetFlag(FLAGS_token_expires_in);
+  options.issue_refresh_tokens = absl::GetFlag(FLAGS_refresh_tokens);
   options.users = datagen::fake::DefaultUsers();
   if (std::string path = absl::GetFlag(FLAGS_users); !path.empty()) {
     std::ifstream in(path);

@@ -1,0 +1,322 @@
+#include "agent/device_flow.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "agent/identity_client.h"
+#include "agent/json.h"
+#include "agent/log.h"
+#include "agent/url.h"
+#include "proto/datagen/server/v1/server_api.pb.h"
+
+namespace datagen {
+namespace {
+
+constexpr absl::Duration kMaxExpiresIn = absl::Hours(1);
+constexpr absl::Duration kMaxInterval = absl::Minutes(5);
+constexpr absl::Duration kMaxTokenLifetime = absl::Hours(24 * 365);
+constexpr absl::Duration kRequestTimeout = absl::Seconds(15);
+constexpr size_t kMaxSecretBytes = 16384;
+
+bool IsTokenText(absl::string_view text) {
+  if (text.empty() || text.size() > kMaxSecretBytes) return false;
+  for (char c : text) {
+    if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool IsPrintable(absl::string_view text, size_t limit) {
+  if (text.size() > limit) return false;
+  for (char c : text) {
+    if (!absl::ascii_isprint(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool LooksLikeForm(absl::string_view content_type, absl::string_view body) {
+  std::string type = absl::AsciiStrToLower(content_type);
+  if (absl::StrContains(type, "application/x-www-form-urlencoded")) return true;
+  if (absl::StrContains(type, "json")) return false;
+  absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(body);
+  return !trimmed.empty() && trimmed[0] != '{' && absl::StrContains(trimmed, '=');
+}
+
+// Reads a form-encoded reply into the JSON message's fields.
+absl::Status FormToTokenResponse(absl::string_view body, server::v1::TokenResponse* tokens,
+                                 server::v1::ErrorResponse* error) {
+  for (const auto& [name, value] : FormDecode(body)) {
+    if (name == "access_token") tokens->set_access_token(value);
+    if (name == "token_type") tokens->set_token_type(value);
+    if (name == "refresh_token") tokens->set_refresh_token(value);
+    if (name == "scope") tokens->set_scope(value);
+    if (name == "error") error->set_error(value);
+    if (name == "error_description") error->set_error_description(value);
+    if (name == "expires_in") {
+      int64_t seconds = 0;
+      if (!absl::SimpleAtoi(value, &seconds)) {
+        return absl::InvalidArgumentError("the token reply's expires_in is not a number");
+      }
+      tokens->set_expires_in(seconds);
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string Describe(const server::v1::ErrorResponse& error) {
+  std::string text;
+  for (char c : error.error().substr(0, 64)) {
+    text.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
+  }
+  if (!error.error_description().empty()) {
+    absl::StrAppend(&text, ": ");
+    for (char c : error.error_description().substr(0, 200)) {
+      text.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
+    }
+  }
+  return text;
+}
+
+bool IsRetryableStatus(int status) { return status == 429 || status >= 500; }
+
+}  // namespace
+
+std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now) {
+  value = absl::StripAsciiWhitespace(value);
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(value, &seconds)) {
+    if (seconds < 0) return std::nullopt;
+    return absl::Seconds(std::min<int64_t>(seconds, 24 * 3600));
+  }
+  absl::Time when;
+  std::string error;
+  if (absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", value, absl::UTCTimeZone(), &when, &error)) {
+    return std::max(absl::ZeroDuration(), when - now);
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl::string_view body,
+                                           absl::Time now) {
+  server::v1::TokenResponse tokens;
+  server::v1::ErrorResponse error;
+  if (LooksLikeForm(content_type, body)) {
+    if (absl::Status s = FormToTokenResponse(body, &tokens, &error); !s.ok()) return s;
+  } else {
+    if (absl::Status s = ParseJson(body, "the token reply", &tokens); !s.ok()) return s;
+    (void)ParseJson(body, "the token reply", &error);  // the same text, read as an error
+  }
+  TokenReply reply;
+  if (!error.error().empty() && tokens.access_token().empty()) {
+    reply.error = error.error();
+    reply.description = Describe(error);
+    return reply;
+  }
+  if (tokens.access_token().empty()) {
+    return absl::InvalidArgumentError("the token reply has no access_token");
+  }
+  if (!IsTokenText(tokens.access_token())) {
+    return absl::InvalidArgumentError("the token reply's access_token is not a valid token");
+  }
+  if (!absl::EqualsIgnoreCase(tokens.token_type(), "bearer")) {
+    return absl::InvalidArgumentError("the token reply's token_type is not Bearer");
+  }
+  if (!tokens.refresh_token().empty() && !IsTokenText(tokens.refresh_token())) {
+    return absl::InvalidArgumentError("the token reply's refresh_token is not a valid token");
+  }
+  IssuedTokens issued;
+  issued.access_token = tokens.access_token();
+  issued.refresh_token = tokens.refresh_token();
+  issued.scope = IsPrintable(tokens.scope(), 1024) ? tokens.scope() : "";
+  if (tokens.has_expires_in()) {
+    if (tokens.expires_in() <= 0) {
+      return absl::InvalidArgumentError("the token reply's expires_in is not positive");
+    }
+    issued.expires_at = now + std::min(absl::Seconds(tokens.expires_in()), kMaxTokenLifetime);
+  }
+  reply.tokens = std::move(issued);
+  return reply;
+}
+
+DeviceFlow::DeviceFlow(HttpTransport& transport, Clock& clock, Endpoints endpoints,
+                       std::string client_id, std::string scope)
+    : transport_(transport),
+      clock_(clock),
+      endpoints_(std::move(endpoints)),
+      client_id_(std::move(client_id)),
+      scope_(std::move(scope)) {}
+
+absl::StatusOr<DeviceAuthorization> DeviceFlow::Start(const absl::Notification* cancel) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = endpoints_.device_authorization;
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                     {"Accept", "application/json"}};
+  request.body = FormEncode({{"client_id", client_id_}, {"scope", scope_}});
+  request.timeout = kRequestTimeout;
+  request.cancel = cancel;
+  absl::StatusOr<HttpResponse> response = transport_.Send(request);
+  if (!response.ok()) {
+    if (absl::IsCancelled(response.status())) return response.status();
+    return absl::UnavailableError(
+        absl::StrCat("could not start the login: ", response.status().message()));
+  }
+  if (response->status != 200) {
+    std::string why =
+        absl::StrCat("the server refused to start a login (", DescribeErrorReply(*response), ")");
+    if (IsRetryableStatus(response->status)) return absl::UnavailableError(why);
+    return absl::FailedPreconditionError(why);
+  }
+  server::v1::DeviceAuthorizationResponse reply;
+  if (absl::Status s = ParseJson(response->body, "the device authorization reply", &reply);
+      !s.ok()) {
+    return absl::UnknownError(s.message());
+  }
+  auto malformed = [](absl::string_view what) {
+    return absl::UnknownError(absl::StrCat("the device authorization reply ", what));
+  };
+  if (!IsTokenText(reply.device_code())) return malformed("has no valid device_code");
+  if (reply.user_code().empty() || !IsPrintable(reply.user_code(), 64)) {
+    return malformed("has no valid user_code");
+  }
+  if (!ParseUrl(reply.verification_uri()).ok() || !IsPrintable(reply.verification_uri(), 2048)) {
+    return malformed("has no valid verification_uri");
+  }
+  if (!reply.verification_uri_complete().empty() &&
+      (!ParseUrl(reply.verification_uri_complete()).ok() ||
+       !IsPrintable(reply.verification_uri_complete(), 2048))) {
+    return malformed("has an invalid verification_uri_complete");
+  }
+  if (reply.expires_in() <= 0) return malformed("has no positive expires_in");
+  if (reply.has_interval() && reply.interval() < 0) return malformed("has a negative interval");
+
+  absl::Time now = clock_.Now();
+  authorization_.device_code = reply.device_code();
+  authorization_.user_code = reply.user_code();
+  authorization_.verification_uri = reply.verification_uri();
+  authorization_.verification_uri_complete = reply.verification_uri_complete();
+  authorization_.expires_at = now + std::min(absl::Seconds(reply.expires_in()), kMaxExpiresIn);
+  authorization_.interval = reply.has_interval() ? std::clamp(absl::Seconds(reply.interval()),
+                                                              absl::Seconds(1), kMaxInterval)
+                                                 : kDefaultInterval;
+  interval_ = authorization_.interval;
+  transient_failures_ = 0;
+  started_ = true;
+  ScheduleIn(interval_);
+  LogInfo("login: waiting for approval (code valid for %s, polling every %s)",
+          absl::FormatDuration(authorization_.expires_at - now), absl::FormatDuration(interval_));
+  return authorization_;
+}
+
+void DeviceFlow::ScheduleIn(absl::Duration delay) {
+  next_poll_at_ = std::min(clock_.Now() + delay, authorization_.expires_at);
+}
+
+absl::Duration DeviceFlow::Backoff() const {
+  absl::Duration delay = interval_;
+  for (int i = 0; i < transient_failures_ && delay < kMaxBackoff; ++i) delay *= 2;
+  return std::max(interval_, std::min(delay, kMaxBackoff));
+}
+
+absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notification* cancel) {
+  if (!started_) return absl::FailedPreconditionError("the login was not started");
+  absl::Time now = clock_.Now();
+  if (now >= authorization_.expires_at) {
+    return absl::DeadlineExceededError(
+        "the login timed out: the code expired before it was approved");
+  }
+  HttpRequest request;
+  request.method = "POST";
+  request.url = endpoints_.token;
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                     {"Accept", "application/json"}};
+  request.body = FormEncode({{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},
+                             {"device_code", authorization_.device_code},
+                             {"client_id", client_id_}});
+  request.timeout =
+      std::max(absl::Seconds(1), std::min(kRequestTimeout, authorization_.expires_at - now));
+  request.cancel = cancel;
+  ++polls_;
+  absl::StatusOr<HttpResponse> response = transport_.Send(request);
+  now = clock_.Now();
+
+  auto transient = [&](absl::string_view why) -> std::optional<IssuedTokens> {
+    ++transient_failures_;
+    ScheduleIn(Backoff());
+    LogWarning("login: poll failed (%s); next try in %s", why,
+               absl::FormatDuration(next_poll_at_ - now));
+    return std::nullopt;
+  };
+
+  if (!response.ok()) {
+    if (absl::IsCancelled(response.status())) return response.status();
+    return transient(response.status().message());
+  }
+  if (response->status == 429 || response->status == 503) {
+    if (auto wait = ParseRetryAfter(response->Header("retry-after"), now)) {
+      ++transient_failures_;
+      ScheduleIn(std::max(*wait, interval_));
+      LogInfo("login: the server asked to retry after %s", absl::FormatDuration(*wait));
+      return std::nullopt;
+    }
+    return transient(absl::StrCat("HTTP ", response->status));
+  }
+  if (response->status != 200 && response->status != 400 && response->status != 401) {
+    return transient(absl::StrCat("HTTP ", response->status));
+  }
+  absl::StatusOr<TokenReply> reply =
+      ParseTokenReply(response->Header("content-type"), response->body, now);
+  if (!reply.ok()) {
+    if (response->status == 200) {
+      return absl::UnknownError(
+          absl::StrCat("the server's token reply is malformed: ", reply.status().message()));
+    }
+    return transient(absl::StrCat("HTTP ", response->status, " with an unreadable body"));
+  }
+  if (reply->tokens) {
+    if (response->status != 200) {
+      return transient(absl::StrCat("HTTP ", response->status, " with tokens"));
+    }
+    LogInfo("login: approved after %d polls", polls_);
+    return std::move(reply->tokens);
+  }
+  if (response->status == 200) {
+    return absl::UnknownError("the server's token reply is malformed: it has no access_token");
+  }
+  transient_failures_ = 0;
+  const std::string& error = reply->error;
+  if (error == "authorization_pending") {
+    ScheduleIn(interval_);
+    return std::nullopt;
+  }
+  if (error == "slow_down") {
+    interval_ = std::min(interval_ + kSlowDownStep, kMaxInterval);
+    ScheduleIn(interval_);
+    LogInfo("login: the server asked to slow down; polling every %s",
+            absl::FormatDuration(interval_));
+    return std::nullopt;
+  }
+  if (error == "access_denied") {
+    return absl::PermissionDeniedError("the login was denied in the browser");
+  }
+  if (error == "expired_token") {
+    return absl::DeadlineExceededError("the code expired before it was approved");
+  }
+  return absl::UnknownError(absl::StrCat("the server ended the login: ", reply->description));
+}
+
+absl::StatusOr<IssuedTokens> DeviceFlow::Run(absl::Notification& cancel) {
+  while (true) {
+    if (!clock_.SleepUntil(next_poll_at_, cancel)) {
+      return absl::CancelledError("the login was cancelled");
+    }
+    absl::StatusOr<std::optional<IssuedTokens>> outcome = Poll(&cancel);
+    if (!outcome.ok()) return outcome.status();
+    if (outcome->has_value()) return **std::move(outcome);
+  }
+}
+
+}  // namespace datagen

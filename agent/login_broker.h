@@ -1,0 +1,84 @@
+// One device-flow login at a time, shared by every caller: the first caller starts it, later
+// callers attach to it and get the same code and the same result, a caller that goes away
+// detaches, and a login whose callers are all gone is cancelled.
+#ifndef DATAGEN_AGENT_LOGIN_BROKER_H_
+#define DATAGEN_AGENT_LOGIN_BROKER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "agent/clock.h"
+#include "agent/discovery.h"
+#include "agent/http_transport.h"
+#include "agent/session.h"
+#include "proto/datagen/agent/v1/agent.pb.h"
+
+namespace datagen {
+
+// Thread-safe. Each login runs on a thread of its own, so a slow or hanging server delays only
+// the login, never other calls. Does not own its collaborators, which must outlive it.
+class LoginBroker {
+ public:
+  // Receives one login's events. Called with the broker's lock held: implementations must not
+  // block and must not call back into the broker.
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // The code to show; sent at most once, at once on Attach if the code is already known.
+    virtual void OnDeviceCode(const agent::v1::DeviceCode& code) = 0;
+    // The login's end (the listener is detached after it).
+    virtual void OnLoginDone(const absl::StatusOr<agent::v1::LoginResult>& result) = 0;
+  };
+
+  LoginBroker(Discovery& discovery, HttpTransport& transport, Clock& clock, Session& session,
+              std::string client_id, std::string scope);
+  // Cancels a login in progress and waits for its thread.
+  ~LoginBroker();
+
+  // Attaches `listener` (not owned; must stay valid until Detach returns or OnLoginDone was
+  // called) to the login in progress, starting one if none is. Returns a handle for Detach.
+  uint64_t Attach(Listener* listener) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Detaches; once it returns, the listener gets no more calls. Cancels the login when it was
+  // the last listener. Idempotent.
+  void Detach(uint64_t handle) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // True while a login is in progress (for status and tests).
+  bool active() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Attempt {
+    absl::Notification cancel;
+    std::optional<agent::v1::DeviceCode> code;
+    std::map<uint64_t, Listener*> listeners;
+  };
+
+  void Run(std::shared_ptr<Attempt> attempt) ABSL_LOCKS_EXCLUDED(mu_);
+  void Finish(Attempt& attempt, const absl::StatusOr<agent::v1::LoginResult>& result)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  Discovery& discovery_;
+  HttpTransport& transport_;
+  Clock& clock_;
+  Session& session_;
+  const std::string client_id_;
+  const std::string scope_;
+
+  absl::Mutex mu_;
+  std::shared_ptr<Attempt> current_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<Attempt>> attached_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
+  int running_threads_ ABSL_GUARDED_BY(mu_) = 0;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_LOGIN_BROKER_H_
