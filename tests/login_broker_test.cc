@@ -1,0 +1,202 @@
+#include "agent/login_broker.h"
+
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/fake_http_transport.h"
+#include "tests/testing/memory_credential_store.h"
+#include "tests/testing/status_matchers.h"
+
+namespace datagen {
+namespace {
+
+using testing::FakeClock;
+using testing::FakeHttpTransport;
+using testing::IsOk;
+using testing::MemoryCredentialStore;
+using testing::StatusIs;
+
+constexpr char kIssuer[] = "https://id.example";
+constexpr char kDevice[] = "https://id.example/oauth/device/code";
+constexpr char kToken[] = "https://id.example/oauth/token";
+constexpr char kUserinfo[] = "https://id.example/v1/me";
+
+// Scripted HTTP whose token endpoint holds every poll until the test opens the gate (or the
+// request is cancelled), so that callers can join a login that is still waiting.
+class GatedTransport final : public HttpTransport {
+ public:
+  explicit GatedTransport(FakeHttpTransport& inner) : inner_(inner) {}
+  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
+    if (request.url == kToken) {
+      absl::MutexLock lock(&mu_);
+      ++waiting_;
+      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return open_ || (request.cancel != nullptr && request.cancel->HasBeenNotified());
+      };
+      while (!ready()) mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(5));
+      --waiting_;
+      if (!open_) return absl::CancelledError("cancelled");
+    }
+    return inner_.Send(request);
+  }
+  void Open() {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+  void AwaitNoPoll() {
+    absl::MutexLock lock(&mu_);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return waiting_ == 0; };
+    mu_.Await(absl::Condition(&idle));
+  }
+  void AwaitPoll() {
+    absl::MutexLock lock(&mu_);
+    auto polling = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return waiting_ > 0; };
+    mu_.Await(absl::Condition(&polling));
+  }
+
+ private:
+  FakeHttpTransport& inner_;
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = false;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class RecordingListener final : public LoginBroker::Listener {
+ public:
+  void OnDeviceCode(const agent::v1::DeviceCode& code) override {
+    absl::MutexLock lock(&mu_);
+    codes_.push_back(code.user_code());
+  }
+  void OnLoginDone(const absl::StatusOr<agent::v1::LoginResult>& result) override {
+    absl::MutexLock lock(&mu_);
+    result_ = result;
+  }
+  absl::StatusOr<agent::v1::LoginResult> AwaitResult() {
+    absl::MutexLock lock(&mu_);
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return result_.has_value(); };
+    mu_.Await(absl::Condition(&done));
+    return *result_;
+  }
+  std::vector<std::string> codes() {
+    absl::MutexLock lock(&mu_);
+    return codes_;
+  }
+  bool done() {
+    absl::MutexLock lock(&mu_);
+    return result_.has_value();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> codes_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::StatusOr<agent::v1::LoginResult>> result_ ABSL_GUARDED_BY(mu_);
+};
+
+class LoginBrokerTest : public ::testing::Test {
+ protected:
+  LoginBrokerTest() {
+    http_.Reply(kDevice, 200,
+                R"({"device_code":"dgdc_1","user_code":"ABCD-EFGH","verification_uri":
+                    "https://id.example/device","expires_in":600,"interval":1})");
+    http_.Reply(kToken, 200, R"({"access_token":"dgat_new","token_type":"Bearer"})");
+    http_.Reply(kUserinfo, 200, R"({"email":"you@yourcompany.com","memberships":[
+        {"slug":"a","role":"member"},{"slug":"b","role":"admin","default":true}]})");
+  }
+
+  FakeHttpTransport http_;
+  GatedTransport gated_{http_};
+  FakeClock clock_;
+  MemoryCredentialStore store_;
+  Discovery discovery_{gated_, kIssuer};
+  IdentityClient identity_{gated_, discovery_, "datagen-cli"};
+  Session session_{store_, identity_, clock_, kIssuer};
+  LoginBroker broker_{discovery_, gated_, clock_, session_, "datagen-cli", "openid"};
+};
+
+TEST_F(LoginBrokerTest, ConcurrentCallersShareOneCodeAndOneResult) {
+  RecordingListener first, second;
+  uint64_t a = broker_.Attach(&first);
+  gated_.AwaitPoll();  // the code was issued; the login is polling
+  uint64_t b = broker_.Attach(&second);
+  EXPECT_EQ(second.codes(), first.codes()) << "a late caller gets the same code at once";
+  ASSERT_EQ(first.codes().size(), 1u);
+  EXPECT_EQ(first.codes()[0], "ABCD-EFGH");
+  gated_.Open();
+  auto r1 = first.AwaitResult();
+  auto r2 = second.AwaitResult();
+  ASSERT_THAT(r1, IsOk());
+  ASSERT_THAT(r2, IsOk());
+  EXPECT_EQ(r1->email(), "you@yourcompany.com");
+  EXPECT_EQ(r1->active_org_slug(), "b") << "the membership marked default";
+  EXPECT_EQ(r2->SerializeAsString(), r1->SerializeAsString());
+  EXPECT_EQ(http_.CountTo(kDevice), 1) << "one device flow for both callers";
+  ASSERT_TRUE(store_.stored().has_value());
+  EXPECT_EQ(store_.stored()->token(), "dgat_new");
+  broker_.Detach(a);
+  broker_.Detach(b);
+}
+
+TEST_F(LoginBrokerTest, TheLastCallerLeavingCancelsTheLogin) {
+  RecordingListener only;
+  uint64_t handle = broker_.Attach(&only);
+  gated_.AwaitPoll();
+  EXPECT_TRUE(broker_.active());
+  broker_.Detach(handle);
+  EXPECT_FALSE(broker_.active());
+  EXPECT_FALSE(only.done()) << "a detached listener hears nothing more";
+  gated_.AwaitNoPoll();  // the cancelled poll returns without waiting for the gate
+  // A new caller starts a fresh login, with a new device authorization.
+  RecordingListener next;
+  uint64_t again = broker_.Attach(&next);
+  gated_.AwaitPoll();
+  EXPECT_EQ(http_.CountTo(kDevice), 2);
+  broker_.Detach(again);
+  EXPECT_FALSE(store_.stored().has_value()) << "nothing is stored by a cancelled login";
+}
+
+TEST_F(LoginBrokerTest, OneCallerLeavingDoesNotCancelTheOthers) {
+  RecordingListener leaving, staying;
+  uint64_t a = broker_.Attach(&leaving);
+  gated_.AwaitPoll();
+  uint64_t b = broker_.Attach(&staying);
+  broker_.Detach(a);
+  gated_.Open();
+  EXPECT_THAT(staying.AwaitResult(), IsOk());
+  EXPECT_FALSE(leaving.done());
+  broker_.Detach(b);
+}
+
+TEST_F(LoginBrokerTest, AFailureReachesEveryCaller) {
+  FakeHttpTransport down;
+  down.Reply(kDevice, 503, "");
+  Discovery discovery(down, kIssuer);
+  LoginBroker broker(discovery, down, clock_, session_, "datagen-cli", "openid");
+  RecordingListener listener;
+  broker.Attach(&listener);
+  EXPECT_THAT(listener.AwaitResult(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_FALSE(broker.active());
+}
+
+TEST_F(LoginBrokerTest, LoggingInWhileSignedInStoresTheNewTokenThenRevokesTheOld) {
+  agent::v1::Credentials old;
+  old.set_token("dgat_old");
+  old.set_refresh_token("dgrt_old");
+  store_.Put(old);
+  http_.Reply("https://id.example/oauth/revoke", 200, "");
+  gated_.Open();
+  RecordingListener listener;
+  broker_.Attach(&listener);
+  ASSERT_THAT(listener.AwaitResult(), IsOk());
+  EXPECT_EQ(store_.stored()->token(), "dgat_new");
+  std::vector<std::string> revoked;
+  for (const HttpRequest& r : http_.requests()) {
+    if (r.url == "https://id.example/oauth/revoke") revoked.push_back(r.body);
+  }
+  ASSERT_EQ(revoked.size(), 2u);
+  EXPECT_THAT(revoked[0], ::testing::StartsWith("token=dgat_old&"));
+  EXPECT_THAT(revoked[1], ::testing::StartsWith("token=dgrt_old&"));
+}
+
+}  // namespace
+}  // namespace datagen
