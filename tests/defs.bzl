@@ -19,6 +19,7 @@ def e2e_test(name, data = []):
         srcs = [name + ".cc"],
         data = data,
         deps = [
+            "//agent:paths",
             "//tests/testing:e2e_env",
             "//third_party:gtest_main",
         ],

@@ -256,12 +256,5 @@ TEST(E2eCommands, HelpExits0) {
   EXPECT_THAT(r.out, HasSubstr("datagen auth org --list"));
 }
 
-TEST(E2eCommands, LoginIsPlainlyNotOfferedYet) {
-  E2eEnv env;
-  RunResult r = env.Datagen({"auth", "login", "--no-browser"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("does not offer `datagen auth login` yet"));
-}
-
 }  // namespace
 }  // namespace datagen::testing

@@ -66,6 +66,10 @@ E2eEnv::~E2eEnv() {
   StopAgent();
   StopServer();
   std::string everything = transcript_ + AgentLog();
+  for (const auto& [name, unused] : outputs_collected_) {
+    absl::StrAppend(&everything, ReadFile(dir_ + "/" + name + ".out"),
+                    ReadFile(dir_ + "/" + name + ".err"));
+  }
   for (const std::string& secret : secrets_) {
     EXPECT_EQ(everything.find(secret), std::string::npos)
         << "a token appeared in the output or the agent's log";
@@ -104,6 +108,59 @@ RunResult E2eEnv::Datagen(const std::vector<std::string>& args,
   std::vector<std::string> argv = {DatagenBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, extra_env);
+}
+
+Child E2eEnv::StartDatagen(const std::vector<std::string>& args, const std::string& name,
+                           const std::vector<std::string>& extra_env) {
+  std::vector<std::string> argv = {DatagenBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> env = Env();
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
+  outputs_collected_[name] = true;
+  return Child(argv, env, dir_ + "/" + name + ".out", dir_ + "/" + name + ".err");
+}
+
+std::string E2eEnv::Output(const std::string& name) {
+  return ReadFile(dir_ + "/" + name + ".out") + ReadFile(dir_ + "/" + name + ".err");
+}
+
+bool E2eEnv::AwaitOutput(const std::string& name, const std::string& text, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (Output(name).find(text) == std::string::npos) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
+}
+
+std::vector<E2eEnv::Grant> E2eEnv::Grants() {
+  int status = 0;
+  std::string body = Admin("GET", "/_admin/grants", "", &status);
+  google::protobuf::Struct reply;
+  std::vector<Grant> grants;
+  if (status != 200 || !ParseJson(body, "grants", &reply).ok()) return grants;
+  for (const auto& value : reply.fields().at("grants").list_value().values()) {
+    const auto& f = value.struct_value().fields();
+    Grant grant;
+    grant.user_code = f.at("user_code").string_value();
+    grant.state = static_cast<int>(f.at("state").number_value());
+    grant.too_fast = static_cast<int>(f.at("too_fast").number_value());
+    for (const auto& ms : f.at("poll_ms").list_value().values()) {
+      grant.poll_ms.push_back(static_cast<int64_t>(ms.number_value()));
+    }
+    grants.push_back(grant);
+  }
+  return grants;
+}
+
+std::string E2eEnv::AwaitGrant(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    std::vector<Grant> grants = Grants();
+    if (!grants.empty()) return grants[0].user_code;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return "";
 }
 
 std::string E2eEnv::Admin(const std::string& method, const std::string& path,

@@ -7,10 +7,12 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "tests/testing/subprocess.h"
 
 namespace datagen::testing {
@@ -35,6 +37,27 @@ class E2eEnv {
 
   // The environment every command gets ("NAME=value").
   std::vector<std::string> Env() const;
+
+  // Starts `datagen` with `args` in the background; its stdout and stderr go to
+  // <dir>/<name>.out and .err (see Output).
+  Child StartDatagen(const std::vector<std::string>& args, const std::string& name,
+                     const std::vector<std::string>& extra_env = {});
+  // What a background command wrote so far (stdout + stderr); added to the transcript.
+  std::string Output(const std::string& name);
+  // Waits until `name`'s output contains `text`; false after `timeout`.
+  bool AwaitOutput(const std::string& name, const std::string& text,
+                   absl::Duration timeout = absl::Seconds(20));
+
+  // The fake server's device grants, in no particular order.
+  struct Grant {
+    std::string user_code;
+    int state = 0;  // 0 pending, 1 approved, 2 denied, 3 used
+    int too_fast = 0;
+    std::vector<int64_t> poll_ms;  // when each poll came, from the grant's issue
+  };
+  std::vector<Grant> Grants();
+  // Waits for a grant to exist and returns its user code ("" after `timeout`).
+  std::string AwaitGrant(absl::Duration timeout = absl::Seconds(20));
 
   // Asks the fake server for a fresh access token of `email`; remembered as a secret.
   std::string MintToken(const std::string& email = "you@yourcompany.com");
@@ -75,6 +98,7 @@ class E2eEnv {
   std::unique_ptr<Child> server_;
   std::vector<std::string> secrets_;
   std::string transcript_;
+  std::map<std::string, bool> outputs_collected_;
 };
 
 // Options with fake_server --discovery=`mode` ("" for no server at all).
