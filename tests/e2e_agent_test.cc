@@ -129,7 +129,7 @@ TEST(E2eAgent, ConcurrentAutoStartsEndWithOneAgent) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([&, i] {
-      results[i] = datagen::testing::Run({E2eEnv::DatagenBinary(), "auth", "status"}, base);
+      results[i] = RunProcess({E2eEnv::DatagenBinary(), "auth", "status"}, base);
     });
   }
   for (auto& t : threads) t.join();

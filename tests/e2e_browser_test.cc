@@ -19,8 +19,7 @@ TEST(E2eBrowser, ChromiumConfirmsTheCodeAndTheLoginCompletes) {
   ASSERT_EQ(env.AdminPost("/_admin/config", "interval=1&device_expires_in=30"), 200);
   std::string log = env.dir() + "/browser.log";
   std::string screenshot = env.dir() + "/confirmed.png";
-  RunResult r = env.Datagen({"auth", "login"}, {"BROWSER=" + BrowserCommand(),
-                                                "CONFIRM_LOG=" + log,
+  RunResult r = env.Datagen({"auth", "login"}, {"BROWSER=" + BrowserCommand(), "CONFIRM_LOG=" + log,
                                                 "CONFIRM_SCREENSHOT=" + screenshot});
   ASSERT_EQ(r.exit_code, 0) << r.err << "\nbrowser: " << ReadFile(log);
   EXPECT_THAT(r.out, HasSubstr("Opening: " + env.api_url() + "/device?user_code="));

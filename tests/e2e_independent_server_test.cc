@@ -80,5 +80,53 @@ TEST_F(IndependentServer, StatusOrgAndLogoutWithAHandWrittenFile) {
   EXPECT_THAT(r.err, HasSubstr("expired or was revoked"));
 }
 
+TEST_F(IndependentServer, DeviceLoginStatusAndLogout) {
+  Child login =
+      env_.StartDatagen({"auth", "login", "--no-browser"}, "login", {"DATAGEN_API_URL=" + issuer_});
+  ASSERT_TRUE(env_.AwaitOutput("login", "Verify at: "));
+  std::string out = env_.Output("login");
+  size_t at = out.find("User code: ");
+  ASSERT_NE(at, std::string::npos);
+  std::string code = out.substr(at + 11, 9);
+  EXPECT_THAT(out, HasSubstr("Verify at: " + issuer_ + "/device\n"));
+  // Approve as the user would, once the client has polled at least once.
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (
+      ReadFile(env_.dir() + "/oidc.err").find("POST /realms/acme/protocol/openid-connect/token") ==
+          std::string::npos &&
+      absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(RunProcess({"/usr/bin/curl", "-sf", "-o", "/dev/null", "-d", "user_code=" + code,
+                        base_ + "/_control/approve"},
+                       {})
+                .exit_code,
+            0);
+  ASSERT_EQ(login.Wait(absl::Seconds(30)), 0) << env_.Output("login");
+  EXPECT_THAT(env_.Output("login"), HasSubstr("status: authenticated\nemail: you@yourcompany.com\n"
+                                              "active_org_slug: yourcompany\n"));
+  // No interval in the reply: 5 s between polls, never faster (the server counts).
+  std::string polls = RunProcess({"/usr/bin/curl", "-sf", base_ + "/_control/polls"}, {}).out;
+  EXPECT_THAT(polls, HasSubstr("\"too_fast\": 0"));
+  EXPECT_THAT(polls, ::testing::ContainsRegex("\"polls\": \\[5\\.0"));
+
+  RunResult r = Datagen({"auth", "status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "email: you@yourcompany.com\nactive_org_slug: yourcompany\nrole: admin\n");
+  std::string file = ReadFile(env_.credentials_path());
+  EXPECT_THAT(file, HasSubstr("\"token_expires_at\""));
+  std::string token = file.substr(file.find("opaque/"));
+  token = token.substr(0, token.find('"'));
+  env_.AddSecret(token);
+  r = Datagen({"auth", "logout"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "") << "revocation (with client_id) succeeded";
+  EXPECT_THAT(RunProcess({"/usr/bin/curl", "-sfG", "--data-urlencode", "token=" + token,
+                          base_ + "/_control/active"},
+                         {})
+                  .out,
+              HasSubstr("false"));
+}
+
 }  // namespace
 }  // namespace datagen::testing

@@ -78,27 +78,27 @@ E2eEnv::~E2eEnv() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-std::vector<std::string> E2eEnv::Env() const {
-  return {
+std::vector<std::string> E2eEnv::Env(const std::vector<std::string>& overrides) const {
+  std::vector<std::string> env = {
       "PATH=" + Dirname(AgentBinary()) + ":/usr/bin:/bin",
       "HOME=" + dir_ + "/home",
       "XDG_CONFIG_HOME=" + dir_ + "/cfg",
       "XDG_RUNTIME_DIR=" + dir_ + "/run",
       "DATAGEN_API_URL=" + api_url_,
   };
+  for (const std::string& entry : overrides) {
+    std::string name = entry.substr(0, entry.find('=') + 1);
+    env.erase(std::remove_if(env.begin(), env.end(),
+                             [&](const std::string& e) { return e.rfind(name, 0) == 0; }),
+              env.end());
+    env.push_back(entry);
+  }
+  return env;
 }
 
 RunResult E2eEnv::RunCommand(const std::vector<std::string>& argv,
                              const std::vector<std::string>& extra_env) {
-  std::vector<std::string> env = Env();
-  for (const std::string& extra : extra_env) {
-    std::string name = extra.substr(0, extra.find('=') + 1);
-    env.erase(std::remove_if(env.begin(), env.end(),
-                             [&](const std::string& e) { return e.rfind(name, 0) == 0; }),
-              env.end());
-    env.push_back(extra);
-  }
-  RunResult result = Run(argv, env);
+  RunResult result = RunProcess(argv, Env(extra_env));
   absl::StrAppend(&transcript_, result.out, result.err);
   return result;
 }
@@ -114,10 +114,8 @@ Child E2eEnv::StartDatagen(const std::vector<std::string>& args, const std::stri
                            const std::vector<std::string>& extra_env) {
   std::vector<std::string> argv = {DatagenBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<std::string> env = Env();
-  env.insert(env.end(), extra_env.begin(), extra_env.end());
   outputs_collected_[name] = true;
-  return Child(argv, env, dir_ + "/" + name + ".out", dir_ + "/" + name + ".err");
+  return Child(argv, Env(extra_env), dir_ + "/" + name + ".out", dir_ + "/" + name + ".err");
 }
 
 std::string E2eEnv::Output(const std::string& name) {

@@ -35,8 +35,9 @@ class E2eEnv {
   RunResult RunCommand(const std::vector<std::string>& argv,
                        const std::vector<std::string>& extra_env = {});
 
-  // The environment every command gets ("NAME=value").
-  std::vector<std::string> Env() const;
+  // The environment every command gets ("NAME=value"), with `overrides` replacing or adding
+  // variables.
+  std::vector<std::string> Env(const std::vector<std::string>& overrides = {}) const;
 
   // Starts `datagen` with `args` in the background; its stdout and stderr go to
   // <dir>/<name>.out and .err (see Output).

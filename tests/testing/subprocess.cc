@@ -51,8 +51,8 @@ pid_t SpawnWith(const std::vector<std::string>& argv, const std::vector<std::str
 
 }  // namespace
 
-RunResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-              absl::Duration timeout) {
+RunResult RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                     absl::Duration timeout) {
   RunResult result;
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) return result;

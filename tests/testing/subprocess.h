@@ -19,8 +19,8 @@ struct RunResult {
 
 // Runs argv[0] (a path) with exactly `env` ("NAME=value" entries) and empty stdin; collects
 // stdout and stderr. Kills it after `timeout`.
-RunResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-              absl::Duration timeout = absl::Seconds(60));
+RunResult RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                     absl::Duration timeout = absl::Seconds(60));
 
 // A long-running child whose stdout and stderr go to files.
 class Child {
