@@ -121,8 +121,12 @@ absl::StatusOr<HttpResponse> CurlHttpTransport::Send(const HttpRequest& request)
 
   CURLcode code = curl_easy_perform(h);
   if (exchange.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-    return absl::ResourceExhaustedError(absl::StrCat(
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    absl::Status error = absl::ResourceExhaustedError(absl::StrCat(
         "the reply from ", url->host, " was larger than ", kMaxResponseBytes, " bytes"));
+    error.SetPayload(kHttpStatusPayload, absl::Cord(std::to_string(status)));
+    return error;
   }
   if (code == CURLE_ABORTED_BY_CALLBACK) {
     return absl::CancelledError(absl::StrCat("the request to ", url->host, " was cancelled"));

@@ -253,6 +253,11 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
 
   if (!response.ok()) {
     if (absl::IsCancelled(response.status())) return response.status();
+    if (OversizedReplyStatus(response.status()) == 200) {
+      // A success that cannot be read whole is a malformed success, not a transient failure.
+      return absl::UnknownError(
+          absl::StrCat("the server's token reply is malformed: ", response.status().message()));
+    }
     return transient(response.status().message());
   }
   if (response->status == 429 || response->status == 503) {

@@ -52,9 +52,10 @@ absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl:
 // Rules (RFC 8628, server-api.md §1-2): the interval defaults to 5 s; slow_down adds 5 s to it
 // for that poll and every later one; 429/503 with Retry-After (seconds or HTTP date) wait that
 // long (at least the interval); other transient failures (connection errors, timeouts, 5xx,
-// non-JSON or oversized replies) back off exponentially from the interval, capped at 60 s;
-// access_denied, expired_token and any other OAuth error end the login; so does reaching
-// expires_at. A malformed success ends it too and nothing of it is kept.
+// non-JSON error replies, oversized error replies) back off exponentially from the interval,
+// capped at 60 s; access_denied, expired_token and any other OAuth error end the login; so does
+// reaching expires_at. A malformed success (a 200 that is not a valid token reply, or too large
+// to read) ends it too, and nothing of it is kept.
 class DeviceFlow {
  public:
   static constexpr absl::Duration kDefaultInterval = absl::Seconds(5);

@@ -41,6 +41,14 @@ struct HttpResponse {
 // The largest response body a transport accepts (server-api.md: over 1 MiB is an error).
 inline constexpr size_t kMaxResponseBytes = 1 << 20;
 
+// The ResourceExhausted error for an oversized body carries the HTTP status of that response
+// under this payload key (e.g. "200"), so that callers can tell an oversized success from an
+// oversized error reply.
+inline constexpr char kHttpStatusPayload[] = "datagen.dev/http-status";
+
+// The HTTP status an oversized-body error carries, or 0.
+int OversizedReplyStatus(const absl::Status& status);
+
 // Thread-safe: Send may be called from several threads at once.
 class HttpTransport {
  public:
@@ -48,9 +56,9 @@ class HttpTransport {
 
   // Performs the request. Any HTTP status is a successful exchange (the caller interprets it).
   // Errors: Unavailable for connection failures, timeouts and TLS failures (retryable);
-  // ResourceExhausted for a body over kMaxResponseBytes; InvalidArgument for a URL that policy
-  // forbids (see CheckUrlAllowed); Cancelled when request.cancel was notified. Messages name the
-  // host, never the request body.
+  // ResourceExhausted for a body over kMaxResponseBytes (with kHttpStatusPayload); InvalidArgument
+  // for a URL that policy forbids (see CheckUrlAllowed); Cancelled when request.cancel was
+  // notified. Messages name the host, never the request body.
   virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
 };
 

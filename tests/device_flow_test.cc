@@ -33,6 +33,14 @@ std::string DeviceReply(absl::string_view extra = R"(,"interval":5)") {
                       R"("expires_in":600)", extra, "}");
 }
 
+// What a transport returns for a reply body over kMaxResponseBytes.
+absl::Status Oversized(int http_status) {
+  absl::Status error =
+      absl::ResourceExhaustedError("the reply from id.example was larger than 1048576 bytes");
+  error.SetPayload(kHttpStatusPayload, absl::Cord(std::to_string(http_status)));
+  return error;
+}
+
 class DeviceFlowTest : public ::testing::Test {
  protected:
   DeviceFlow NewFlow() {
@@ -158,7 +166,7 @@ TEST_F(DeviceFlowTest, TransientFailuresBackOffExponentiallyCappedAndReset) {
   http_.Fail(kToken, absl::UnavailableError("connection refused"));
   http_.Reply(kToken, 500, "oops");
   http_.Reply(kToken, 502, "<html>bad gateway</html>");
-  http_.Fail(kToken, absl::ResourceExhaustedError("the reply was larger than 1048576 bytes"));
+  http_.Fail(kToken, Oversized(503));
   http_.Fail(kToken, absl::UnavailableError("timed out"));
   http_.Reply(kToken, 400, "not json at all");
   http_.Reply(kToken, 400, kPending);  // a good answer resets the backoff
@@ -168,6 +176,16 @@ TEST_F(DeviceFlowTest, TransientFailuresBackOffExponentiallyCappedAndReset) {
   ASSERT_THAT(flow.Run(never_), IsOk());
   // 5; then 10, 20, 40, 60 (capped), 60, 60; after pending, 5.
   EXPECT_THAT(PollOffsets(), ElementsAre(5, 15, 35, 75, 135, 195, 255, 260));
+}
+
+TEST_F(DeviceFlowTest, AnOversizedSuccessIsMalformedAndEndsTheLogin) {
+  http_.Reply(kDevice, 200, DeviceReply());
+  http_.Fail(kToken, Oversized(200));
+  DeviceFlow flow = NewFlow();
+  ASSERT_THAT(flow.Start(), IsOk());
+  EXPECT_THAT(flow.Run(never_),
+              StatusIs(absl::StatusCode::kUnknown, HasSubstr("malformed: the reply from")));
+  EXPECT_EQ(flow.polls(), 1);
 }
 
 TEST_F(DeviceFlowTest, DenialEndsTheLogin) {

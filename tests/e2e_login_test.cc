@@ -247,9 +247,18 @@ TEST_F(Login, GarbageSuccessExits1AndStoresNothing) {
   ExpectNothingStoredAndAgentAlive();
 }
 
-TEST_F(Login, OversizedRepliesAreNeverStoredAndTheLoginEndsAtExpiry) {
+TEST_F(Login, AnOversizedSuccessExits1AndStoresNothing) {
+  Fault("token=oversized");
+  RunResult r = env_.Datagen({"auth", "login", "--no-browser"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("token reply is malformed"));
+  EXPECT_THAT(r.err, HasSubstr("larger than 1048576 bytes"));
+  ExpectNothingStoredAndAgentAlive();
+}
+
+TEST_F(Login, OversizedErrorRepliesAreRetriedAndTheLoginEndsAtExpiry) {
   Config("device_expires_in=4");
-  Fault("token=oversized:100");
+  Fault("token=oversized500:100");
   RunResult r = env_.Datagen({"auth", "login", "--no-browser"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("timed out"));

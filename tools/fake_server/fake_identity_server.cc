@@ -552,8 +552,8 @@ void FakeIdentityServer::DeviceRoutes() {
     } else if (fault.kind == "garbage400") {
       res.status = 400;
       res.set_content("\x01\x02 not json \xff", "application/octet-stream");
-    } else if (fault.kind == "oversized") {
-      res.status = 200;
+    } else if (fault.kind == "oversized" || fault.kind == "oversized500") {
+      res.status = fault.kind == "oversized" ? 200 : 500;
       res.set_content(std::string(2 << 20, ' ') + "{}", "application/json");
     } else if (fault.kind == "drop") {
       // Headers promise 1000 bytes, then the connection is cut.

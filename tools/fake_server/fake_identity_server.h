@@ -75,8 +75,8 @@ class FakeIdentityServer {
 
   // One queued misbehaviour of the token endpoint: `kind` for the next `count` polls.
   struct TokenFault {
-    std::string kind;  // slow_down 429 503 429date 500 garbage garbage400 oversized drop hang
-                       // deny expire invalid_grant
+    std::string kind;  // slow_down 429 503 429date 500 garbage garbage400 oversized oversized500
+                       // drop hang deny expire invalid_grant
     int count = 1;
     int arg = 0;  // Retry-After seconds (429/503/429date), seconds to hang (hang)
   };
