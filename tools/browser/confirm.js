@@ -36,6 +36,7 @@ async function main() {
     log(`clicked ${deny ? 'Deny' : 'Confirm'}; page says: ${heading}`);
     if (process.env.CONFIRM_SCREENSHOT) {
       await page.screenshot({ path: process.env.CONFIRM_SCREENSHOT });
+      log('screenshot saved');
     }
   } finally {
     await browser.close();
