@@ -15,6 +15,7 @@
 #include "agent/json.h"
 #include "agent/log.h"
 #include "agent/paths.h"
+#include "agent/token_reply.h"
 
 namespace datagen {
 namespace {
@@ -51,21 +52,14 @@ absl::Status FsyncDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-bool IsTokenText(absl::string_view token) {
-  for (char c : token) {
-    if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 absl::Status ValidateCredentials(const agent::v1::Credentials& c) {
   if (c.token().empty()) return absl::InvalidArgumentError("it has no token");
-  if (c.token().size() > 16384 || !IsTokenText(c.token())) {
+  if (!IsTokenText(c.token())) {
     return absl::InvalidArgumentError("its token is not a valid bearer token");
   }
-  if (c.refresh_token().size() > 16384 || !IsTokenText(c.refresh_token())) {
+  if (!c.refresh_token().empty() && !IsTokenText(c.refresh_token())) {
     return absl::InvalidArgumentError("its refresh_token is not valid");
   }
   if (c.email().size() > 320) return absl::InvalidArgumentError("its email is too long");

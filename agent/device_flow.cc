@@ -17,68 +17,7 @@ namespace {
 
 constexpr absl::Duration kMaxExpiresIn = absl::Hours(1);
 constexpr absl::Duration kMaxInterval = absl::Minutes(5);
-constexpr absl::Duration kMaxTokenLifetime = absl::Hours(24 * 365);
 constexpr absl::Duration kRequestTimeout = absl::Seconds(15);
-constexpr size_t kMaxSecretBytes = 16384;
-
-bool IsTokenText(absl::string_view text) {
-  if (text.empty() || text.size() > kMaxSecretBytes) return false;
-  for (char c : text) {
-    if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
-bool IsPrintable(absl::string_view text, size_t limit) {
-  if (text.size() > limit) return false;
-  for (char c : text) {
-    if (!absl::ascii_isprint(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
-bool LooksLikeForm(absl::string_view content_type, absl::string_view body) {
-  std::string type = absl::AsciiStrToLower(content_type);
-  if (absl::StrContains(type, "application/x-www-form-urlencoded")) return true;
-  if (absl::StrContains(type, "json")) return false;
-  absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(body);
-  return !trimmed.empty() && trimmed[0] != '{' && absl::StrContains(trimmed, '=');
-}
-
-// Reads a form-encoded reply into the JSON message's fields.
-absl::Status FormToTokenResponse(absl::string_view body, server::v1::TokenResponse* tokens,
-                                 server::v1::ErrorResponse* error) {
-  for (const auto& [name, value] : FormDecode(body)) {
-    if (name == "access_token") tokens->set_access_token(value);
-    if (name == "token_type") tokens->set_token_type(value);
-    if (name == "refresh_token") tokens->set_refresh_token(value);
-    if (name == "scope") tokens->set_scope(value);
-    if (name == "error") error->set_error(value);
-    if (name == "error_description") error->set_error_description(value);
-    if (name == "expires_in") {
-      int64_t seconds = 0;
-      if (!absl::SimpleAtoi(value, &seconds)) {
-        return absl::InvalidArgumentError("the token reply's expires_in is not a number");
-      }
-      tokens->set_expires_in(seconds);
-    }
-  }
-  return absl::OkStatus();
-}
-
-std::string Describe(const server::v1::ErrorResponse& error) {
-  std::string text;
-  for (char c : error.error().substr(0, 64)) {
-    text.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
-  }
-  if (!error.error_description().empty()) {
-    absl::StrAppend(&text, ": ");
-    for (char c : error.error_description().substr(0, 200)) {
-      text.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
-    }
-  }
-  return text;
-}
 
 bool IsRetryableStatus(int status) { return status == 429 || status >= 500; }
 
@@ -97,48 +36,6 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Tim
     return std::max(absl::ZeroDuration(), when - now);
   }
   return std::nullopt;
-}
-
-absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl::string_view body,
-                                           absl::Time now) {
-  server::v1::TokenResponse tokens;
-  server::v1::ErrorResponse error;
-  if (LooksLikeForm(content_type, body)) {
-    if (absl::Status s = FormToTokenResponse(body, &tokens, &error); !s.ok()) return s;
-  } else {
-    if (absl::Status s = ParseJson(body, "the token reply", &tokens); !s.ok()) return s;
-    (void)ParseJson(body, "the token reply", &error);  // the same text, read as an error
-  }
-  TokenReply reply;
-  if (!error.error().empty() && tokens.access_token().empty()) {
-    reply.error = error.error();
-    reply.description = Describe(error);
-    return reply;
-  }
-  if (tokens.access_token().empty()) {
-    return absl::InvalidArgumentError("the token reply has no access_token");
-  }
-  if (!IsTokenText(tokens.access_token())) {
-    return absl::InvalidArgumentError("the token reply's access_token is not a valid token");
-  }
-  if (!absl::EqualsIgnoreCase(tokens.token_type(), "bearer")) {
-    return absl::InvalidArgumentError("the token reply's token_type is not Bearer");
-  }
-  if (!tokens.refresh_token().empty() && !IsTokenText(tokens.refresh_token())) {
-    return absl::InvalidArgumentError("the token reply's refresh_token is not a valid token");
-  }
-  IssuedTokens issued;
-  issued.access_token = tokens.access_token();
-  issued.refresh_token = tokens.refresh_token();
-  issued.scope = IsPrintable(tokens.scope(), 1024) ? tokens.scope() : "";
-  if (tokens.has_expires_in()) {
-    if (tokens.expires_in() <= 0) {
-      return absl::InvalidArgumentError("the token reply's expires_in is not positive");
-    }
-    issued.expires_at = now + std::min(absl::Seconds(tokens.expires_in()), kMaxTokenLifetime);
-  }
-  reply.tokens = std::move(issued);
-  return reply;
 }
 
 DeviceFlow::DeviceFlow(HttpTransport& transport, Clock& clock, Endpoints endpoints,
@@ -179,15 +76,16 @@ absl::StatusOr<DeviceAuthorization> DeviceFlow::Start(const absl::Notification* 
     return absl::UnknownError(absl::StrCat("the device authorization reply ", what));
   };
   if (!IsTokenText(reply.device_code())) return malformed("has no valid device_code");
-  if (reply.user_code().empty() || !IsPrintable(reply.user_code(), 64)) {
+  if (reply.user_code().empty() || !IsPrintableText(reply.user_code(), 64)) {
     return malformed("has no valid user_code");
   }
-  if (!ParseUrl(reply.verification_uri()).ok() || !IsPrintable(reply.verification_uri(), 2048)) {
+  if (!ParseUrl(reply.verification_uri()).ok() ||
+      !IsPrintableText(reply.verification_uri(), 2048)) {
     return malformed("has no valid verification_uri");
   }
   if (!reply.verification_uri_complete().empty() &&
       (!ParseUrl(reply.verification_uri_complete()).ok() ||
-       !IsPrintable(reply.verification_uri_complete(), 2048))) {
+       !IsPrintableText(reply.verification_uri_complete(), 2048))) {
     return malformed("has an invalid verification_uri_complete");
   }
   if (reply.expires_in() <= 0) return malformed("has no positive expires_in");

@@ -13,6 +13,7 @@
 #include "agent/clock.h"
 #include "agent/discovery.h"
 #include "agent/http_transport.h"
+#include "agent/token_reply.h"
 
 namespace datagen {
 
@@ -25,27 +26,6 @@ struct DeviceAuthorization {
   absl::Time expires_at;                  // received + expires_in
   absl::Duration interval;                // the server's, else 5 s
 };
-
-// A successful token response (RFC 6749 §5.1), validated.
-struct IssuedTokens {
-  std::string access_token;
-  std::string refresh_token;             // "" when none was issued
-  std::optional<absl::Time> expires_at;  // when the server gave expires_in
-  std::string scope;
-};
-
-// Parses a token endpoint reply body, JSON or application/x-www-form-urlencoded (chosen by
-// `content_type`, else by sniffing), into `tokens` when it is a success and into `error` /
-// `description` when it is an OAuth error. Returns false when it is neither.
-struct TokenReply {
-  std::optional<IssuedTokens> tokens;
-  std::string error;
-  std::string description;
-};
-// InvalidArgument (never quoting the body) when a success reply is malformed: no access token, a
-// token_type other than Bearer, a non-positive expires_in, or a token with invalid characters.
-absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl::string_view body,
-                                           absl::Time now);
 
 // One login. Not thread-safe: one thread drives it (so polls never overlap).
 //

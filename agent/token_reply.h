@@ -1,0 +1,45 @@
+// Token endpoint replies (RFC 6749 §5.1-5.2), shared by the device flow and refresh.
+#ifndef DATAGEN_AGENT_TOKEN_REPLY_H_
+#define DATAGEN_AGENT_TOKEN_REPLY_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace datagen {
+
+// True for 1 to 16 KiB of printable ASCII without spaces: what a bearer or refresh token (or a
+// device code) may be.
+bool IsTokenText(absl::string_view text);
+
+// True for at most `limit` bytes of printable ASCII (no control characters).
+bool IsPrintableText(absl::string_view text, size_t limit);
+
+// A successful token response (RFC 6749 §5.1), validated.
+struct IssuedTokens {
+  std::string access_token;
+  std::string refresh_token;             // "" when none was issued
+  std::optional<absl::Time> expires_at;  // when the server gave expires_in
+  std::string scope;
+};
+
+// A token endpoint reply: tokens on success, else the OAuth error and its description (made
+// printable and bounded).
+struct TokenReply {
+  std::optional<IssuedTokens> tokens;
+  std::string error;
+  std::string description;
+};
+// Parses a token endpoint reply body, JSON or application/x-www-form-urlencoded (chosen by
+// `content_type`, else by sniffing). InvalidArgument (never quoting the body) when it is
+// neither a success nor an OAuth error, or when a success reply is malformed: no access token, a
+// token_type other than Bearer, a non-positive expires_in, or a token with invalid characters.
+absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl::string_view body,
+                                           absl::Time now);
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_TOKEN_REPLY_H_
