@@ -7,6 +7,21 @@
 
 namespace datagen {
 
+void Activity::Begin() {
+  absl::MutexLock lock(&mu_);
+  ++active_;
+}
+
+void Activity::End() {
+  absl::MutexLock lock(&mu_);
+  if (--active_ == 0) idle_since_ = absl::Now();
+}
+
+absl::Time Activity::IdleSince() {
+  absl::MutexLock lock(&mu_);
+  return active_ > 0 ? absl::InfiniteFuture() : idle_since_;
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
@@ -22,8 +37,10 @@ namespace {
 class LoginReactor final : public grpc::ServerWriteReactor<agent::v1::LoginEvent>,
                            public LoginBroker::Listener {
  public:
-  LoginReactor(grpc::CallbackServerContext* context, LoginBroker& broker) : broker_(broker) {
+  LoginReactor(grpc::CallbackServerContext* context, LoginBroker& broker, Activity& activity)
+      : broker_(broker), activity_(activity) {
     context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
+    activity_.Begin();
     handle_ = broker_.Attach(this);
   }
 
@@ -65,6 +82,7 @@ class LoginReactor final : public grpc::ServerWriteReactor<agent::v1::LoginEvent
   }
   void OnDone() override {
     broker_.Detach(handle_);
+    activity_.End();
     delete this;
   }
 
@@ -85,6 +103,7 @@ class LoginReactor final : public grpc::ServerWriteReactor<agent::v1::LoginEvent
   }
 
   LoginBroker& broker_;
+  Activity& activity_;
   uint64_t handle_ = 0;
   absl::Mutex mu_;
   std::deque<agent::v1::LoginEvent> queue_ ABSL_GUARDED_BY(mu_);
@@ -94,11 +113,89 @@ class LoginReactor final : public grpc::ServerWriteReactor<agent::v1::LoginEvent
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 
+// One watcher: the session's events, one write in flight at a time. Never finishes by itself;
+// the caller cancels (or the server shuts down). A watcher that reads too slowly loses its
+// oldest queued events (it sees the jump in generation numbers), so it never costs unbounded
+// memory.
+class WatchReactor final : public grpc::ServerWriteReactor<agent::v1::WatchEvent>,
+                           public Session::Watcher {
+ public:
+  static constexpr size_t kMaxQueued = 64;
+
+  WatchReactor(grpc::CallbackServerContext* context, Session& session, Activity& activity)
+      : session_(session), activity_(activity) {
+    context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
+    activity_.Begin();
+    handle_ = session_.AddWatcher(this);
+  }
+
+  void OnSessionEvent(const agent::v1::WatchEvent& event) override {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    if (queue_.size() >= kMaxQueued) queue_.pop_front();
+    queue_.push_back(event);
+    PumpLocked();
+  }
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
+      return;
+    }
+    PumpLocked();
+  }
+  void OnCancel() override {
+    session_.RemoveWatcher(handle_);  // before taking mu_: the session calls us with its lock
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
+  }
+  void OnDone() override {
+    session_.RemoveWatcher(handle_);
+    activity_.End();
+    delete this;
+  }
+
+ private:
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_ || queue_.empty()) return;
+    writing_ = true;
+    in_flight_ = std::move(queue_.front());  // the queue may be trimmed while it is written
+    queue_.pop_front();
+    StartWrite(&in_flight_);
+  }
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  Session& session_;
+  Activity& activity_;
+  uint64_t handle_ = 0;
+  absl::Mutex mu_;
+  std::deque<agent::v1::WatchEvent> queue_ ABSL_GUARDED_BY(mu_);
+  agent::v1::WatchEvent in_flight_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 }  // namespace
 
 grpc::ServerWriteReactor<agent::v1::LoginEvent>* AgentService::Login(
     grpc::CallbackServerContext* context, const agent::v1::LoginRequest*) {
-  return new LoginReactor(context, broker_);
+  return new LoginReactor(context, broker_, activity_);
+}
+
+grpc::ServerWriteReactor<agent::v1::WatchEvent>* AgentService::Watch(
+    grpc::CallbackServerContext* context, const agent::v1::WatchRequest*) {
+  return new WatchReactor(context, session_, activity_);
+}
+
+grpc::ServerUnaryReactor* AgentService::GetToken(grpc::CallbackServerContext* context,
+                                                 const agent::v1::GetTokenRequest*,
+                                                 agent::v1::GetTokenResponse* response) {
+  return Offload(context, response, [this] { return session_.GetToken(); });
 }
 
 template <typename Response, typename Call>
@@ -108,10 +205,12 @@ grpc::ServerUnaryReactor* AgentService::Offload(grpc::CallbackServerContext* con
   // Lets clients tell this agent's own errors (e.g. UNAVAILABLE: the identity server is down)
   // from failing to reach the agent at all.
   context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
-  executor_.Run([reactor, response, call = std::move(call)] {
+  activity_.Begin();
+  executor_.Run([this, reactor, response, call = std::move(call)] {
     absl::StatusOr<Response> result = call();
     if (result.ok()) *response = *std::move(result);
     reactor->Finish(ToGrpcStatus(result.status()));
+    activity_.End();
   });
   return reactor;
 }

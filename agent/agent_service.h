@@ -4,6 +4,8 @@
 #define DATAGEN_AGENT_AGENT_SERVICE_H_
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "agent/executor.h"
 #include "agent/login_broker.h"
 #include "agent/session.h"
@@ -16,6 +18,20 @@ namespace datagen {
 // agent's own UNAVAILABLE (identity server unreachable) from not reaching the agent at all.
 inline constexpr char kAgentReplyKey[] = "x-datagen-agent";
 
+// Counts calls in progress, for an agent that exits when idle. Thread-safe.
+class Activity {
+ public:
+  void Begin() ABSL_LOCKS_EXCLUDED(mu_);
+  void End() ABSL_LOCKS_EXCLUDED(mu_);
+  // Since when nothing has been in progress; InfiniteFuture while something is.
+  absl::Time IdleSince() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  absl::Mutex mu_;
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time idle_since_ ABSL_GUARDED_BY(mu_) = absl::Now();
+};
+
 // The same canonical code and message (absl and gRPC number their codes identically).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
@@ -25,6 +41,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 class AgentService final : public agent::v1::AuthAgent::CallbackService {
  public:
   AgentService(Session& session, LoginBroker& broker, Executor& executor);
+
+  Activity& activity() { return activity_; }
 
   grpc::ServerWriteReactor<agent::v1::LoginEvent>* Login(
       grpc::CallbackServerContext* context, const agent::v1::LoginRequest* request) override;
@@ -41,6 +59,11 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   grpc::ServerUnaryReactor* Logout(grpc::CallbackServerContext* context,
                                    const agent::v1::LogoutRequest* request,
                                    agent::v1::LogoutResponse* response) override;
+  grpc::ServerUnaryReactor* GetToken(grpc::CallbackServerContext* context,
+                                     const agent::v1::GetTokenRequest* request,
+                                     agent::v1::GetTokenResponse* response) override;
+  grpc::ServerWriteReactor<agent::v1::WatchEvent>* Watch(
+      grpc::CallbackServerContext* context, const agent::v1::WatchRequest* request) override;
 
  private:
   // Runs `call` on the executor and finishes the call with its result.
@@ -51,6 +74,7 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   Session& session_;
   LoginBroker& broker_;
   Executor& executor_;
+  Activity activity_;
 };
 
 }  // namespace datagen

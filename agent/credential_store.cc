@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent/atomic_file.h"
 #include "agent/identity_client.h"
 #include "agent/json.h"
 #include "agent/log.h"
@@ -43,14 +44,6 @@ class Fd {
  private:
   int fd_;
 };
-
-absl::Status FsyncDir(const std::string& dir) {
-  Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0 || fsync(fd.get()) != 0) {
-    return absl::InternalError(Errno("cannot sync folder", dir));
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -89,7 +82,7 @@ absl::Status FileCredentialStore::Quarantine(absl::string_view why) {
         absl::StrCat("the credentials file ", path_, " is corrupt (", why,
                      ") and could not be moved aside: ", std::strerror(errno)));
   }
-  (void)FsyncDir(dir_);
+  (void)SyncFolder(dir_);
   LogWarning("credentials file %s is corrupt (%s); kept as %s", path_, why, aside);
   return absl::DataLossError(absl::StrCat("the credentials file was corrupt (", why,
                                           "); it was kept for inspection as ", aside));
@@ -178,41 +171,10 @@ absl::Status FileCredentialStore::Save(const agent::v1::Credentials& credentials
   if (!repaired.empty()) LogWarning("%s", repaired);
   std::string content = ToPrettyJson(credentials);
   if (content.empty() || content.back() != '\n') content.push_back('\n');
-  std::string temp = absl::StrFormat("%s.tmp-%d", path_, getpid());
-  unlink(temp.c_str());  // a leftover of a crashed writer with our pid
-  Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (fd.get() < 0) return absl::InternalError(Errno("cannot create", temp));
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      absl::Status error = absl::InternalError(Errno("cannot write", temp));
-      unlink(temp.c_str());
-      return error;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (fsync(fd.get()) != 0 || close(fd.release()) != 0) {
-    absl::Status error = absl::InternalError(Errno("cannot sync", temp));
-    unlink(temp.c_str());
-    return error;
-  }
-  if (rename(temp.c_str(), path_.c_str()) != 0) {
-    absl::Status error = absl::InternalError(Errno("cannot replace", path_));
-    unlink(temp.c_str());
-    return error;
-  }
-  return FsyncDir(dir_);
+  return WriteFileAtomically(path_, content);
 }
 
-absl::Status FileCredentialStore::Remove() {
-  if (unlink(path_.c_str()) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return absl::OkStatus();
-    return absl::InternalError(Errno("cannot delete", path_));
-  }
-  return FsyncDir(dir_);
-}
+absl::Status FileCredentialStore::Remove() { return RemoveFileDurably(path_); }
 
 std::string FileCredentialStore::Fingerprint() {
   struct stat st;

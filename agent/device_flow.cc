@@ -171,7 +171,7 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
     return transient(absl::StrCat("HTTP ", response->status));
   }
   absl::StatusOr<TokenReply> reply =
-      ParseTokenReply(response->Header("content-type"), response->body, now);
+      ParseTokenReply(response->Header("content-type"), response->body);
   if (!reply.ok()) {
     if (response->status == 200) {
       return absl::UnknownError(

@@ -125,3 +125,44 @@ absl::Status IdentityClient::Revoke(absl::string_view token, absl::string_view h
 }
 
 }  // namespace datagen
+
+namespace datagen {
+
+absl::StatusOr<IssuedTokens> IdentityClient::Refresh(absl::string_view refresh_token) {
+  absl::StatusOr<Endpoints> endpoints = discovery_.Get();
+  if (!endpoints.ok()) return endpoints.status();
+  HttpRequest request;
+  request.method = "POST";
+  request.url = endpoints->token;
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                     {"Accept", "application/json"}};
+  request.body = FormEncode({{"grant_type", "refresh_token"},
+                             {"refresh_token", std::string(refresh_token)},
+                             {"client_id", client_id_}});
+  absl::StatusOr<HttpResponse> response = transport_.Send(request);
+  if (!response.ok()) {
+    discovery_.Invalidate();
+    return absl::UnavailableError(
+        absl::StrCat("could not reach the server to refresh: ", response.status().message()));
+  }
+  if (IsRetryableStatus(response->status)) {
+    return absl::UnavailableError(
+        absl::StrCat("the server answered HTTP ", response->status, " to a refresh"));
+  }
+  absl::StatusOr<TokenReply> reply =
+      ParseTokenReply(response->Header("content-type"), response->body);
+  if (!reply.ok()) {
+    return absl::UnknownError(
+        absl::StrCat("the server's refresh reply is malformed: ", reply.status().message()));
+  }
+  if (reply->tokens && response->status == 200) return *std::move(reply->tokens);
+  if (reply->error == "invalid_grant" || response->status == 401) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("the server refused to refresh your session (", reply->description, ")"));
+  }
+  return absl::UnknownError(absl::StrCat(
+      "the server refused a refresh: ",
+      reply->error.empty() ? absl::StrCat("HTTP ", response->status) : reply->description));
+}
+
+}  // namespace datagen

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "agent/discovery.h"
 #include "agent/http_transport.h"
+#include "agent/token_reply.h"
 #include "proto/datagen/server/v1/server_api.pb.h"
 
 namespace datagen {
@@ -28,6 +29,11 @@ class IdentityClient {
   // server answered 200. Unavailable when it could not be reached or answered 5xx/429;
   // Unknown for other answers.
   absl::Status Revoke(absl::string_view token, absl::string_view hint);
+
+  // Exchanges a refresh token for new tokens (RFC 6749 §6). Errors: Unauthenticated when the
+  // server refuses it (invalid_grant: the session is over); Unavailable when the server cannot
+  // be reached or answers 5xx/429; Unknown for a malformed reply or another error.
+  absl::StatusOr<IssuedTokens> Refresh(absl::string_view refresh_token);
 
  private:
   HttpTransport& transport_;

@@ -79,6 +79,7 @@ void LoginBroker::Run(std::shared_ptr<Attempt> attempt) {
       code.set_expires_in(
           static_cast<int32_t>(absl::ToInt64Seconds(authorization->expires_at - clock_.Now())));
       code.mutable_expires_at()->set_seconds(absl::ToUnixSeconds(authorization->expires_at));
+      session_.NoteLoginPending(code);  // watchers learn of it too
       absl::MutexLock lock(&mu_);
       attempt->code = code;
       for (auto& [handle, listener] : attempt->listeners) listener->OnDeviceCode(code);
@@ -88,7 +89,10 @@ void LoginBroker::Run(std::shared_ptr<Attempt> attempt) {
     // Approved: store it even if every caller left meanwhile; the user did confirm.
     return session_.CompleteLogin(*tokens);
   }();
-  if (!result.ok()) LogInfo("login: ended: %s", result.status().message());
+  if (!result.ok()) {
+    LogInfo("login: ended: %s", result.status().message());
+    session_.NoteLoginEnded();
+  }
   Finish(*attempt, result);
 }
 

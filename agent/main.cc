@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -15,12 +16,15 @@
 #include "agent/curl_http_transport.h"
 #include "agent/discovery.h"
 #include "agent/executor.h"
+#include "agent/file_watcher.h"
 #include "agent/identity_client.h"
 #include "agent/log.h"
 #include "agent/login_broker.h"
 #include "agent/paths.h"
+#include "agent/revocation_queue.h"
 #include "agent/server.h"
 #include "agent/session.h"
+#include "agent/wake_loop.h"
 
 ABSL_FLAG(std::string, socket, "",
           "Unix socket to serve (default: $DATAGEN_AGENT_SOCKET, else "
@@ -33,6 +37,9 @@ ABSL_FLAG(std::string, credentials, "",
           "credentials file (default: $XDG_CONFIG_HOME/datagen/credentials.json, else "
           "~/.config/datagen/credentials.json)");
 ABSL_FLAG(bool, verbose, false, "log debug lines too");
+ABSL_FLAG(absl::Duration, idle_exit, absl::ZeroDuration(),
+          "exit after this long with no call, stream or login in progress (0: never); meant "
+          "for socket activation, where systemd starts the agent again on the next connection");
 
 namespace {
 
@@ -89,15 +96,18 @@ int main(int argc, char** argv) {
   datagen::CurlHttpTransport transport;
   datagen::Discovery discovery(transport, api_url);
   datagen::IdentityClient identity(transport, discovery, absl::GetFlag(FLAGS_client_id));
-  datagen::FileCredentialStore store(credentials_path, uid, *datagen::RealClock::Get());
-  datagen::Session session(store, identity, *datagen::RealClock::Get(), api_url);
+  datagen::Clock& clock = *datagen::RealClock::Get();
+  datagen::FileCredentialStore store(credentials_path, uid, clock);
+  datagen::RevocationQueue revocations(
+      datagen::Dirname(credentials_path) + "/pending-revocations.json", uid, clock);
+  datagen::Session session(store, identity, revocations, clock, api_url);
   datagen::LoginBroker broker(discovery, transport, *datagen::RealClock::Get(), session,
                               absl::GetFlag(FLAGS_client_id), kScope);
   datagen::Executor executor(4);
   datagen::AgentService service(session, broker, executor);
 
-  absl::StatusOr<std::unique_ptr<datagen::AgentServer>> server =
-      datagen::AgentServer::Start(socket_path, uid, {&service});
+  absl::StatusOr<std::unique_ptr<datagen::AgentServer>> server = datagen::AgentServer::Start(
+      socket_path, uid, {&service}, datagen::AgentServer::TakeSocketFromSystemd());
   if (absl::IsAlreadyExists(server.status())) {
     // Two clients auto-started agents at once, or one is already running: the live one serves.
     datagen::LogInfo("%s; exiting", server.status().message());
@@ -106,9 +116,48 @@ int main(int argc, char** argv) {
   if (!server.ok()) return Fail(server.status());
   datagen::LogInfo("credentials file %s; identity server %s", credentials_path, api_url);
 
+  // Background work (refresh ahead of expiry, pending revocations) wakes only when due.
+  datagen::WakeLoop maintenance([&session] { return session.DoDueWork(); });
+  session.SetScheduleListener([&maintenance] { maintenance.Poke(); });
+  // Edits of the credentials file behind the agent's back reach watchers at once.
+  std::string repaired;
+  std::unique_ptr<datagen::FileWatcher> file_watcher;
+  if (absl::Status dir = datagen::EnsurePrivateDir(datagen::Dirname(credentials_path), uid,
+                                                   datagen::LooseFolder::kTighten, &repaired);
+      dir.ok()) {
+    auto started =
+        datagen::FileWatcher::Start(credentials_path, [&session] { session.CheckFile(); });
+    if (started.ok()) {
+      file_watcher = *std::move(started);
+    } else {
+      datagen::LogWarning("%s; file changes are noticed at the next call",
+                          started.status().message());
+    }
+  } else {
+    datagen::LogWarning("%s", dir.message());
+  }
+
+  const absl::Duration idle_exit = absl::GetFlag(FLAGS_idle_exit);
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  datagen::LogInfo("received %s; shutting down", strsignal(signal_number));
+  while (true) {
+    if (idle_exit <= absl::ZeroDuration()) {
+      sigwait(&stop_signals, &signal_number);
+      break;
+    }
+    // Wakes only at the moment the agent would have been idle long enough.
+    absl::Time idle_since = service.activity().IdleSince();
+    absl::Time deadline =
+        idle_since == absl::InfiniteFuture() ? absl::Now() + idle_exit : idle_since + idle_exit;
+    if (absl::Now() >= deadline && !broker.active()) {
+      datagen::LogInfo("idle for %s; exiting", absl::FormatDuration(idle_exit));
+      break;
+    }
+    timespec wait = absl::ToTimespec(std::max(deadline - absl::Now(), absl::Milliseconds(10)));
+    signal_number = sigtimedwait(&stop_signals, nullptr, &wait);
+    if (signal_number > 0) break;
+  }
+  if (signal_number > 0) datagen::LogInfo("received %s; shutting down", strsignal(signal_number));
+  file_watcher.reset();
   (*server)->Shutdown();
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/numbers.h"
@@ -18,6 +19,7 @@
 #include "absl/strings/strip.h"
 #include "agent/log.h"
 #include "agent/paths.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_posix.h"
 
 namespace datagen {
@@ -38,8 +40,24 @@ std::string ReadPid(int fd) {
 
 }  // namespace
 
+int AgentServer::TakeSocketFromSystemd() {
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* fds = std::getenv("LISTEN_FDS");
+  int listen_pid = 0, listen_fds = 0;
+  bool ours = pid != nullptr && fds != nullptr && absl::SimpleAtoi(pid, &listen_pid) &&
+              absl::SimpleAtoi(fds, &listen_fds) && listen_pid == getpid() && listen_fds == 1;
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_FDNAMES");
+  if (!ours) return -1;
+  constexpr int kFirstFd = 3;  // SD_LISTEN_FDS_START
+  fcntl(kFirstFd, F_SETFD, FD_CLOEXEC);
+  return kFirstFd;
+}
+
 absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
-    const std::string& socket_path, uid_t uid, const std::vector<grpc::Service*>& services) {
+    const std::string& socket_path, uid_t uid, const std::vector<grpc::Service*>& services,
+    int inherited_fd) {
   if (socket_path.size() > kMaxSocketPathLength) {
     return absl::InvalidArgumentError(absl::StrCat("socket path too long: ", socket_path));
   }
@@ -73,9 +91,14 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
     LogWarning("could not record the pid in %s", lock_path);
   }
 
+  if (inherited_fd >= 0) {
+    server->listen_fd_ = inherited_fd;
+    server->owns_socket_file_ = false;  // systemd's: it stays when the agent exits
+    LogInfo("serving the socket passed by systemd (socket activation)");
+  }
   // We hold the lock, so a socket file there now belongs to a dead agent: replace it.
   struct stat st;
-  if (lstat(socket_path.c_str(), &st) == 0) {
+  if (inherited_fd < 0 && lstat(socket_path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       return absl::FailedPreconditionError(
           absl::StrCat(socket_path, " exists and is not a socket; refusing to replace it"));
@@ -83,24 +106,30 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
     LogInfo("replacing the stale socket %s left by an agent that is gone", socket_path);
     unlink(socket_path.c_str());
   }
-  server->listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (server->listen_fd_ < 0) return absl::InternalError("cannot create a Unix socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  mode_t old_umask = umask(0177);  // the socket itself 0600
-  int bound = bind(server->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  umask(old_umask);
-  if (bound != 0 || listen(server->listen_fd_, 128) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot listen on ", socket_path, ": ", std::strerror(errno)));
+  if (inherited_fd < 0) {
+    server->listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (server->listen_fd_ < 0) return absl::InternalError("cannot create a Unix socket");
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+    mode_t old_umask = umask(0177);  // the socket itself 0600
+    int bound = bind(server->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    umask(old_umask);
+    if (bound != 0 || listen(server->listen_fd_, 128) != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot listen on ", socket_path, ": ", std::strerror(errno)));
+    }
   }
 
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   for (grpc::Service* service : services) builder.RegisterService(service);
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_) return absl::InternalError("gRPC server failed to start");
+  if (auto* health = server->grpc_server_->GetHealthCheckService()) {
+    health->SetServingStatus(true);
+  }
 
   server->wake_fd_ = eventfd(0, EFD_CLOEXEC);
   if (server->wake_fd_ < 0) return absl::InternalError("cannot create an eventfd");
@@ -160,13 +189,14 @@ void AgentServer::Shutdown(absl::Duration grace) {
   if (accept_thread_.joinable()) accept_thread_.join();
   if (listen_fd_ >= 0) {
     close(listen_fd_);
-    unlink(socket_path_.c_str());  // still ours: we hold the lock until we exit
+    // Still ours: we hold the lock until we exit. systemd's socket stays.
+    if (owns_socket_file_) unlink(socket_path_.c_str());
     listen_fd_ = -1;
   }
   if (grpc_server_) grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   if (wake_fd_ >= 0) close(wake_fd_);
   wake_fd_ = -1;
-  LogInfo("datagen-agent stopped; socket %s removed", socket_path_);
+  LogInfo("datagen-agent stopped%s", owns_socket_file_ ? "; socket removed" : "");
   if (lock_fd_ >= 0) close(lock_fd_);
   lock_fd_ = -1;
 }

@@ -22,8 +22,17 @@ class AgentServer {
   // it: its socket is never touched), replaces a stale socket file, listens, and starts gRPC
   // with `services` plus the accept loop. Connections from any uid other than `uid` are closed
   // before a byte is read. Does not own the services, which must outlive the server.
+  //
+  // With `inherited_fd` >= 0 (socket activation: systemd passed a listening socket), that socket
+  // is served instead and is neither created nor removed; the lock is still taken. The standard
+  // grpc.health.v1.Health service answers SERVING.
   static absl::StatusOr<std::unique_ptr<AgentServer>> Start(
-      const std::string& socket_path, uid_t uid, const std::vector<grpc::Service*>& services);
+      const std::string& socket_path, uid_t uid, const std::vector<grpc::Service*>& services,
+      int inherited_fd = -1);
+
+  // The listening socket systemd passed (LISTEN_PID = this process, LISTEN_FDS = 1), or -1.
+  // Clears the variables so that children do not take it too.
+  static int TakeSocketFromSystemd();
 
   // Stops accepting, ends in-flight calls (cancelled after `grace`), removes the socket file.
   // Idempotent; also done by the destructor.
@@ -39,6 +48,7 @@ class AgentServer {
   int listen_fd_ = -1;
   int lock_fd_ = -1;
   int wake_fd_ = -1;  // eventfd that ends the accept loop
+  bool owns_socket_file_ = true;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::thread accept_thread_;
   bool shut_down_ = false;

@@ -1,5 +1,7 @@
 #include "agent/session.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/log.h"
@@ -8,6 +10,8 @@ namespace datagen {
 namespace {
 
 constexpr absl::string_view kNotSignedIn = "not signed in";
+constexpr absl::Duration kMaxRefreshLead = absl::Minutes(5);
+constexpr absl::Duration kMaxRefreshBackoff = absl::Minutes(5);
 
 const server::v1::UserMembership* FindMembership(const server::v1::UserInfo& user,
                                                  absl::string_view slug) {
@@ -27,42 +31,186 @@ void WarnIfNotMember(const agent::v1::Credentials& credentials, const server::v1
   }
 }
 
+absl::Time ToTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
+  out->set_seconds(absl::ToUnixSeconds(t));
+  out->set_nanos(0);
+}
+
 }  // namespace
 
-Session::Session(CredentialStore& store, IdentityClient& identity, Clock& clock,
-                 std::string api_url)
-    : store_(store), identity_(identity), clock_(clock), api_url_(std::move(api_url)) {}
+Session::Session(CredentialStore& store, IdentityClient& identity, RevocationQueue& revocations,
+                 Clock& clock, std::string api_url)
+    : store_(store),
+      identity_(identity),
+      revocations_(revocations),
+      clock_(clock),
+      api_url_(std::move(api_url)) {}
+
+void Session::SetScheduleListener(std::function<void()> on_schedule_change) {
+  on_schedule_change_ = std::move(on_schedule_change);
+}
+
+void Session::ScheduleChanged() {
+  if (on_schedule_change_) on_schedule_change_();
+}
+
+// --- State and watchers ---------------------------------------------------------------------
 
 absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked(std::vector<std::string>* warnings) {
   std::string fingerprint = store_.Fingerprint();
-  if (fingerprint == fingerprint_ && fingerprint != "absent") {
-    if (cached_) return *cached_;
-  }
+  if (fingerprint == fingerprint_ && fingerprint != "absent" && cached_) return *cached_;
+  bool changed = loaded_once_ && fingerprint != fingerprint_;
   absl::StatusOr<agent::v1::Credentials> loaded = store_.Load(warnings);
   // Loading may repair permissions (changing the fingerprint): take it afterwards.
   fingerprint_ = store_.Fingerprint();
-  if (!loaded.ok()) {
+  loaded_once_ = true;
+  if (loaded.ok()) {
+    cached_ = *loaded;
+  } else {
     cached_.reset();
-    if (absl::IsNotFound(loaded.status())) return absl::UnauthenticatedError(kNotSignedIn);
-    return loaded.status();
   }
-  if (cached_ && cached_->token() != loaded->token()) {
+  if (changed) {
     LogInfo("the credentials file changed behind the agent's back; reloaded");
+    PublishLocked(agent::v1::SESSION_CHANGE_FILE_CHANGED);
+    ScheduleChanged();
   }
-  cached_ = *loaded;
+  if (!loaded.ok() && absl::IsNotFound(loaded.status())) {
+    return absl::UnauthenticatedError(kNotSignedIn);
+  }
   return loaded;
 }
 
+bool Session::ExpiredLocked() const {
+  return cached_ && !expired_token_.empty() && cached_->token() == expired_token_;
+}
+
+absl::StatusOr<agent::v1::Credentials> Session::UsableLocked(std::vector<std::string>* warnings) {
+  absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(warnings);
+  if (absl::IsUnauthenticated(current.status()) && revocations_.size() > 0) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        kNotSignedIn, " (", revocations_.size(),
+        " token(s) of an ended session still await revocation at the server; the agent keeps "
+        "retrying)"));
+  }
+  if (current.ok() && ExpiredLocked()) {
+    return absl::UnauthenticatedError(absl::StrCat("your session expired: ", expired_reason_));
+  }
+  return current;
+}
+
+void Session::MarkExpiredLocked(const std::string& token, absl::string_view why) {
+  if (!cached_ || cached_->token() != token || ExpiredLocked()) return;
+  expired_token_ = token;
+  expired_reason_ = std::string(why);
+  LogWarning("the session expired: %s", why);
+  PublishLocked(agent::v1::SESSION_CHANGE_EXPIRED);
+}
+
+agent::v1::SessionSnapshot Session::SnapshotLocked() {
+  agent::v1::SessionSnapshot snapshot;
+  if (!cached_) {
+    snapshot.set_state(agent::v1::SESSION_STATE_SIGNED_OUT);
+  } else {
+    snapshot.set_state(ExpiredLocked() ? agent::v1::SESSION_STATE_EXPIRED
+                                       : agent::v1::SESSION_STATE_SIGNED_IN);
+    snapshot.set_email(cached_->email());
+    snapshot.set_active_org_slug(cached_->active_org_slug());
+    if (cached_->has_token_expires_at()) {
+      *snapshot.mutable_token_expires_at() = cached_->token_expires_at();
+    }
+  }
+  if (pending_login_) *snapshot.mutable_pending_login() = *pending_login_;
+  snapshot.set_revocations_pending(revocations_.size());
+  return snapshot;
+}
+
+void Session::PublishLocked(agent::v1::SessionChange change) {
+  agent::v1::WatchEvent event;
+  event.set_generation(++generation_);
+  event.set_change(change);
+  *event.mutable_session() = SnapshotLocked();
+  for (auto& [handle, watcher] : watchers_) watcher->OnSessionEvent(event);
+}
+
+uint64_t Session::AddWatcher(Watcher* watcher) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> ignored;
+  (void)CurrentLocked(&ignored);
+  uint64_t handle = next_watcher_++;
+  watchers_[handle] = watcher;
+  agent::v1::WatchEvent initial;
+  initial.set_generation(generation_);
+  initial.set_change(agent::v1::SESSION_CHANGE_INITIAL);
+  *initial.mutable_session() = SnapshotLocked();
+  watcher->OnSessionEvent(initial);
+  return handle;
+}
+
+void Session::RemoveWatcher(uint64_t handle) {
+  absl::MutexLock lock(&mu_);
+  watchers_.erase(handle);
+}
+
+void Session::CheckFile() {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> ignored;
+  (void)CurrentLocked(&ignored);
+}
+
+void Session::NoteLoginPending(const agent::v1::DeviceCode& code) {
+  absl::MutexLock lock(&mu_);
+  pending_login_ = code;
+  PublishLocked(agent::v1::SESSION_CHANGE_LOGIN_PENDING);
+}
+
+void Session::NoteLoginEnded() {
+  absl::MutexLock lock(&mu_);
+  if (!pending_login_) return;
+  pending_login_.reset();
+  PublishLocked(agent::v1::SESSION_CHANGE_LOGIN_ENDED);
+}
+
+absl::Status Session::SaveLocked(const agent::v1::Credentials& credentials,
+                                 agent::v1::SessionChange change) {
+  if (absl::Status saved = store_.Save(credentials); !saved.ok()) return saved;
+  fingerprint_ = store_.Fingerprint();
+  loaded_once_ = true;
+  cached_ = credentials;
+  PublishLocked(change);
+  return absl::OkStatus();
+}
+
+// --- Calls ----------------------------------------------------------------------------------
+
 absl::StatusOr<Session::Snapshot> Session::Read() {
   Snapshot snapshot;
+  bool stale = false;
   {
     absl::MutexLock lock(&mu_);
-    absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(&snapshot.warnings);
+    absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&snapshot.warnings);
+    if (!current.ok()) return current.status();
+    stale = current->has_token_expires_at() && !current->refresh_token().empty() &&
+            ToTime(current->token_expires_at()) <= clock_.Now();
+  }
+  if (stale) (void)Refresh(/*only_if_due=*/true);  // e.g. the machine slept past the expiry
+  {
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&snapshot.warnings);
     if (!current.ok()) return current.status();
     snapshot.credentials = *std::move(current);
   }
   absl::StatusOr<server::v1::UserInfo> user = identity_.FetchUserInfo(snapshot.credentials.token());
-  if (!user.ok()) return user.status();
+  if (!user.ok()) {
+    if (absl::IsUnauthenticated(user.status())) {
+      absl::MutexLock lock(&mu_);
+      MarkExpiredLocked(snapshot.credentials.token(), user.status().message());
+    }
+    return user.status();
+  }
   snapshot.user = *std::move(user);
   return snapshot;
 }
@@ -84,6 +232,7 @@ absl::StatusOr<agent::v1::GetStatusResponse> Session::Status() {
     *reply.mutable_token_expires_at() = snapshot->credentials.token_expires_at();
   }
   reply.set_api_url(api_url_);
+  reply.set_revocations_pending(revocations_.size());
   for (auto& w : snapshot->warnings) reply.add_warnings(std::move(w));
   return reply;
 }
@@ -120,22 +269,23 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
         slugs.empty() ? "; you belong to no organization"
                       : absl::StrCat("; your organizations: ", absl::StrJoin(slugs, ", "))));
   }
-  agent::v1::UseOrgResponse reply;
   {
     absl::MutexLock lock(&mu_);
     std::vector<std::string> ignored;
-    absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(&ignored);
+    absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
     if (!current.ok()) return current.status();
     if (current->token() != snapshot->credentials.token()) {
       return absl::AbortedError("the session changed while switching organizations; try again");
     }
     agent::v1::Credentials updated = *std::move(current);
     updated.set_active_org_slug(std::string(slug));
-    if (absl::Status saved = store_.Save(updated); !saved.ok()) return saved;
-    fingerprint_ = store_.Fingerprint();
-    cached_ = updated;
+    if (absl::Status saved = SaveLocked(updated, agent::v1::SESSION_CHANGE_ORG_SWITCHED);
+        !saved.ok()) {
+      return saved;
+    }
   }
   LogInfo("active organization switched to %s", slug);
+  agent::v1::UseOrgResponse reply;
   reply.set_email(snapshot->user.email());
   reply.set_active_org_slug(std::string(slug));
   reply.set_role(membership->role());
@@ -154,6 +304,7 @@ absl::Status Session::RevokeTokens(const agent::v1::Credentials& credentials) {
 absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
   agent::v1::LogoutResponse reply;
   agent::v1::Credentials ending;
+  std::vector<std::pair<std::string, std::string>> tokens;
   {
     absl::MutexLock lock(&mu_);
     std::vector<std::string> ignored;
@@ -164,24 +315,80 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
     }
     if (!current.ok()) return current.status();
     ending = *std::move(current);
-    if (absl::Status removed = store_.Remove(); !removed.ok()) return removed;
+    tokens.emplace_back(ending.token(), "access_token");
+    if (!ending.refresh_token().empty()) {
+      tokens.emplace_back(ending.refresh_token(), "refresh_token");
+    }
+    // Remembered before the credentials go, so that no token is ever forgotten unrevoked.
+    if (absl::Status queued = revocations_.Add(tokens); !queued.ok()) {
+      LogWarning("could not record the tokens for revocation: %s", queued.message());
+    }
+    if (absl::Status removed = store_.Remove(); !removed.ok()) {
+      std::vector<std::string> unqueue;
+      for (const auto& [token, hint] : tokens) unqueue.push_back(token);
+      revocations_.Remove(unqueue);
+      return removed;
+    }
     fingerprint_ = store_.Fingerprint();
     cached_.reset();
+    PublishLocked(agent::v1::SESSION_CHANGE_SIGNED_OUT);
   }
   LogInfo("signed out; revoking the session's tokens");
   reply.set_status("logged_out");
-  absl::Status revoked = RevokeTokens(ending);
-  reply.set_revoked(revoked.ok());
-  if (!revoked.ok()) {
-    LogWarning("server-side revocation did not happen: %s", revoked.message());
-    reply.set_revocation_error(std::string(revoked.message()));
+  std::vector<std::string> accepted;
+  absl::Status first_error;
+  for (const auto& [token, hint] : tokens) {
+    absl::Status revoked = identity_.Revoke(token, hint);
+    if (revoked.ok() || !absl::IsUnavailable(revoked)) {
+      accepted.push_back(token);  // refused for good: retrying would not help
+    }
+    if (!revoked.ok() && first_error.ok()) first_error = revoked;
   }
+  revocations_.Remove(accepted);
+  reply.set_revoked(first_error.ok());
+  if (!first_error.ok()) {
+    bool retrying = accepted.size() < tokens.size();
+    LogWarning("server-side revocation did not happen: %s", first_error.message());
+    reply.set_revocation_error(
+        absl::StrCat(first_error.message(),
+                     retrying ? "; the agent keeps retrying until the server accepts it" : ""));
+  }
+  {
+    // The signed-out event counted these tokens as pending; tell watchers how it settled.
+    absl::MutexLock lock(&mu_);
+    PublishLocked(agent::v1::SESSION_CHANGE_REVOCATIONS);
+  }
+  ScheduleChanged();
   return reply;
 }
 
-}  // namespace datagen
-
-namespace datagen {
+absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken() {
+  bool refresh = false;
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> ignored;
+    absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
+    if (!current.ok()) return current.status();
+    refresh = current->has_token_expires_at() && !current->refresh_token().empty() &&
+              ToTime(current->token_expires_at()) - clock_.Now() < kHandOutMargin;
+  }
+  if (refresh) {
+    absl::Status refreshed = Refresh(/*only_if_due=*/false);
+    if (!refreshed.ok() && !absl::IsUnavailable(refreshed)) return refreshed;
+  }
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> ignored;
+  absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
+  if (!current.ok()) return current.status();
+  if (current->has_token_expires_at() && ToTime(current->token_expires_at()) <= clock_.Now()) {
+    return absl::UnavailableError(
+        "the access token expired and could not be refreshed (the server is unreachable)");
+  }
+  agent::v1::GetTokenResponse reply;
+  reply.set_token(current->token());
+  if (current->has_token_expires_at()) *reply.mutable_expires_at() = current->token_expires_at();
+  return reply;
+}
 
 absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens& tokens) {
   absl::StatusOr<server::v1::UserInfo> user = identity_.FetchUserInfo(tokens.access_token);
@@ -204,11 +411,9 @@ absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens
   if (fresh.active_org_slug().empty() && user->memberships_size() > 0) {
     fresh.set_active_org_slug(user->memberships(0).slug());
   }
-  absl::Time now = clock_.Now();
-  fresh.mutable_stored_at()->set_seconds(absl::ToUnixSeconds(now));
-  if (tokens.expires_at) {
-    fresh.mutable_token_expires_at()->set_seconds(absl::ToUnixSeconds(*tokens.expires_at));
-  }
+  SetTime(clock_.Now(), fresh.mutable_stored_at());
+  if (tokens.expires_in)
+    SetTime(clock_.Now() + *tokens.expires_in, fresh.mutable_token_expires_at());
   fresh.set_api_url(api_url_);
 
   std::optional<agent::v1::Credentials> replaced;
@@ -217,10 +422,13 @@ absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens
     std::vector<std::string> ignored;
     absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(&ignored);
     if (current.ok() && current->token() != fresh.token()) replaced = *std::move(current);
-    if (absl::Status saved = store_.Save(fresh); !saved.ok()) return saved;
-    fingerprint_ = store_.Fingerprint();
-    cached_ = fresh;
+    pending_login_.reset();
+    refresh_failures_ = 0;
+    if (absl::Status saved = SaveLocked(fresh, agent::v1::SESSION_CHANGE_SIGNED_IN); !saved.ok()) {
+      return saved;
+    }
   }
+  ScheduleChanged();
   LogInfo("signed in as %s; active organization %s", fresh.email(),
           fresh.active_org_slug().empty() ? "(none)" : fresh.active_org_slug());
   if (replaced) {
@@ -234,6 +442,97 @@ absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens
   result.set_email(fresh.email());
   result.set_active_org_slug(fresh.active_org_slug());
   return result;
+}
+
+// --- Refresh and background work ------------------------------------------------------------
+
+absl::Time Session::RefreshDueLocked() {
+  std::vector<std::string> ignored;
+  absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(&ignored);
+  if (!current.ok() || ExpiredLocked() || current->refresh_token().empty() ||
+      !current->has_token_expires_at()) {
+    return absl::InfiniteFuture();
+  }
+  if (refresh_failures_ > 0) return refresh_retry_at_;
+  // Ahead of expiry by a quarter of the token's lifetime, at most five minutes.
+  absl::Time expires = ToTime(current->token_expires_at());
+  absl::Time issued = current->has_stored_at() ? ToTime(current->stored_at()) : expires;
+  absl::Duration lead = std::clamp((expires - issued) / 4, absl::Seconds(1), kMaxRefreshLead);
+  return expires - lead;
+}
+
+absl::Status Session::Refresh(bool only_if_due) {
+  absl::MutexLock refreshing(&refresh_mu_);
+  agent::v1::Credentials before;
+  {
+    absl::MutexLock lock(&mu_);
+    if (only_if_due && RefreshDueLocked() > clock_.Now()) return absl::OkStatus();
+    std::vector<std::string> ignored;
+    absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
+    if (!current.ok()) return current.status();
+    if (current->refresh_token().empty()) {
+      return absl::FailedPreconditionError("the session has no refresh token");
+    }
+    before = *std::move(current);
+  }
+  absl::StatusOr<IssuedTokens> tokens = identity_.Refresh(before.refresh_token());
+  absl::MutexLock lock(&mu_);
+  if (!tokens.ok()) {
+    if (absl::IsUnauthenticated(tokens.status())) {
+      MarkExpiredLocked(before.token(), tokens.status().message());
+    } else {
+      ++refresh_failures_;
+      absl::Duration wait = absl::Seconds(1);
+      for (int i = 1; i < refresh_failures_ && wait < kMaxRefreshBackoff; ++i) wait *= 2;
+      refresh_retry_at_ = clock_.Now() + std::min(wait, kMaxRefreshBackoff);
+      LogWarning("refresh failed (%s); retrying in %s", tokens.status().message(),
+                 absl::FormatDuration(refresh_retry_at_ - clock_.Now()));
+    }
+    return tokens.status();
+  }
+  std::vector<std::string> ignored;
+  absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(&ignored);
+  if (!current.ok() || current->token() != before.token()) {
+    LogWarning("the session changed during a refresh; its result is dropped");
+    return absl::AbortedError("the session changed during the refresh");
+  }
+  agent::v1::Credentials updated = *std::move(current);
+  updated.set_token(tokens->access_token);
+  // A rotated refresh token replaces the old one in the same atomic write, before any reuse.
+  if (!tokens->refresh_token.empty()) updated.set_refresh_token(tokens->refresh_token);
+  if (tokens->expires_in) {
+    SetTime(clock_.Now() + *tokens->expires_in, updated.mutable_token_expires_at());
+  } else {
+    updated.clear_token_expires_at();
+  }
+  SetTime(clock_.Now(), updated.mutable_stored_at());
+  refresh_failures_ = 0;
+  if (absl::Status saved = SaveLocked(updated, agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
+      !saved.ok()) {
+    LogError("a refreshed token could not be saved: %s", saved.message());
+    return saved;
+  }
+  LogInfo("access token refreshed");
+  return absl::OkStatus();
+}
+
+absl::Time Session::DoDueWork() {
+  absl::Time refresh_due;
+  {
+    absl::MutexLock lock(&mu_);
+    refresh_due = RefreshDueLocked();
+  }
+  if (refresh_due <= clock_.Now()) (void)Refresh(/*only_if_due=*/true);
+  if (revocations_.NextDue() <= clock_.Now()) {
+    int before = revocations_.size();
+    int after = revocations_.RetryDue(identity_);
+    if (after != before) {
+      absl::MutexLock lock(&mu_);
+      PublishLocked(agent::v1::SESSION_CHANGE_REVOCATIONS);
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  return std::min(RefreshDueLocked(), revocations_.NextDue());
 }
 
 }  // namespace datagen

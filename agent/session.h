@@ -1,8 +1,13 @@
 // The agent's one source of truth about the user's session: the stored credentials (reloaded
-// when the file changes behind the agent's back) and what the identity server says about them.
+// when the file changes behind the agent's back), whether the server still accepts them, a
+// login waiting for approval, the tokens awaiting revocation, and the watchers told of every
+// change.
 #ifndef DATAGEN_AGENT_SESSION_H_
 #define DATAGEN_AGENT_SESSION_H_
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,8 +18,9 @@
 #include "absl/synchronization/mutex.h"
 #include "agent/clock.h"
 #include "agent/credential_store.h"
-#include "agent/device_flow.h"
 #include "agent/identity_client.h"
+#include "agent/revocation_queue.h"
+#include "agent/token_reply.h"
 #include "proto/datagen/agent/v1/agent.pb.h"
 
 namespace datagen {
@@ -23,19 +29,34 @@ namespace datagen {
 // network request, so a slow server delays only the calls that need it. Does not own its
 // collaborators, which must outlive it.
 //
-// Errors follow agent.proto: Unauthenticated when signed out or the token is rejected,
+// Errors follow agent.proto: Unauthenticated when signed out, expired or the token is rejected,
 // Unavailable when the server cannot be reached, DataLoss for a corrupt file (moved aside),
 // FailedPrecondition for unsafe files or an org the user does not belong to.
 class Session {
  public:
-  Session(CredentialStore& store, IdentityClient& identity, Clock& clock, std::string api_url);
+  // Receives WatchEvents. Called with the session's lock held: implementations must not block
+  // and must not call back into the session.
+  class Watcher {
+   public:
+    virtual ~Watcher() = default;
+    virtual void OnSessionEvent(const agent::v1::WatchEvent& event) = 0;
+  };
+
+  // How long before expiry GetToken refreshes a token it hands out.
+  static constexpr absl::Duration kHandOutMargin = absl::Seconds(60);
+
+  Session(CredentialStore& store, IdentityClient& identity, RevocationQueue& revocations,
+          Clock& clock, std::string api_url);
 
   absl::StatusOr<agent::v1::GetStatusResponse> Status() ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<agent::v1::ListOrgsResponse> ListOrgs() ABSL_LOCKS_EXCLUDED(mu_);
   // InvalidArgument for a malformed slug. Leaves the file untouched on any error.
   absl::StatusOr<agent::v1::UseOrgResponse> UseOrg(absl::string_view slug) ABSL_LOCKS_EXCLUDED(mu_);
-  // Deletes the local credentials first, then revokes their tokens at the server.
+  // Queues the tokens for revocation (persisted), deletes the credentials, then revokes at the
+  // server; what the server did not accept stays queued and is retried by DoDueWork.
   absl::StatusOr<agent::v1::LogoutResponse> Logout() ABSL_LOCKS_EXCLUDED(mu_);
+  // The current access token, refreshed first when it expires within kHandOutMargin.
+  absl::StatusOr<agent::v1::GetTokenResponse> GetToken() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Finishes a login: reads the new token's identity, picks the default organization (the
   // membership marked default, else the first), stores the credentials atomically, and then
@@ -43,31 +64,80 @@ class Session {
   // fails.
   absl::StatusOr<agent::v1::LoginResult> CompleteLogin(const IssuedTokens& tokens)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // A login now waits for approval with `code` / no longer does (without signing in).
+  void NoteLoginPending(const agent::v1::DeviceCode& code) ABSL_LOCKS_EXCLUDED(mu_);
+  void NoteLoginEnded() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Adds a watcher and sends it the current state (SESSION_CHANGE_INITIAL) before returning.
+  // Returns a handle for RemoveWatcher, after which it gets no more calls.
+  uint64_t AddWatcher(Watcher* watcher) ABSL_LOCKS_EXCLUDED(mu_);
+  void RemoveWatcher(uint64_t handle) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Re-reads the credentials file if it changed behind the agent's back, telling watchers.
+  void CheckFile() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Background work: refreshes the token when due, retries due revocations. Returns when it is
+  // next due (InfiniteFuture when nothing is). `on_schedule_change` is called (without the lock)
+  // whenever that time may have moved earlier, so that a scheduler can wake up.
+  absl::Time DoDueWork() ABSL_LOCKS_EXCLUDED(mu_);
+  void SetScheduleListener(std::function<void()> on_schedule_change);
 
  private:
-  // The credentials and the server's view of them, read together for one call.
   struct Snapshot {
     agent::v1::Credentials credentials;
     server::v1::UserInfo user;
     std::vector<std::string> warnings;
   };
 
-  // The current credentials, reloaded from the store when its fingerprint changed.
+  // The current credentials, reloaded from the store when its fingerprint changed (a change
+  // not made by this session is published as SESSION_CHANGE_FILE_CHANGED).
   absl::StatusOr<agent::v1::Credentials> CurrentLocked(std::vector<std::string>* warnings)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Unauthenticated when there is no session or the server refused it.
+  absl::StatusOr<agent::v1::Credentials> UsableLocked(std::vector<std::string>* warnings)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Current credentials (refreshed first if already expired) plus a userinfo round trip.
+  absl::StatusOr<Snapshot> Read() ABSL_LOCKS_EXCLUDED(mu_);
+  // Saves `credentials` as the session and publishes `change`.
+  absl::Status SaveLocked(const agent::v1::Credentials& credentials,
+                          agent::v1::SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The server refused the session whose token is `token`.
+  void MarkExpiredLocked(const std::string& token, absl::string_view why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ExpiredLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  agent::v1::SessionSnapshot SnapshotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PublishLocked(agent::v1::SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Time RefreshDueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ScheduleChanged();
+
+  // Refreshes the access token with the refresh token. One at a time: a second caller waits
+  // and then finds the token fresh. `only_if_due` skips the request when it is not due.
+  absl::Status Refresh(bool only_if_due) ABSL_LOCKS_EXCLUDED(mu_, refresh_mu_);
   // Revokes the access token, then the refresh token if any (RFC 7009). Never under mu_.
   absl::Status RevokeTokens(const agent::v1::Credentials& credentials) ABSL_LOCKS_EXCLUDED(mu_);
-  // Current credentials plus a userinfo round trip (outside the lock).
-  absl::StatusOr<Snapshot> Read() ABSL_LOCKS_EXCLUDED(mu_);
 
   CredentialStore& store_;
   IdentityClient& identity_;
+  RevocationQueue& revocations_;
   Clock& clock_;
   const std::string api_url_;
+  std::function<void()> on_schedule_change_;
 
+  absl::Mutex refresh_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   absl::Mutex mu_;
   std::string fingerprint_ ABSL_GUARDED_BY(mu_);
+  bool loaded_once_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<agent::v1::Credentials> cached_ ABSL_GUARDED_BY(mu_);
+  // The token the server refused, and why; the session is expired while it is the current one.
+  std::string expired_token_ ABSL_GUARDED_BY(mu_);
+  std::string expired_reason_ ABSL_GUARDED_BY(mu_);
+  // Transient refresh failures in a row, and when to try again.
+  int refresh_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time refresh_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::optional<agent::v1::DeviceCode> pending_login_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, Watcher*> watchers_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace datagen

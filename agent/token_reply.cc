@@ -77,8 +77,7 @@ bool IsPrintableText(absl::string_view text, size_t limit) {
   return true;
 }
 
-absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl::string_view body,
-                                           absl::Time now) {
+absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl::string_view body) {
   server::v1::TokenResponse tokens;
   server::v1::ErrorResponse error;
   if (LooksLikeForm(content_type, body)) {
@@ -113,7 +112,7 @@ absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl:
     if (tokens.expires_in() <= 0) {
       return absl::InvalidArgumentError("the token reply's expires_in is not positive");
     }
-    issued.expires_at = now + std::min(absl::Seconds(tokens.expires_in()), kMaxTokenLifetime);
+    issued.expires_in = std::min(absl::Seconds(tokens.expires_in()), kMaxTokenLifetime);
   }
   reply.tokens = std::move(issued);
   return reply;

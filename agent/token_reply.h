@@ -21,8 +21,10 @@ bool IsPrintableText(absl::string_view text, size_t limit);
 // A successful token response (RFC 6749 §5.1), validated.
 struct IssuedTokens {
   std::string access_token;
-  std::string refresh_token;             // "" when none was issued
-  std::optional<absl::Time> expires_at;  // when the server gave expires_in
+  std::string refresh_token;  // "" when none was issued
+  // The access token's lifetime from when the reply arrived, when the server gave expires_in
+  // (bounded to a year). Callers turn it into a time with their own clock.
+  std::optional<absl::Duration> expires_in;
   std::string scope;
 };
 
@@ -37,8 +39,7 @@ struct TokenReply {
 // `content_type`, else by sniffing). InvalidArgument (never quoting the body) when it is
 // neither a success nor an OAuth error, or when a success reply is malformed: no access token, a
 // token_type other than Bearer, a non-positive expires_in, or a token with invalid characters.
-absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl::string_view body,
-                                           absl::Time now);
+absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl::string_view body);
 
 }  // namespace datagen
 

@@ -167,6 +167,10 @@ grpc::Status AgentClient::Logout(agent::v1::LogoutResponse* reply) {
   return Call(&agent::v1::AuthAgent::Stub::Logout, agent::v1::LogoutRequest(), reply);
 }
 
+grpc::Status AgentClient::GetToken(agent::v1::GetTokenResponse* reply) {
+  return Call(&agent::v1::AuthAgent::Stub::GetToken, agent::v1::GetTokenRequest(), reply);
+}
+
 grpc::Status AgentClient::EnsureRunning() {
   if (SocketAnswers(options_.socket_path)) return grpc::Status::OK;
   if (!options_.autostart) {
@@ -178,13 +182,14 @@ grpc::Status AgentClient::EnsureRunning() {
   return started;
 }
 
-grpc::Status AgentClient::Login(const std::function<void(const agent::v1::LoginEvent&)>& on_event) {
+template <typename Event, typename Method, typename Request>
+grpc::Status AgentClient::Stream(Method method, const Request& request,
+                                 const std::function<void(const Event&)>& on_event) {
   agent_unreachable_ = false;
   if (grpc::Status running = EnsureRunning(); !running.ok()) return running;
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<agent::v1::LoginEvent>> reader =
-      stub_->Login(&context, agent::v1::LoginRequest());
-  agent::v1::LoginEvent event;
+  std::unique_ptr<grpc::ClientReader<Event>> reader = ((*stub_).*method)(&context, request);
+  Event event;
   while (reader->Read(&event)) on_event(event);
   grpc::Status status = reader->Finish();
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE && !FromAgent(context)) {
@@ -192,6 +197,16 @@ grpc::Status AgentClient::Login(const std::function<void(const agent::v1::LoginE
                                     status.error_message(), ")"));
   }
   return status;
+}
+
+grpc::Status AgentClient::Login(const std::function<void(const agent::v1::LoginEvent&)>& on_event) {
+  return Stream<agent::v1::LoginEvent>(&agent::v1::AuthAgent::Stub::Login,
+                                       agent::v1::LoginRequest(), on_event);
+}
+
+grpc::Status AgentClient::Watch(const std::function<void(const agent::v1::WatchEvent&)>& on_event) {
+  return Stream<agent::v1::WatchEvent>(&agent::v1::AuthAgent::Stub::Watch,
+                                       agent::v1::WatchRequest(), on_event);
 }
 
 }  // namespace datagen::cli

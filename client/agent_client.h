@@ -32,6 +32,11 @@ class AgentClient {
   grpc::Status ListOrgs(agent::v1::ListOrgsResponse* reply);
   grpc::Status UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply);
   grpc::Status Logout(agent::v1::LogoutResponse* reply);
+  grpc::Status GetToken(agent::v1::GetTokenResponse* reply);
+
+  // Follows the session, calling `on_event` for each event, until the agent goes away (then
+  // UNAVAILABLE) or the process ends.
+  grpc::Status Watch(const std::function<void(const agent::v1::WatchEvent&)>& on_event);
 
   // Runs a login (auto-starting the agent first if needed), calling `on_event` for each event
   // of the stream as it arrives. Returns the stream's final status (UNAVAILABLE with a message
@@ -46,6 +51,10 @@ class AgentClient {
  private:
   template <typename Request, typename Response, typename Method>
   grpc::Status Call(Method method, const Request& request, Response* response);
+
+  template <typename Event, typename Method, typename Request>
+  grpc::Status Stream(Method method, const Request& request,
+                      const std::function<void(const Event&)>& on_event);
 
   // Starts datagen-agent detached and waits until its socket accepts connections.
   grpc::Status StartAgent();

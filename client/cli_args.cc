@@ -14,7 +14,8 @@ constexpr char kHelp[] =
     "usage:\n"
     "  datagen auth login   [--format text|json] [--no-browser]\n"
     "  datagen auth logout  [--format text|json]\n"
-    "  datagen auth status  [--format text|json]\n"
+    "  datagen auth status  [--format text|json] [--watch]\n"
+    "  datagen auth token   [--format text|json]   (prints the access token, for scripts)\n"
     "  datagen auth org --list        [--format text|json]\n"
     "  datagen auth org --use <slug>  [--format text|json]\n"
     "\n"
@@ -30,7 +31,8 @@ std::string UsageFor(const std::string& command) {
   if (command == "org") {
     return "usage: datagen auth org (--list | --use <slug>) [--format text|json]";
   }
-  if (command == "logout" || command == "status") {
+  if (command == "status") return "usage: datagen auth status [--format text|json] [--watch]";
+  if (command == "logout" || command == "token") {
     return absl::StrCat("usage: datagen auth ", command, " [--format text|json]");
   }
   return kTopUsage;
@@ -61,11 +63,13 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
     return result;
   }
   const std::string& command = args[1];
-  if (command != "login" && command != "logout" && command != "status" && command != "org") {
+  if (command != "login" && command != "logout" && command != "status" && command != "org" &&
+      command != "token") {
     return Error(absl::StrCat("unknown command: auth ", command), "", Format::kText);
   }
   bool list = false;
   bool use = false;
+  bool watch = false;
   bool format_seen = false;
   // First pass for --format, so that every later usage error can be rendered in it.
   for (size_t i = 2; i < args.size(); ++i) {
@@ -116,6 +120,8 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
       inv.no_autostart = true;
     } else if (arg == "--no-browser" && command == "login") {
       inv.no_browser = true;
+    } else if (arg == "--watch" && command == "status") {
+      watch = true;
     } else if (arg == "--list" && command == "org") {
       list = true;
     } else if ((arg == "--use" || absl::StartsWith(arg, "--use=")) && command == "org") {
@@ -135,7 +141,9 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
   } else if (command == "logout") {
     inv.command = Command::kLogout;
   } else if (command == "status") {
-    inv.command = Command::kStatus;
+    inv.command = watch ? Command::kWatch : Command::kStatus;
+  } else if (command == "token") {
+    inv.command = Command::kToken;
   } else if (list == use) {
     return Error("auth org needs exactly one of --list or --use <slug>", command, inv.format);
   } else {

@@ -9,7 +9,7 @@
 
 namespace datagen::cli {
 
-enum class Command { kHelp, kLogin, kLogout, kStatus, kOrgList, kOrgUse };
+enum class Command { kHelp, kLogin, kLogout, kStatus, kWatch, kOrgList, kOrgUse, kToken };
 enum class Format { kText, kJson };
 
 struct Invocation {

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -107,6 +108,20 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
   return kExitOk;
 }
 
+// `status --watch`: a line per change until interrupted (exit 130) or the agent goes away.
+int Watch(const Invocation& inv, AgentClient& agent, const Output& io) {
+  signal(SIGINT, OnInterrupt);
+  signal(SIGTERM, OnInterrupt);
+  grpc::Status status = agent.Watch([&](const agent::v1::WatchEvent& event) {
+    Print(io.out, RenderWatchEvent(event, inv.format));
+    fflush(io.out);
+  });
+  return ReportError(status.ok()
+                         ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "the agent ended the watch")
+                         : status,
+                     "status --watch", inv, agent, io);
+}
+
 // A call whose reply carries warnings and renders as a whole: status, org --list, org --use.
 template <typename Reply, typename CallFn, typename RenderFn>
 int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::string_view what,
@@ -114,8 +129,10 @@ int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::str
   Reply reply;
   grpc::Status status = call(&reply);
   if (!status.ok()) return ReportError(status, what, inv, agent, io);
-  for (const std::string& warning : reply.warnings()) {
-    Print(io.err, absl::StrCat("warning: ", warning, "\n"));
+  if constexpr (!std::is_same_v<Reply, agent::v1::GetTokenResponse>) {
+    for (const std::string& warning : reply.warnings()) {
+      Print(io.err, absl::StrCat("warning: ", warning, "\n"));
+    }
   }
   Print(io.out, render(reply, inv.format));
   return kExitOk;
@@ -134,6 +151,11 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
       return Unary<agent::v1::GetStatusResponse>(
           inv, agent, io, "status", [&](auto* reply) { return agent.GetStatus(reply); },
           RenderStatus);
+    case Command::kWatch:
+      return Watch(inv, agent, io);
+    case Command::kToken:
+      return Unary<agent::v1::GetTokenResponse>(
+          inv, agent, io, "token", [&](auto* reply) { return agent.GetToken(reply); }, RenderToken);
     case Command::kOrgList:
       return Unary<agent::v1::ListOrgsResponse>(
           inv, agent, io, "org --list", [&](auto* reply) { return agent.ListOrgs(reply); },

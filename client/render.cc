@@ -1,5 +1,7 @@
 #include "client/render.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/json.h"
 #include "google/protobuf/struct.pb.h"
@@ -57,6 +59,40 @@ std::string RenderLoginResult(const agent::v1::LoginResult& result, Format forma
   if (format == Format::kJson) return ReplyJson(result);
   return absl::StrCat(Line("status", result.status()), Line("email", result.email()),
                       Line("active_org_slug", result.active_org_slug()));
+}
+
+namespace {
+
+// "SESSION_CHANGE_ORG_SWITCHED" -> "org_switched".
+std::string EnumWord(const std::string& name, absl::string_view prefix) {
+  std::string word = absl::AsciiStrToLower(name);
+  std::string lower_prefix = absl::AsciiStrToLower(prefix);
+  if (absl::StartsWith(word, lower_prefix)) word = word.substr(lower_prefix.size());
+  return word;
+}
+
+}  // namespace
+
+std::string RenderWatchEvent(const agent::v1::WatchEvent& event, Format format) {
+  if (format == Format::kJson) return ReplyJson(event);
+  const agent::v1::SessionSnapshot& s = event.session();
+  std::string line = absl::StrCat(
+      "generation=", event.generation(),
+      " change=", EnumWord(agent::v1::SessionChange_Name(event.change()), "SESSION_CHANGE_"),
+      " state=", EnumWord(agent::v1::SessionState_Name(s.state()), "SESSION_STATE_"));
+  if (!s.email().empty()) absl::StrAppend(&line, " email=", s.email());
+  if (!s.active_org_slug().empty())
+    absl::StrAppend(&line, " active_org_slug=", s.active_org_slug());
+  if (s.has_pending_login()) absl::StrAppend(&line, " user_code=", s.pending_login().user_code());
+  if (s.revocations_pending() > 0) {
+    absl::StrAppend(&line, " revocations_pending=", s.revocations_pending());
+  }
+  return line + "\n";
+}
+
+std::string RenderToken(const agent::v1::GetTokenResponse& reply, Format format) {
+  if (format == Format::kJson) return ReplyJson(reply);
+  return reply.token() + "\n";
 }
 
 std::string CodeName(grpc::StatusCode code) {

@@ -17,6 +17,10 @@ std::string RenderOrgUse(const agent::v1::UseOrgResponse& reply, Format format);
 std::string RenderLogout(const agent::v1::LogoutResponse& reply, Format format);
 std::string RenderDeviceCode(const agent::v1::DeviceCode& code, Format format);
 std::string RenderLoginResult(const agent::v1::LoginResult& result, Format format);
+// One line per event: "generation=3 change=org_switched state=signed_in email=... ...".
+std::string RenderWatchEvent(const agent::v1::WatchEvent& event, Format format);
+// The token alone on a line (text), or {"token", "expires_at"} (json).
+std::string RenderToken(const agent::v1::GetTokenResponse& reply, Format format);
 
 // `{"error": {"code": "...", "message": "..."}}` plus a newline.
 std::string RenderJsonError(const std::string& code, const std::string& message);

@@ -104,7 +104,7 @@ TEST_F(DeviceFlowTest, PollsAtTheIntervalUntilApprovedAndSendsTheDeviceCode) {
   ASSERT_THAT(tokens, IsOk());
   EXPECT_EQ(tokens->access_token, "dgat_new");
   EXPECT_EQ(tokens->refresh_token, "dgrt_r");
-  EXPECT_EQ(tokens->expires_at, clock_.Now() + absl::Seconds(3600));
+  EXPECT_EQ(tokens->expires_in, absl::Seconds(3600));
   EXPECT_THAT(PollOffsets(), ElementsAre(3, 6, 9));
   EXPECT_EQ(clock_.Now() - started, absl::Seconds(9));
   HttpRequest poll = http_.requests()[1];

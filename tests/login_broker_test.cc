@@ -1,11 +1,14 @@
 #include "agent/login_broker.h"
 
 #include "absl/synchronization/mutex.h"
+#include <unistd.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_http_transport.h"
 #include "tests/testing/memory_credential_store.h"
+#include "tests/testing/temp_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace datagen {
@@ -110,7 +113,9 @@ class LoginBrokerTest : public ::testing::Test {
   MemoryCredentialStore store_;
   Discovery discovery_{gated_, kIssuer};
   IdentityClient identity_{gated_, discovery_, "datagen-cli"};
-  Session session_{store_, identity_, clock_, kIssuer};
+  testing::TempDir dir_;
+  RevocationQueue revocations_{dir_.path() + "/pending-revocations.json", getuid(), clock_};
+  Session session_{store_, identity_, revocations_, clock_, kIssuer};
   LoginBroker broker_{discovery_, gated_, clock_, session_, "datagen-cli", "openid"};
 };
 

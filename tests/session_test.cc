@@ -1,11 +1,14 @@
 #include "agent/session.h"
 
+#include <unistd.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_http_transport.h"
 #include "tests/testing/memory_credential_store.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
 
 namespace datagen {
 namespace {
@@ -40,7 +43,9 @@ class SessionTest : public ::testing::Test {
   MemoryCredentialStore store_;
   Discovery discovery_{http_, kIssuer};
   IdentityClient identity_{http_, discovery_, "datagen-cli"};
-  Session session_{store_, identity_, clock_, kIssuer};
+  testing::TempDir dir_;
+  RevocationQueue revocations_{dir_.path() + "/pending-revocations.json", getuid(), clock_};
+  Session session_{store_, identity_, revocations_, clock_, kIssuer};
 };
 
 TEST_F(SessionTest, SignedOutIsUnauthenticatedWithoutTouchingTheNetwork) {
@@ -152,6 +157,175 @@ TEST_F(SessionTest, LogoutWithTheServerDownStillDeletes) {
   auto again = session_.Logout();
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->status(), "no_credential");
+}
+
+// Records every event a watcher receives.
+class RecordingWatcher final : public Session::Watcher {
+ public:
+  void OnSessionEvent(const agent::v1::WatchEvent& event) override { events.push_back(event); }
+  std::vector<agent::v1::SessionChange> changes() const {
+    std::vector<agent::v1::SessionChange> out;
+    for (const auto& e : events) out.push_back(e.change());
+    return out;
+  }
+  std::vector<agent::v1::WatchEvent> events;
+};
+
+constexpr char kToken[] = "https://id.example/oauth/token";
+
+void SetExpiry(agent::v1::Credentials* c, absl::Time stored, absl::Duration lifetime) {
+  c->mutable_stored_at()->set_seconds(absl::ToUnixSeconds(stored));
+  c->mutable_token_expires_at()->set_seconds(absl::ToUnixSeconds(stored + lifetime));
+}
+
+TEST_F(SessionTest, WatchersGetTheStateFirstThenEveryChangeWithIncreasingGenerations) {
+  RecordingWatcher watcher;
+  session_.AddWatcher(&watcher);
+  ASSERT_EQ(watcher.events.size(), 1u);
+  EXPECT_EQ(watcher.events[0].change(), agent::v1::SESSION_CHANGE_INITIAL);
+  EXPECT_EQ(watcher.events[0].session().state(), agent::v1::SESSION_STATE_SIGNED_OUT);
+
+  IssuedTokens tokens;
+  tokens.access_token = "dgat_new";
+  ASSERT_THAT(session_.CompleteLogin(tokens), IsOk());
+  ASSERT_THAT(session_.UseOrg("test-org"), IsOk());
+  agent::v1::Credentials edited = *store_.stored();
+  edited.set_active_org_slug("yourcompany");
+  store_.Put(edited);  // by hand, behind the agent's back
+  session_.CheckFile();
+  http_.Reply(kRevoke, 200, "");
+  ASSERT_THAT(session_.Logout(), IsOk());
+
+  EXPECT_THAT(watcher.changes(),
+              ::testing::ElementsAre(
+                  agent::v1::SESSION_CHANGE_INITIAL, agent::v1::SESSION_CHANGE_SIGNED_IN,
+                  agent::v1::SESSION_CHANGE_ORG_SWITCHED, agent::v1::SESSION_CHANGE_FILE_CHANGED,
+                  agent::v1::SESSION_CHANGE_SIGNED_OUT, agent::v1::SESSION_CHANGE_REVOCATIONS));
+  for (size_t i = 1; i < watcher.events.size(); ++i) {
+    EXPECT_EQ(watcher.events[i].generation(), watcher.events[i - 1].generation() + 1);
+  }
+  EXPECT_EQ(watcher.events[2].session().active_org_slug(), "test-org");
+  EXPECT_EQ(watcher.events[3].session().active_org_slug(), "yourcompany");
+  EXPECT_EQ(watcher.events[4].session().state(), agent::v1::SESSION_STATE_SIGNED_OUT);
+  EXPECT_EQ(watcher.events[5].session().revocations_pending(), 0);
+  for (const auto& e : watcher.events) {
+    EXPECT_EQ(e.DebugString().find("dgat_"), std::string::npos) << "no token in any event";
+  }
+}
+
+TEST_F(SessionTest, ALoginWaitingForApprovalIsVisibleToWatchers) {
+  RecordingWatcher watcher;
+  session_.AddWatcher(&watcher);
+  agent::v1::DeviceCode code;
+  code.set_user_code("ABCD-EFGH");
+  session_.NoteLoginPending(code);
+  session_.NoteLoginEnded();
+  ASSERT_EQ(watcher.events.size(), 3u);
+  EXPECT_EQ(watcher.events[1].change(), agent::v1::SESSION_CHANGE_LOGIN_PENDING);
+  EXPECT_EQ(watcher.events[1].session().pending_login().user_code(), "ABCD-EFGH");
+  EXPECT_EQ(watcher.events[2].change(), agent::v1::SESSION_CHANGE_LOGIN_ENDED);
+  EXPECT_FALSE(watcher.events[2].session().has_pending_login());
+}
+
+TEST_F(SessionTest, RefreshesAheadOfExpiryAndSavesTheRotatedRefreshToken) {
+  agent::v1::Credentials c;
+  c.set_token("dgat_1");
+  c.set_refresh_token("dgrt_1");
+  SetExpiry(&c, clock_.Now(), absl::Minutes(20));
+  store_.Put(c);
+  // Not due yet: due a quarter of the lifetime (5 min) before expiry.
+  EXPECT_EQ(session_.DoDueWork(), clock_.Now() + absl::Minutes(15));
+  EXPECT_EQ(http_.CountTo(kToken), 0);
+  clock_.Advance(absl::Minutes(15));
+  http_.Reply(kToken, 200,
+              R"({"access_token":"dgat_2","token_type":"Bearer","expires_in":1200,
+                  "refresh_token":"dgrt_2"})");
+  RecordingWatcher watcher;
+  session_.AddWatcher(&watcher);
+  absl::Time next = session_.DoDueWork();
+  EXPECT_EQ(store_.stored()->token(), "dgat_2");
+  EXPECT_EQ(store_.stored()->refresh_token(), "dgrt_2");
+  EXPECT_EQ(next, clock_.Now() + absl::Minutes(15));
+  HttpRequest sent = http_.requests().back();
+  EXPECT_EQ(sent.body, "grant_type=refresh_token&refresh_token=dgrt_1&client_id=datagen-cli");
+  ASSERT_EQ(watcher.events.size(), 2u);
+  EXPECT_EQ(watcher.events[1].change(), agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
+}
+
+TEST_F(SessionTest, ARefusedRefreshExpiresTheSession) {
+  agent::v1::Credentials c;
+  c.set_token("dgat_1");
+  c.set_refresh_token("dgrt_1");
+  SetExpiry(&c, clock_.Now(), absl::Minutes(4));
+  store_.Put(c);
+  http_.Reply(kToken, 400, R"({"error":"invalid_grant","error_description":"revoked"})");
+  RecordingWatcher watcher;
+  session_.AddWatcher(&watcher);
+  clock_.Advance(absl::Minutes(3) + absl::Seconds(1));
+  EXPECT_EQ(session_.DoDueWork(), absl::InfiniteFuture()) << "nothing more to do";
+  ASSERT_EQ(watcher.events.size(), 2u);
+  EXPECT_EQ(watcher.events[1].change(), agent::v1::SESSION_CHANGE_EXPIRED);
+  EXPECT_EQ(watcher.events[1].session().state(), agent::v1::SESSION_STATE_EXPIRED);
+  EXPECT_THAT(session_.Status(),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("your session expired")));
+  EXPECT_THAT(session_.GetToken(), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_EQ(store_.stored()->token(), "dgat_1") << "the file is kept; a new login replaces it";
+}
+
+TEST_F(SessionTest, TransientRefreshFailuresBackOffAndKeepTheSession) {
+  agent::v1::Credentials c;
+  c.set_token("dgat_1");
+  c.set_refresh_token("dgrt_1");
+  SetExpiry(&c, clock_.Now(), absl::Minutes(4));
+  store_.Put(c);
+  http_.Fail(kToken, absl::UnavailableError("down"));
+  clock_.Advance(absl::Minutes(3));
+  EXPECT_EQ(session_.DoDueWork(), clock_.Now() + absl::Seconds(1));
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(session_.DoDueWork(), clock_.Now() + absl::Seconds(2));
+  EXPECT_THAT(session_.Status(), IsOk()) << "still usable until it expires";
+}
+
+TEST_F(SessionTest, GetTokenRefreshesATokenAboutToExpire) {
+  agent::v1::Credentials c;
+  c.set_token("dgat_1");
+  c.set_refresh_token("dgrt_1");
+  SetExpiry(&c, clock_.Now(), absl::Minutes(30));
+  store_.Put(c);
+  auto token = session_.GetToken();
+  ASSERT_THAT(token, IsOk());
+  EXPECT_EQ(token->token(), "dgat_1");
+  EXPECT_EQ(http_.CountTo(kToken), 0);
+  clock_.Advance(absl::Minutes(29) + absl::Seconds(30));
+  http_.Reply(kToken, 200, R"({"access_token":"dgat_2","token_type":"bearer","expires_in":1800})");
+  token = session_.GetToken();
+  ASSERT_THAT(token, IsOk());
+  EXPECT_EQ(token->token(), "dgat_2");
+  EXPECT_EQ(store_.stored()->refresh_token(), "dgrt_1") << "kept when none is issued";
+}
+
+TEST_F(SessionTest, ARevocationThatFailsIsPersistedAndRetriedUntilAccepted) {
+  agent::v1::Credentials c;
+  c.set_token("dgat_gone");
+  c.set_refresh_token("dgrt_gone");
+  store_.Put(c);
+  http_.Fail(kRevoke, absl::UnavailableError("down"));
+  http_.Fail(kRevoke, absl::UnavailableError("down"));
+  http_.Reply(kRevoke, 200, "");  // once the server is back
+  auto out = session_.Logout();
+  ASSERT_THAT(out, IsOk());
+  EXPECT_FALSE(out->revoked());
+  EXPECT_THAT(out->revocation_error(), HasSubstr("keeps retrying"));
+  EXPECT_EQ(revocations_.size(), 2) << "both tokens queued";
+  EXPECT_THAT(session_.Status(),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("still await revocation")));
+  // A restarted agent would read the same queue from its file.
+  RevocationQueue reread(dir_.path() + "/pending-revocations.json", getuid(), clock_);
+  EXPECT_EQ(reread.size(), 2);
+  absl::Time next = session_.DoDueWork();
+  EXPECT_EQ(revocations_.size(), 0);
+  EXPECT_EQ(next, absl::InfiniteFuture());
+  EXPECT_NE(access((dir_.path() + "/pending-revocations.json").c_str(), F_OK), 0);
 }
 
 }  // namespace

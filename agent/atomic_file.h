@@ -1,0 +1,27 @@
+// Crash-safe file replacement: after a crash at any instant the old or the new content is
+// there, whole (LevelDB's SetCurrentFile pattern).
+#ifndef DATAGEN_AGENT_ATOMIC_FILE_H_
+#define DATAGEN_AGENT_ATOMIC_FILE_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace datagen {
+
+// Writes `content` to a temporary file beside `path` (0600, O_EXCL, O_NOFOLLOW), fsyncs it,
+// renames it over `path` (replacing a symlink there rather than writing through it) and fsyncs
+// the folder. The folder must exist. On error nothing at `path` has changed and no temporary
+// file is left. Internal error naming the file (never the content) otherwise.
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view content);
+
+// fsyncs a folder, so that renames and deletions in it survive a crash.
+absl::Status SyncFolder(const std::string& dir);
+
+// Deletes `path` and fsyncs its folder. OK when it did not exist.
+absl::Status RemoveFileDurably(const std::string& path);
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_ATOMIC_FILE_H_
