@@ -63,11 +63,15 @@ void Session::ScheduleChanged() {
 absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked(std::vector<std::string>* warnings) {
   std::string fingerprint = store_.Fingerprint();
   if (fingerprint == fingerprint_ && fingerprint != "absent" && cached_) return *cached_;
-  bool changed = loaded_once_ && fingerprint != fingerprint_;
+  bool touched = loaded_once_ && fingerprint != fingerprint_;
   absl::StatusOr<agent::v1::Credentials> loaded = store_.Load(warnings);
   // Loading may repair permissions (changing the fingerprint): take it afterwards.
   fingerprint_ = store_.Fingerprint();
   loaded_once_ = true;
+  // Watchers hear of content changes, not of a chmod or a rewrite with the same content.
+  bool changed =
+      touched && (loaded.ok() != cached_.has_value() ||
+                  (loaded.ok() && loaded->SerializeAsString() != cached_->SerializeAsString()));
   if (loaded.ok()) {
     cached_ = *loaded;
   } else {

@@ -19,7 +19,9 @@ def e2e_test(name, data = []):
         srcs = [name + ".cc"],
         data = data,
         deps = [
+            "//agent:json",
             "//agent:paths",
+            "//proto:agent_cc_proto",
             "//tests/testing:e2e_env",
             "//third_party:gtest_main",
         ],

@@ -169,6 +169,21 @@ std::string FakeIdentityServer::Mint(const std::string& email, absl::Duration li
 
 void FakeIdentityServer::Routes() {
   httplib::Server& http = *http_;
+  // "Down": every request but the test administration loses its connection, while the
+  // server's state (tokens, grants) survives for when it comes back.
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    bool down = false;
+    {
+      absl::MutexLock lock(&mu_);
+      down = faults_.down;
+    }
+    if (!down || absl::StartsWith(req.path, "/_admin/")) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.set_content_provider(1000, "application/json",
+                             [](size_t, size_t, httplib::DataSink&) { return false; });
+    return httplib::Server::HandlerResponse::Handled;
+  });
   http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     // Paths and statuses only: bodies and headers carry tokens.
     std::fprintf(stderr, "fake_server: %s %s -> %d\n", req.method.c_str(), req.path.c_str(),
@@ -288,6 +303,8 @@ void FakeIdentityServer::Routes() {
         faults_.revocation_status = number;
       } else if (name == "userinfo_garbage") {
         faults_.userinfo_garbage = value == "1";
+      } else if (name == "down") {
+        faults_.down = value == "1";
       } else if (name == "device_status" && numeric) {
         faults_.device_status = number;
       } else if (name == "token") {

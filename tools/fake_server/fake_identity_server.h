@@ -71,6 +71,7 @@ class FakeIdentityServer {
     int revocation_status = 0;  // answer revocation with this status
     bool userinfo_garbage = false;
     int device_status = 0;  // answer device authorization with this status
+    bool down = false;      // drop every connection but /_admin/ (state is kept)
   };
 
   // One queued misbehaviour of the token endpoint: `kind` for the next `count` polls.

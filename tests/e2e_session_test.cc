@@ -1,0 +1,193 @@
+// End to end: what makes the agent worth running all day (issue "Sessions for IDEs and
+// shells"): the watch stream, token hand-out, refresh over expiries, revocation that is never
+// lost, socket activation and the idle exit.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "agent/json.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "gtest/gtest.h"
+#include "proto/datagen/agent/v1/agent.pb.h"
+#include "tests/testing/e2e_env.h"
+
+namespace datagen::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The value of `field` in the credentials file, e.g. the token.
+std::string FileField(const E2eEnv& env, const std::string& field) {
+  agent::v1::Credentials credentials;
+  if (!ParseJson(ReadFile(env.credentials_path()), "file", &credentials).ok()) return "";
+  const auto* descriptor = credentials.GetDescriptor()->FindFieldByName(field);
+  return credentials.GetReflection()->GetString(credentials, descriptor);
+}
+
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
+TEST(E2eSession, AWatcherSeesLoginOrgSwitchAHandEditAndLogoutInOrder) {
+  E2eEnv env;
+  ASSERT_EQ(env.AdminPost("/_admin/config", "interval=1&auto_approve_after=0"), 200);
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);  // the agent is up
+  Child watch = env.StartDatagen({"auth", "status", "--watch", "--format", "json"}, "watch");
+  ASSERT_TRUE(env.AwaitOutput("watch", "SESSION_CHANGE_INITIAL"));
+
+  ASSERT_EQ(env.Datagen({"auth", "login", "--no-browser"}).exit_code, 0);
+  env.AddSecret(FileField(env, "token"));
+  ASSERT_EQ(env.Datagen({"auth", "org", "--use", "test-org"}).exit_code, 0);
+  std::string file = ReadFile(env.credentials_path());
+  WriteFile(env.credentials_path(), absl::StrReplaceAll(file, {{"test-org", "yourcompany"}}));
+  ASSERT_TRUE(env.AwaitOutput("watch", "SESSION_CHANGE_FILE_CHANGED"));
+  ASSERT_EQ(env.Datagen({"auth", "logout"}).exit_code, 0);
+  ASSERT_TRUE(env.AwaitOutput("watch", "SESSION_CHANGE_REVOCATIONS"));
+  watch.Signal(SIGINT);
+  EXPECT_EQ(watch.Wait(), 130);
+
+  std::vector<std::string> changes;
+  std::vector<int64_t> generations;
+  std::vector<std::string> orgs;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFile(env.dir() + "/watch.out"), '\n', absl::SkipEmpty())) {
+    agent::v1::WatchEvent event;
+    ASSERT_TRUE(ParseJson(line, "event", &event).ok()) << line;
+    changes.push_back(agent::v1::SessionChange_Name(event.change()));
+    generations.push_back(static_cast<int64_t>(event.generation()));
+    orgs.push_back(event.session().active_org_slug());
+  }
+  EXPECT_THAT(changes, ElementsAre("SESSION_CHANGE_INITIAL", "SESSION_CHANGE_LOGIN_PENDING",
+                                   "SESSION_CHANGE_SIGNED_IN", "SESSION_CHANGE_ORG_SWITCHED",
+                                   "SESSION_CHANGE_FILE_CHANGED", "SESSION_CHANGE_SIGNED_OUT",
+                                   "SESSION_CHANGE_REVOCATIONS"));
+  for (size_t i = 1; i < generations.size(); ++i) {
+    EXPECT_EQ(generations[i], generations[i - 1] + 1) << "no event missed";
+  }
+  EXPECT_THAT(orgs, ElementsAre("", "", "yourcompany", "test-org", "yourcompany", "", ""));
+}
+
+TEST(E2eSession, TextWatchIsOneLinePerChange) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  Child watch = env.StartDatagen({"auth", "status", "--watch"}, "watch");
+  ASSERT_TRUE(env.AwaitOutput("watch", "change=initial"));
+  ASSERT_EQ(env.Datagen({"auth", "org", "--use", "test-org"}).exit_code, 0);
+  ASSERT_TRUE(env.AwaitOutput("watch", "change=org_switched"));
+  watch.Signal(SIGINT);
+  watch.Wait();
+  EXPECT_EQ(ReadFile(env.dir() + "/watch.out"),
+            "generation=0 change=initial state=signed_in email=you@yourcompany.com "
+            "active_org_slug=yourcompany\n"
+            "generation=1 change=org_switched state=signed_in email=you@yourcompany.com "
+            "active_org_slug=test-org\n");
+}
+
+TEST(E2eSession, StatusKeepsAnsweringOverSeveralExpiriesAndTheTokenRotates) {
+  E2eEnv env;
+  ASSERT_EQ(env.AdminPost("/_admin/config",
+                          "interval=1&auto_approve_after=0&token_expires_in=3&refresh=1"),
+            200);
+  ASSERT_EQ(env.Datagen({"auth", "login", "--no-browser"}).exit_code, 0);
+  std::set<std::string> tokens, refresh_tokens;
+  absl::Time end = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < end) {
+    RunResult r = env.Datagen({"auth", "status"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("role: admin"));
+    tokens.insert(FileField(env, "token"));
+    refresh_tokens.insert(FileField(env, "refresh_token"));
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  for (const auto& t : tokens) env.AddSecret(t);
+  for (const auto& t : refresh_tokens) env.AddSecret(t);
+  EXPECT_GE(tokens.size(), 4u) << "3-second tokens over 10 seconds";
+  EXPECT_GE(refresh_tokens.size(), 4u) << "each refresh rotates the refresh token";
+  EXPECT_THAT(env.AgentLog(), HasSubstr("access token refreshed"));
+}
+
+TEST(E2eSession, TokenPrintsTheCurrentAccessTokenOnly) {
+  E2eEnv env;
+  std::string token = env.MintToken();
+  EXPECT_EQ(env.Datagen({"auth", "token"}).exit_code, 4);
+  env.WriteCredentials(token);
+  // Not through env.RunCommand: its transcript is checked for tokens, and printing this one is
+  // the point of the command.
+  RunResult r = RunProcess({E2eEnv::DatagenBinary(), "auth", "token"}, env.Env());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, token + "\n");
+  // The token is meant to be printed here; nothing else may print it.
+  RunResult status = env.Datagen({"auth", "status", "--format", "json"});
+  EXPECT_THAT(status.out, Not(HasSubstr(token)));
+}
+
+TEST(E2eSession, LogoutWithTheServerDownRevokesOnceItIsBack) {
+  E2eEnv env;
+  std::string token = env.MintToken();
+  env.WriteCredentials(token);
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  ASSERT_EQ(env.AdminPost("/_admin/fault", "down=1"), 200);
+  RunResult r = env.Datagen({"auth", "logout"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "status: logged_out\n");
+  EXPECT_THAT(r.err, HasSubstr("NOT revoked"));
+  EXPECT_THAT(r.err, HasSubstr("the agent keeps retrying"));
+  struct stat st;
+  EXPECT_NE(stat(env.credentials_path().c_str(), &st), 0) << "deleted at once";
+  std::string pending = env.dir() + "/cfg/datagen/pending-revocations.json";
+  ASSERT_EQ(stat(pending.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("1 token(s) of an ended session still await revocation"));
+  EXPECT_TRUE(env.TokenActive(token));
+
+  ASSERT_EQ(env.AdminPost("/_admin/fault", "down=0"), 200);
+  EXPECT_TRUE(WaitFor([&] { return !env.TokenActive(token); }, absl::Seconds(20)))
+      << "the agent retries the revocation until the server accepts it";
+  EXPECT_TRUE(WaitFor([&] { return stat(pending.c_str(), &st) != 0; }, absl::Seconds(5)));
+  r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.err, "error: not signed in\nrun: datagen auth login\n");
+}
+
+TEST(E2eSession, ASocketActivatedAgentServesTheCliAndExitsWhenIdle) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  mkdir(env.socket_dir().c_str(), 0700);
+  // As a systemd user unit would run it: the manager gives it the session's variables.
+  std::vector<std::string> argv = {"/usr/bin/systemd-socket-activate", "-l", env.socket_path()};
+  for (const std::string& var : env.Env()) argv.push_back("--setenv=" + var);
+  argv.push_back(E2eEnv::AgentBinary());
+  argv.push_back("--idle_exit=2s");
+  Child activator(argv, env.Env(), env.dir() + "/activate.out", env.dir() + "/activate.err");
+  struct stat st;
+  ASSERT_TRUE(
+      WaitFor([&] { return stat(env.socket_path().c_str(), &st) == 0; }, absl::Seconds(10)));
+  RunResult r = env.Datagen({"auth", "status", "--no-autostart"});
+  EXPECT_EQ(r.exit_code, 0) << r.err << ReadFile(env.dir() + "/activate.err");
+  EXPECT_THAT(r.out, HasSubstr("role: admin"));
+  EXPECT_EQ(activator.Wait(absl::Seconds(10)), 0) << "exits after 2 s idle";
+  std::string log = ReadFile(env.dir() + "/activate.err");
+  EXPECT_THAT(log, HasSubstr("serving the socket passed by systemd"));
+  EXPECT_THAT(log, HasSubstr("idle for 2s; exiting"));
+  EXPECT_EQ(stat(env.socket_path().c_str(), &st), 0) << "systemd's socket is left in place";
+}
+
+}  // namespace
+}  // namespace datagen::testing
