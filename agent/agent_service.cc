@@ -216,15 +216,17 @@ grpc::ServerUnaryReactor* AgentService::Offload(grpc::CallbackServerContext* con
 }
 
 grpc::ServerUnaryReactor* AgentService::GetStatus(grpc::CallbackServerContext* context,
-                                                  const agent::v1::GetStatusRequest*,
+                                                  const agent::v1::GetStatusRequest* request,
                                                   agent::v1::GetStatusResponse* response) {
-  return Offload(context, response, [this] { return session_.Status(); });
+  bool verify = request->verify();
+  return Offload(context, response, [this, verify] { return session_.Status(verify); });
 }
 
 grpc::ServerUnaryReactor* AgentService::ListOrgs(grpc::CallbackServerContext* context,
-                                                 const agent::v1::ListOrgsRequest*,
+                                                 const agent::v1::ListOrgsRequest* request,
                                                  agent::v1::ListOrgsResponse* response) {
-  return Offload(context, response, [this] { return session_.ListOrgs(); });
+  bool verify = request->verify();
+  return Offload(context, response, [this, verify] { return session_.ListOrgs(verify); });
 }
 
 grpc::ServerUnaryReactor* AgentService::UseOrg(grpc::CallbackServerContext* context,

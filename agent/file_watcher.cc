@@ -24,8 +24,10 @@ absl::StatusOr<std::unique_ptr<FileWatcher>> FileWatcher::Start(const std::strin
   }
   std::string dir = Dirname(path);
   if (inotify_add_watch(watcher->inotify_fd_, dir.c_str(),
-                        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |
-                            IN_ATTRIB | IN_ONLYDIR | IN_DONT_FOLLOW) < 0) {
+                        // Not IN_CREATE: a file created but not yet written (echo > file)
+                        // would be read empty. Its IN_CLOSE_WRITE follows.
+                        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB |
+                            IN_ONLYDIR | IN_DONT_FOLLOW) < 0) {
     return absl::UnavailableError(absl::StrCat("cannot watch ", dir, ": ", std::strerror(errno)));
   }
   watcher->wake_fd_ = eventfd(0, EFD_CLOEXEC);

@@ -1,5 +1,6 @@
 // datagen-agent: the per-user daemon behind `datagen auth`. Flags and wiring only.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,6 +38,10 @@ ABSL_FLAG(std::string, credentials, "",
           "credentials file (default: $XDG_CONFIG_HOME/datagen/credentials.json, else "
           "~/.config/datagen/credentials.json)");
 ABSL_FLAG(bool, verbose, false, "log debug lines too");
+ABSL_FLAG(absl::Duration, identity_max_age, absl::Seconds(60),
+          "status and org --list answer from memory when the server confirmed the identity "
+          "within this long (the staleness bound; a revoked token is noticed within it); "
+          "--verify on the CLI always asks");
 ABSL_FLAG(absl::Duration, idle_exit, absl::ZeroDuration(),
           "exit after this long with no call, stream or login in progress (0: never); meant "
           "for socket activation, where systemd starts the agent again on the next connection");
@@ -100,7 +105,8 @@ int main(int argc, char** argv) {
   datagen::FileCredentialStore store(credentials_path, uid, clock);
   datagen::RevocationQueue revocations(
       datagen::Dirname(credentials_path) + "/pending-revocations.json", uid, clock);
-  datagen::Session session(store, identity, revocations, clock, api_url);
+  datagen::Session session(store, identity, revocations, clock, api_url,
+                           absl::GetFlag(FLAGS_identity_max_age));
   datagen::LoginBroker broker(discovery, transport, *datagen::RealClock::Get(), session,
                               absl::GetFlag(FLAGS_client_id), kScope);
   datagen::Executor executor(4);
@@ -119,12 +125,16 @@ int main(int argc, char** argv) {
   // Background work (refresh ahead of expiry, pending revocations) wakes only when due.
   datagen::WakeLoop maintenance([&session] { return session.DoDueWork(); });
   session.SetScheduleListener([&maintenance] { maintenance.Poke(); });
-  // Edits of the credentials file behind the agent's back reach watchers at once.
-  std::string repaired;
+  // Edits of the credentials file behind the agent's back reach watchers at once. The folder
+  // is created when missing; a loose one is left for the store to repair and report.
+  std::string credentials_dir = datagen::Dirname(credentials_path);
+  struct stat dir_stat;
+  absl::Status dir_ready =
+      lstat(credentials_dir.c_str(), &dir_stat) == 0
+          ? absl::OkStatus()
+          : datagen::EnsurePrivateDir(credentials_dir, uid, datagen::LooseFolder::kRefuse);
   std::unique_ptr<datagen::FileWatcher> file_watcher;
-  if (absl::Status dir = datagen::EnsurePrivateDir(datagen::Dirname(credentials_path), uid,
-                                                   datagen::LooseFolder::kTighten, &repaired);
-      dir.ok()) {
+  if (dir_ready.ok()) {
     auto started =
         datagen::FileWatcher::Start(credentials_path, [&session] { session.CheckFile(); });
     if (started.ok()) {
@@ -134,7 +144,7 @@ int main(int argc, char** argv) {
                           started.status().message());
     }
   } else {
-    datagen::LogWarning("%s", dir.message());
+    datagen::LogWarning("%s", dir_ready.message());
   }
 
   const absl::Duration idle_exit = absl::GetFlag(FLAGS_idle_exit);

@@ -43,12 +43,13 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
 }  // namespace
 
 Session::Session(CredentialStore& store, IdentityClient& identity, RevocationQueue& revocations,
-                 Clock& clock, std::string api_url)
+                 Clock& clock, std::string api_url, absl::Duration identity_max_age)
     : store_(store),
       identity_(identity),
       revocations_(revocations),
       clock_(clock),
-      api_url_(std::move(api_url)) {}
+      api_url_(std::move(api_url)),
+      identity_max_age_(identity_max_age) {}
 
 void Session::SetScheduleListener(std::function<void()> on_schedule_change) {
   on_schedule_change_ = std::move(on_schedule_change);
@@ -60,11 +61,12 @@ void Session::ScheduleChanged() {
 
 // --- State and watchers ---------------------------------------------------------------------
 
-absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked(std::vector<std::string>* warnings) {
+absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked() {
   std::string fingerprint = store_.Fingerprint();
   if (fingerprint == fingerprint_ && fingerprint != "absent" && cached_) return *cached_;
   bool touched = loaded_once_ && fingerprint != fingerprint_;
-  absl::StatusOr<agent::v1::Credentials> loaded = store_.Load(warnings);
+  absl::StatusOr<agent::v1::Credentials> loaded = store_.Load(&unreported_warnings_);
+  if (absl::IsDataLoss(loaded.status())) unreported_problem_ = loaded.status();
   // Loading may repair permissions (changing the fingerprint): take it afterwards.
   fingerprint_ = store_.Fingerprint();
   loaded_once_ = true;
@@ -93,7 +95,15 @@ bool Session::ExpiredLocked() const {
 }
 
 absl::StatusOr<agent::v1::Credentials> Session::UsableLocked(std::vector<std::string>* warnings) {
-  absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(warnings);
+  absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
+  for (auto& w : unreported_warnings_) warnings->push_back(std::move(w));
+  unreported_warnings_.clear();
+  if (!unreported_problem_.ok() && absl::IsUnauthenticated(current.status())) {
+    absl::Status problem = std::move(unreported_problem_);
+    unreported_problem_ = absl::OkStatus();
+    return problem;  // reported once; then the session is simply signed out
+  }
+  unreported_problem_ = absl::OkStatus();
   if (absl::IsUnauthenticated(current.status()) && revocations_.size() > 0) {
     return absl::UnauthenticatedError(absl::StrCat(
         kNotSignedIn, " (", revocations_.size(),
@@ -142,8 +152,7 @@ void Session::PublishLocked(agent::v1::SessionChange change) {
 
 uint64_t Session::AddWatcher(Watcher* watcher) {
   absl::MutexLock lock(&mu_);
-  std::vector<std::string> ignored;
-  (void)CurrentLocked(&ignored);
+  (void)CurrentLocked();
   uint64_t handle = next_watcher_++;
   watchers_[handle] = watcher;
   agent::v1::WatchEvent initial;
@@ -161,8 +170,7 @@ void Session::RemoveWatcher(uint64_t handle) {
 
 void Session::CheckFile() {
   absl::MutexLock lock(&mu_);
-  std::vector<std::string> ignored;
-  (void)CurrentLocked(&ignored);
+  (void)CurrentLocked();
 }
 
 void Session::NoteLoginPending(const agent::v1::DeviceCode& code) {
@@ -190,7 +198,7 @@ absl::Status Session::SaveLocked(const agent::v1::Credentials& credentials,
 
 // --- Calls ----------------------------------------------------------------------------------
 
-absl::StatusOr<Session::Snapshot> Session::Read() {
+absl::StatusOr<Session::Snapshot> Session::Read(bool verify) {
   Snapshot snapshot;
   bool stale = false;
   {
@@ -206,21 +214,30 @@ absl::StatusOr<Session::Snapshot> Session::Read() {
     absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&snapshot.warnings);
     if (!current.ok()) return current.status();
     snapshot.credentials = *std::move(current);
+    if (!verify && known_user_token_ == snapshot.credentials.token() &&
+        clock_.Now() - known_user_at_ < identity_max_age_) {
+      snapshot.user = known_user_;  // no network on the hot path
+      return snapshot;
+    }
   }
   absl::StatusOr<server::v1::UserInfo> user = identity_.FetchUserInfo(snapshot.credentials.token());
+  absl::MutexLock lock(&mu_);
   if (!user.ok()) {
     if (absl::IsUnauthenticated(user.status())) {
-      absl::MutexLock lock(&mu_);
+      known_user_token_.clear();
       MarkExpiredLocked(snapshot.credentials.token(), user.status().message());
     }
     return user.status();
   }
   snapshot.user = *std::move(user);
+  known_user_token_ = snapshot.credentials.token();
+  known_user_ = snapshot.user;
+  known_user_at_ = clock_.Now();
   return snapshot;
 }
 
-absl::StatusOr<agent::v1::GetStatusResponse> Session::Status() {
-  absl::StatusOr<Snapshot> snapshot = Read();
+absl::StatusOr<agent::v1::GetStatusResponse> Session::Status(bool verify) {
+  absl::StatusOr<Snapshot> snapshot = Read(verify);
   if (!snapshot.ok()) return snapshot.status();
   WarnIfNotMember(snapshot->credentials, snapshot->user, &snapshot->warnings);
   agent::v1::GetStatusResponse reply;
@@ -241,8 +258,8 @@ absl::StatusOr<agent::v1::GetStatusResponse> Session::Status() {
   return reply;
 }
 
-absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs() {
-  absl::StatusOr<Snapshot> snapshot = Read();
+absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify) {
+  absl::StatusOr<Snapshot> snapshot = Read(verify);
   if (!snapshot.ok()) return snapshot.status();
   WarnIfNotMember(snapshot->credentials, snapshot->user, &snapshot->warnings);
   agent::v1::ListOrgsResponse reply;
@@ -262,7 +279,8 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
     return absl::InvalidArgumentError(
         "an organization slug is 1 to 100 characters of letters, digits, '.', '_' and '-'");
   }
-  absl::StatusOr<Snapshot> snapshot = Read();
+  // A write: membership is checked with the server, whatever the cache holds.
+  absl::StatusOr<Snapshot> snapshot = Read(/*verify=*/true);
   if (!snapshot.ok()) return snapshot.status();
   const server::v1::UserMembership* membership = FindMembership(snapshot->user, slug);
   if (membership == nullptr) {
@@ -311,8 +329,7 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
   std::vector<std::pair<std::string, std::string>> tokens;
   {
     absl::MutexLock lock(&mu_);
-    std::vector<std::string> ignored;
-    absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(&ignored);
+    absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
     if (absl::IsUnauthenticated(current.status())) {
       reply.set_status("no_credential");
       return reply;
@@ -335,6 +352,7 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
     }
     fingerprint_ = store_.Fingerprint();
     cached_.reset();
+    known_user_token_.clear();
     PublishLocked(agent::v1::SESSION_CHANGE_SIGNED_OUT);
   }
   LogInfo("signed out; revoking the session's tokens");
@@ -423,11 +441,13 @@ absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens
   std::optional<agent::v1::Credentials> replaced;
   {
     absl::MutexLock lock(&mu_);
-    std::vector<std::string> ignored;
-    absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(&ignored);
+    absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
     if (current.ok() && current->token() != fresh.token()) replaced = *std::move(current);
     pending_login_.reset();
     refresh_failures_ = 0;
+    known_user_token_ = fresh.token();
+    known_user_ = *user;
+    known_user_at_ = clock_.Now();
     if (absl::Status saved = SaveLocked(fresh, agent::v1::SESSION_CHANGE_SIGNED_IN); !saved.ok()) {
       return saved;
     }
@@ -451,8 +471,7 @@ absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens
 // --- Refresh and background work ------------------------------------------------------------
 
 absl::Time Session::RefreshDueLocked() {
-  std::vector<std::string> ignored;
-  absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(&ignored);
+  absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
   if (!current.ok() || ExpiredLocked() || current->refresh_token().empty() ||
       !current->has_token_expires_at()) {
     return absl::InfiniteFuture();
@@ -494,8 +513,7 @@ absl::Status Session::Refresh(bool only_if_due) {
     }
     return tokens.status();
   }
-  std::vector<std::string> ignored;
-  absl::StatusOr<agent::v1::Credentials> current = CurrentLocked(&ignored);
+  absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
   if (!current.ok() || current->token() != before.token()) {
     LogWarning("the session changed during a refresh; its result is dropped");
     return absl::AbortedError("the session changed during the refresh");
@@ -511,6 +529,7 @@ absl::Status Session::Refresh(bool only_if_due) {
   }
   SetTime(clock_.Now(), updated.mutable_stored_at());
   refresh_failures_ = 0;
+  if (known_user_token_ == before.token()) known_user_token_ = updated.token();  // same user
   if (absl::Status saved = SaveLocked(updated, agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
       !saved.ok()) {
     LogError("a refreshed token could not be saved: %s", saved.message());

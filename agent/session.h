@@ -45,11 +45,17 @@ class Session {
   // How long before expiry GetToken refreshes a token it hands out.
   static constexpr absl::Duration kHandOutMargin = absl::Seconds(60);
 
+  // Status and ListOrgs answer from the identity the server gave within `identity_max_age`
+  // (zero: always ask the server), so that prompts and status bars cost no network round trip;
+  // a revoked token is noticed within that bound.
   Session(CredentialStore& store, IdentityClient& identity, RevocationQueue& revocations,
-          Clock& clock, std::string api_url);
+          Clock& clock, std::string api_url,
+          absl::Duration identity_max_age = absl::ZeroDuration());
 
-  absl::StatusOr<agent::v1::GetStatusResponse> Status() ABSL_LOCKS_EXCLUDED(mu_);
-  absl::StatusOr<agent::v1::ListOrgsResponse> ListOrgs() ABSL_LOCKS_EXCLUDED(mu_);
+  // `verify`: ask the server now, whatever the age of what it said last.
+  absl::StatusOr<agent::v1::GetStatusResponse> Status(bool verify = false) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<agent::v1::ListOrgsResponse> ListOrgs(bool verify = false)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // InvalidArgument for a malformed slug. Leaves the file untouched on any error.
   absl::StatusOr<agent::v1::UseOrgResponse> UseOrg(absl::string_view slug) ABSL_LOCKS_EXCLUDED(mu_);
   // Queues the tokens for revocation (persisted), deletes the credentials, then revokes at the
@@ -90,14 +96,19 @@ class Session {
   };
 
   // The current credentials, reloaded from the store when its fingerprint changed (a change
-  // not made by this session is published as SESSION_CHANGE_FILE_CHANGED).
-  absl::StatusOr<agent::v1::Credentials> CurrentLocked(std::vector<std::string>* warnings)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Unauthenticated when there is no session or the server refused it.
+  // not made by this session is published as SESSION_CHANGE_FILE_CHANGED). What the load
+  // found (repairs, a corrupt file moved aside) is kept for the next call a person sees, even
+  // when background work did the load.
+  absl::StatusOr<agent::v1::Credentials> CurrentLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // For calls that answer a person: Unauthenticated when there is no session or the server
+  // refused it; the corrupt-file report if one is unreported; unreported warnings are moved to
+  // *warnings.
   absl::StatusOr<agent::v1::Credentials> UsableLocked(std::vector<std::string>* warnings)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Current credentials (refreshed first if already expired) plus a userinfo round trip.
-  absl::StatusOr<Snapshot> Read() ABSL_LOCKS_EXCLUDED(mu_);
+  // Current credentials (refreshed first if already expired) plus the user's identity: from
+  // the cache when it is younger than identity_max_age_ and `verify` is false, else from a
+  // userinfo round trip (which refills the cache).
+  absl::StatusOr<Snapshot> Read(bool verify) ABSL_LOCKS_EXCLUDED(mu_);
   // Saves `credentials` as the session and publishes `change`.
   absl::Status SaveLocked(const agent::v1::Credentials& credentials,
                           agent::v1::SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -121,12 +132,15 @@ class Session {
   RevocationQueue& revocations_;
   Clock& clock_;
   const std::string api_url_;
+  const absl::Duration identity_max_age_;
   std::function<void()> on_schedule_change_;
 
   absl::Mutex refresh_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   absl::Mutex mu_;
   std::string fingerprint_ ABSL_GUARDED_BY(mu_);
   bool loaded_once_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::string> unreported_warnings_ ABSL_GUARDED_BY(mu_);
+  absl::Status unreported_problem_ ABSL_GUARDED_BY(mu_);
   std::optional<agent::v1::Credentials> cached_ ABSL_GUARDED_BY(mu_);
   // The token the server refused, and why; the session is expired while it is the current one.
   std::string expired_token_ ABSL_GUARDED_BY(mu_);
@@ -135,6 +149,10 @@ class Session {
   int refresh_failures_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time refresh_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::optional<agent::v1::DeviceCode> pending_login_ ABSL_GUARDED_BY(mu_);
+  // What the server last said about the session whose access token is `known_user_token_`.
+  std::string known_user_token_ ABSL_GUARDED_BY(mu_);
+  server::v1::UserInfo known_user_ ABSL_GUARDED_BY(mu_);
+  absl::Time known_user_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<uint64_t, Watcher*> watchers_ ABSL_GUARDED_BY(mu_);
   uint64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 1;

@@ -149,12 +149,16 @@ grpc::Status AgentClient::StartAgent() {
                                   options_.agent_log_path));
 }
 
-grpc::Status AgentClient::GetStatus(agent::v1::GetStatusResponse* reply) {
-  return Call(&agent::v1::AuthAgent::Stub::GetStatus, agent::v1::GetStatusRequest(), reply);
+grpc::Status AgentClient::GetStatus(bool verify, agent::v1::GetStatusResponse* reply) {
+  agent::v1::GetStatusRequest request;
+  request.set_verify(verify);
+  return Call(&agent::v1::AuthAgent::Stub::GetStatus, request, reply);
 }
 
-grpc::Status AgentClient::ListOrgs(agent::v1::ListOrgsResponse* reply) {
-  return Call(&agent::v1::AuthAgent::Stub::ListOrgs, agent::v1::ListOrgsRequest(), reply);
+grpc::Status AgentClient::ListOrgs(bool verify, agent::v1::ListOrgsResponse* reply) {
+  agent::v1::ListOrgsRequest request;
+  request.set_verify(verify);
+  return Call(&agent::v1::AuthAgent::Stub::ListOrgs, request, reply);
 }
 
 grpc::Status AgentClient::UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply) {

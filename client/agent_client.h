@@ -28,8 +28,8 @@ class AgentClient {
 
   // Each returns the agent's status, or UNAVAILABLE with a message for people (and nothing
   // else) when the agent could not be reached or started.
-  grpc::Status GetStatus(agent::v1::GetStatusResponse* reply);
-  grpc::Status ListOrgs(agent::v1::ListOrgsResponse* reply);
+  grpc::Status GetStatus(bool verify, agent::v1::GetStatusResponse* reply);
+  grpc::Status ListOrgs(bool verify, agent::v1::ListOrgsResponse* reply);
   grpc::Status UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply);
   grpc::Status Logout(agent::v1::LogoutResponse* reply);
   grpc::Status GetToken(agent::v1::GetTokenResponse* reply);

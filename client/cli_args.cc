@@ -14,10 +14,13 @@ constexpr char kHelp[] =
     "usage:\n"
     "  datagen auth login   [--format text|json] [--no-browser]\n"
     "  datagen auth logout  [--format text|json]\n"
-    "  datagen auth status  [--format text|json] [--watch]\n"
+    "  datagen auth status  [--format text|json] [--verify | --watch]\n"
     "  datagen auth token   [--format text|json]   (prints the access token, for scripts)\n"
-    "  datagen auth org --list        [--format text|json]\n"
+    "  datagen auth org --list        [--format text|json] [--verify]\n"
     "  datagen auth org --use <slug>  [--format text|json]\n"
+    "\n"
+    "status and org --list answer from the agent's memory when the server confirmed the\n"
+    "session within the last minute; --verify asks the server now.\n"
     "\n"
     "common flags:\n"
     "  --format text|json  output format (default text)\n"
@@ -29,9 +32,11 @@ constexpr char kHelp[] =
 std::string UsageFor(const std::string& command) {
   if (command == "login") return "usage: datagen auth login [--format text|json] [--no-browser]";
   if (command == "org") {
-    return "usage: datagen auth org (--list | --use <slug>) [--format text|json]";
+    return "usage: datagen auth org (--list [--verify] | --use <slug>) [--format text|json]";
   }
-  if (command == "status") return "usage: datagen auth status [--format text|json] [--watch]";
+  if (command == "status") {
+    return "usage: datagen auth status [--format text|json] [--verify | --watch]";
+  }
   if (command == "logout" || command == "token") {
     return absl::StrCat("usage: datagen auth ", command, " [--format text|json]");
   }
@@ -120,6 +125,8 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
       inv.no_autostart = true;
     } else if (arg == "--no-browser" && command == "login") {
       inv.no_browser = true;
+    } else if (arg == "--verify" && (command == "status" || command == "org")) {
+      inv.verify = true;
     } else if (arg == "--watch" && command == "status") {
       watch = true;
     } else if (arg == "--list" && command == "org") {
@@ -141,11 +148,16 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
   } else if (command == "logout") {
     inv.command = Command::kLogout;
   } else if (command == "status") {
+    if (watch && inv.verify)
+      return Error("--verify and --watch do not go together", command, inv.format);
     inv.command = watch ? Command::kWatch : Command::kStatus;
   } else if (command == "token") {
     inv.command = Command::kToken;
   } else if (list == use) {
     return Error("auth org needs exactly one of --list or --use <slug>", command, inv.format);
+  } else if (use && inv.verify) {
+    return Error("--verify goes with --list (--use always checks with the server)", command,
+                 inv.format);
   } else {
     inv.command = list ? Command::kOrgList : Command::kOrgUse;
   }

@@ -18,6 +18,7 @@ struct Invocation {
   std::string org_slug;  // kOrgUse
   bool no_autostart = false;
   bool no_browser = false;  // kLogin
+  bool verify = false;      // kStatus, kOrgList: ask the server now
   std::string help_text;    // kHelp: what to print
 };
 

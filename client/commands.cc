@@ -149,7 +149,7 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
       return Login(inv, agent, io, env);
     case Command::kStatus:
       return Unary<agent::v1::GetStatusResponse>(
-          inv, agent, io, "status", [&](auto* reply) { return agent.GetStatus(reply); },
+          inv, agent, io, "status", [&](auto* reply) { return agent.GetStatus(inv.verify, reply); },
           RenderStatus);
     case Command::kWatch:
       return Watch(inv, agent, io);
@@ -158,8 +158,8 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
           inv, agent, io, "token", [&](auto* reply) { return agent.GetToken(reply); }, RenderToken);
     case Command::kOrgList:
       return Unary<agent::v1::ListOrgsResponse>(
-          inv, agent, io, "org --list", [&](auto* reply) { return agent.ListOrgs(reply); },
-          RenderOrgList);
+          inv, agent, io, "org --list",
+          [&](auto* reply) { return agent.ListOrgs(inv.verify, reply); }, RenderOrgList);
     case Command::kOrgUse:
       return Unary<agent::v1::UseOrgResponse>(
           inv, agent, io, "org --use",

@@ -52,12 +52,25 @@ TEST(ParseArgs, UsageErrors) {
            {{"auth", "status", "--list"}, "unknown flag for auth status: --list"},
            {{"auth", "status", "--no-browser"}, "unknown flag"},
            {{"auth", "status", "now"}, "unexpected argument: now"},
+           {{"auth", "status", "--verify", "--watch"}, "do not go together"},
+           {{"auth", "org", "--use", "x", "--verify"}, "--verify goes with --list"},
+           {{"auth", "token", "--verify"}, "unknown flag for auth token"},
        }) {
     ParseResult r = Parse(c.args);
     EXPECT_FALSE(r.ok) << c.message;
     EXPECT_THAT(r.error.message, HasSubstr(c.message));
     EXPECT_THAT(r.error.usage, HasSubstr("usage: datagen auth"));
   }
+}
+
+TEST(ParseArgs, VerifyAndWatch) {
+  ParseResult r = Parse({"auth", "status", "--verify"});
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.invocation.command, Command::kStatus);
+  EXPECT_TRUE(r.invocation.verify);
+  EXPECT_TRUE(Parse({"auth", "org", "--list", "--verify"}).invocation.verify);
+  EXPECT_EQ(Parse({"auth", "status", "--watch"}).invocation.command, Command::kWatch);
+  EXPECT_EQ(Parse({"auth", "token"}).invocation.command, Command::kToken);
 }
 
 TEST(ParseArgs, AUsageErrorKeepsTheRequestedFormat) {

@@ -102,11 +102,33 @@ TEST(E2eCommands, RevokedTokenExits4) {
   env.WriteCredentials(token);
   ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
   ASSERT_EQ(env.AdminPost("/_admin/revoke", "token=" + token), 200);
-  RunResult r = env.Datagen({"auth", "status"});
+  // Within the staleness bound, status answers from memory; --verify asks the server now.
+  EXPECT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  RunResult r = env.Datagen({"auth", "status", "--verify"});
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_THAT(r.err, HasSubstr("expired or was revoked"));
   EXPECT_THAT(r.err, HasSubstr("run: datagen auth login"));
+  // Once the server said so, every call knows.
   EXPECT_EQ(env.Datagen({"auth", "org", "--list"}).exit_code, 4);
+  EXPECT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);
+}
+
+TEST(E2eCommands, StatusReachesTheServerAtMostOncePerStalenessPeriod) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  for (int i = 0; i < 20; ++i) {
+    RunResult r = i % 2 ? env.Datagen({"auth", "status"}) : env.Datagen({"auth", "org", "--list"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  auto userinfo_requests = [&] {
+    std::string log = ReadFile(env.dir() + "/server.err");
+    int n = 0;
+    for (size_t at = 0; (at = log.find("GET /o/userinfo", at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  EXPECT_EQ(userinfo_requests(), 1);
+  ASSERT_EQ(env.Datagen({"auth", "status", "--verify"}).exit_code, 0);
+  EXPECT_EQ(userinfo_requests(), 2);
 }
 
 TEST(E2eCommands, LogoutRevokesAndDeletes) {

@@ -109,7 +109,7 @@ TEST_F(IdentityClientTest, RevokeFailuresSayWhy) {
 TEST(IsValidSlug, AcceptsOnlySafeSlugs) {
   for (const char* ok : {"a", "yourcompany", "test-org", "A.b_c-9"}) EXPECT_TRUE(IsValidSlug(ok));
   for (const std::string& bad : {std::string(""), std::string("a b"), std::string("../x"),
-                                std::string("x/y"), std::string(101, 'a'), std::string("é")}) {
+                                 std::string("x/y"), std::string(101, 'a'), std::string("é")}) {
     EXPECT_FALSE(IsValidSlug(bad)) << bad;
   }
 }

@@ -1,15 +1,15 @@
 #include "agent/login_broker.h"
 
-#include "absl/synchronization/mutex.h"
 #include <unistd.h>
 
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_http_transport.h"
 #include "tests/testing/memory_credential_store.h"
-#include "tests/testing/temp_dir.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
 
 namespace datagen {
 namespace {

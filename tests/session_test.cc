@@ -106,6 +106,23 @@ TEST_F(SessionTest, UseOrgReportsAFailedSaveAndKeepsTheOldState) {
   EXPECT_EQ(store_.stored()->active_org_slug(), "yourcompany");
 }
 
+TEST_F(SessionTest, AnswersFromMemoryWithinTheStalenessBound) {
+  Session cached(store_, identity_, revocations_, clock_, kIssuer, absl::Seconds(60));
+  SignIn();
+  ASSERT_THAT(cached.Status(), IsOk());
+  clock_.Advance(absl::Seconds(59));
+  for (int i = 0; i < 100; ++i) ASSERT_THAT(cached.Status(), IsOk());
+  ASSERT_THAT(cached.ListOrgs(), IsOk());
+  EXPECT_EQ(http_.CountTo(kUserinfo), 1) << "one server round trip per staleness period";
+  ASSERT_THAT(cached.Status(/*verify=*/true), IsOk());
+  EXPECT_EQ(http_.CountTo(kUserinfo), 2);
+  clock_.Advance(absl::Seconds(60));
+  http_.SetReply(kUserinfo, 401, R"({"error":"invalid_token"})");
+  EXPECT_THAT(cached.Status(), StatusIs(absl::StatusCode::kUnauthenticated))
+      << "a revoked token is noticed once the bound has passed";
+  EXPECT_EQ(http_.CountTo(kUserinfo), 3);
+}
+
 TEST_F(SessionTest, ReloadsOnlyWhenTheStoreChanged) {
   SignIn();
   ASSERT_THAT(session_.Status(), IsOk());

@@ -12,6 +12,14 @@ void FakeHttpTransport::Reply(const std::string& url, int status, std::string bo
   script_[url].push_back(std::move(response));
 }
 
+void FakeHttpTransport::SetReply(const std::string& url, int status, std::string body) {
+  {
+    absl::MutexLock lock(&mu_);
+    script_.erase(url);
+  }
+  Reply(url, status, std::move(body));
+}
+
 void FakeHttpTransport::Fail(const std::string& url, absl::Status error) {
   absl::MutexLock lock(&mu_);
   script_[url].push_back(std::move(error));

@@ -19,6 +19,8 @@ class FakeHttpTransport final : public HttpTransport {
   // Queues a reply (status + body) for `url`.
   void Reply(const std::string& url, int status, std::string body,
              std::vector<std::pair<std::string, std::string>> headers = {});
+  // Replaces whatever is scripted for `url` with this one reply.
+  void SetReply(const std::string& url, int status, std::string body);
   // Queues a transport failure for `url` (e.g. absl::UnavailableError).
   void Fail(const std::string& url, absl::Status error);
 

@@ -1,0 +1,52 @@
+// End to end: a client in another language. tools/node-client (Node.js, @grpc/grpc-js and
+// @grpc/proto-loader loading proto/ as it is) talks to the real agent over its Unix socket.
+#include <signal.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/e2e_env.h"
+
+namespace datagen::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<std::string> NodeClient(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/node", Runfile("tools/node-client/cli.js")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+TEST(E2eNodeClient, PrintsTheStatusAndFollowsTheWatchStream) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+
+  RunResult status = env.RunCommand(NodeClient({"status"}));
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(status.out,
+            "{\"email\":\"you@yourcompany.com\",\"active_org_slug\":\"yourcompany\","
+            "\"role\":\"admin\"}\n");
+
+  Child watch(NodeClient({"watch", "2"}), env.Env(), env.dir() + "/watch.out",
+              env.dir() + "/watch.err");
+  ASSERT_TRUE(env.AwaitOutput("watch", "SESSION_CHANGE_INITIAL"));
+  ASSERT_EQ(env.Datagen({"auth", "org", "--use", "test-org"}).exit_code, 0);
+  EXPECT_EQ(watch.Wait(absl::Seconds(20)), 0) << ReadFile(env.dir() + "/watch.err");
+  std::string events = ReadFile(env.dir() + "/watch.out");
+  EXPECT_THAT(events, HasSubstr("\"change\":\"SESSION_CHANGE_INITIAL\",\"state\":"
+                                "\"SESSION_STATE_SIGNED_IN\",\"active_org_slug\":\"yourcompany\""));
+  EXPECT_THAT(events, HasSubstr("\"change\":\"SESSION_CHANGE_ORG_SWITCHED\",\"state\":"
+                                "\"SESSION_STATE_SIGNED_IN\",\"active_org_slug\":\"test-org\""));
+}
+
+TEST(E2eNodeClient, SignedOutIsExitCode4) {
+  E2eEnv env;
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);
+  RunResult status = env.RunCommand(NodeClient({"status"}));
+  EXPECT_EQ(status.exit_code, 4);
+  EXPECT_THAT(status.err, HasSubstr("not signed in"));
+}
+
+}  // namespace
+}  // namespace datagen::testing
