@@ -40,6 +40,14 @@ TEST(E2eNodeClient, PrintsTheStatusAndFollowsTheWatchStream) {
                                 "\"SESSION_STATE_SIGNED_IN\",\"active_org_slug\":\"test-org\""));
 }
 
+TEST(E2eNodeClient, TheStandardHealthServiceAnswersServing) {
+  E2eEnv env;
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);  // starts the agent
+  RunResult health = env.RunCommand(NodeClient({"health"}));
+  EXPECT_EQ(health.exit_code, 0) << health.err;
+  EXPECT_EQ(health.out, "SERVING\n");
+}
+
 TEST(E2eNodeClient, SignedOutIsExitCode4) {
   E2eEnv env;
   ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);

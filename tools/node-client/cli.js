@@ -2,9 +2,10 @@
 // datagen-agent-client: prints the session's status, or follows it.
 //   node cli.js status          one GetStatus, as JSON
 //   node cli.js watch [N]       the Watch stream, one JSON event per line (stop after N)
+//   node cli.js health          grpc.health.v1 Check: prints SERVING (exit 0) or the status
 // Exit codes as the datagen CLI: 0 ok, 1 error, 4 not signed in.
 'use strict';
-const { connect, call, grpc } = require('./client');
+const { connect, connectHealth, call, grpc } = require('./client');
 
 async function main() {
   const [command = 'status', limit] = process.argv.slice(2);
@@ -14,6 +15,11 @@ async function main() {
     console.log(JSON.stringify({ email: reply.email, active_org_slug: reply.active_org_slug,
                                  role: reply.role }));
     return 0;
+  }
+  if (command === 'health') {
+    const reply = await call(connectHealth(), 'Check', { service: '' });
+    console.log(reply.status);
+    return reply.status === 'SERVING' ? 0 : 1;
   }
   if (command === 'watch') {
     const max = limit ? Number(limit) : Infinity;
@@ -33,7 +39,7 @@ async function main() {
       stream.on('end', () => resolve(0));
     });
   }
-  console.error('usage: cli.js status | watch [N]');
+  console.error('usage: cli.js status | watch [N] | health');
   return 2;
 }
 

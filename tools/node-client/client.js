@@ -48,6 +48,16 @@ function connect(socket = socketPath()) {
   return new api.AuthAgent(`unix://${socket}`, grpc.credentials.createInsecure());
 }
 
+// The standard grpc.health.v1 client on the same socket.
+function connectHealth(socket = socketPath()) {
+  checkSocketFolder(socket);
+  const definition = protoLoader.loadSync('grpc/health/v1/health.proto', {
+    includeDirs: [PROTO_ROOT], keepCase: true, enums: String,
+  });
+  const api = grpc.loadPackageDefinition(definition).grpc.health.v1;
+  return new api.Health(`unix://${socket}`, grpc.credentials.createInsecure());
+}
+
 // Promise of a unary call, e.g. call(client, 'GetStatus', {}).
 function call(client, method, request = {}, timeoutMs = 30000) {
   return new Promise((resolve, reject) => {
@@ -58,4 +68,4 @@ function call(client, method, request = {}, timeoutMs = 30000) {
   });
 }
 
-module.exports = { socketPath, connect, call, grpc };
+module.exports = { socketPath, connect, connectHealth, call, grpc };
