@@ -219,6 +219,16 @@ grpc::ServerUnaryReactor* AgentService::GetStatus(grpc::CallbackServerContext* c
                                                   const agent::v1::GetStatusRequest* request,
                                                   agent::v1::GetStatusResponse* response) {
   bool verify = request->verify();
+  if (!verify) {
+    // The hot path (prompts, status bars): answered on this thread, no hop, no I/O.
+    if (auto ready = session_.TryStatusFromMemory()) {
+      context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
+      if (ready->ok()) *response = **std::move(ready);
+      grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+      reactor->Finish(ToGrpcStatus(ready->status()));
+      return reactor;
+    }
+  }
   return Offload(context, response, [this, verify] { return session_.Status(verify); });
 }
 

@@ -67,6 +67,7 @@ absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked() {
   bool touched = loaded_once_ && fingerprint != fingerprint_;
   absl::StatusOr<agent::v1::Credentials> loaded = store_.Load(&unreported_warnings_);
   if (absl::IsDataLoss(loaded.status())) unreported_problem_ = loaded.status();
+  last_load_ = loaded.status();
   // Loading may repair permissions (changing the fingerprint): take it afterwards.
   fingerprint_ = store_.Fingerprint();
   loaded_once_ = true;
@@ -234,6 +235,42 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify) {
   known_user_ = snapshot.user;
   known_user_at_ = clock_.Now();
   return snapshot;
+}
+
+std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFromMemory() {
+  absl::MutexLock lock(&mu_);
+  // Only what is already loaded: a changed file (one stat) is left to the full path.
+  if (!loaded_once_ || !unreported_warnings_.empty() || !unreported_problem_.ok() ||
+      store_.Fingerprint() != fingerprint_) {
+    return std::nullopt;
+  }
+  if (!cached_) {
+    // Unsafe or unreadable files are explained by the full path.
+    if (!absl::IsNotFound(last_load_) || revocations_.size() > 0) return std::nullopt;
+    return absl::StatusOr<agent::v1::GetStatusResponse>(absl::UnauthenticatedError(kNotSignedIn));
+  }
+  if (ExpiredLocked()) {
+    return absl::StatusOr<agent::v1::GetStatusResponse>(
+        absl::UnauthenticatedError(absl::StrCat("your session expired: ", expired_reason_)));
+  }
+  absl::Time now = clock_.Now();
+  if (known_user_token_ != cached_->token() || now - known_user_at_ >= identity_max_age_ ||
+      (cached_->has_token_expires_at() && ToTime(cached_->token_expires_at()) <= now)) {
+    return std::nullopt;
+  }
+  agent::v1::GetStatusResponse reply;
+  reply.set_email(known_user_.email());
+  reply.set_active_org_slug(cached_->active_org_slug());
+  const auto* m = FindMembership(known_user_, reply.active_org_slug());
+  if (m == nullptr && !reply.active_org_slug().empty()) return std::nullopt;  // has a warning
+  if (m != nullptr) reply.set_role(m->role());
+  if (cached_->has_stored_at()) *reply.mutable_stored_at() = cached_->stored_at();
+  if (cached_->has_token_expires_at()) {
+    *reply.mutable_token_expires_at() = cached_->token_expires_at();
+  }
+  reply.set_api_url(api_url_);
+  reply.set_revocations_pending(revocations_.size());
+  return absl::StatusOr<agent::v1::GetStatusResponse>(std::move(reply));
 }
 
 absl::StatusOr<agent::v1::GetStatusResponse> Session::Status(bool verify) {

@@ -52,6 +52,12 @@ class Session {
           Clock& clock, std::string api_url,
           absl::Duration identity_max_age = absl::ZeroDuration());
 
+  // The status when it can be answered from memory at once (signed out, expired, or an identity
+  // younger than the staleness bound, with no warnings to report); nullopt when answering needs
+  // the network or the disk. Never blocks on I/O: for gRPC's callback threads.
+  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> TryStatusFromMemory()
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // `verify`: ask the server now, whatever the age of what it said last.
   absl::StatusOr<agent::v1::GetStatusResponse> Status(bool verify = false) ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<agent::v1::ListOrgsResponse> ListOrgs(bool verify = false)
@@ -140,6 +146,7 @@ class Session {
   std::string fingerprint_ ABSL_GUARDED_BY(mu_);
   bool loaded_once_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::string> unreported_warnings_ ABSL_GUARDED_BY(mu_);
+  absl::Status last_load_ ABSL_GUARDED_BY(mu_);  // of the store, as of fingerprint_
   absl::Status unreported_problem_ ABSL_GUARDED_BY(mu_);
   std::optional<agent::v1::Credentials> cached_ ABSL_GUARDED_BY(mu_);
   // The token the server refused, and why; the session is expired while it is the current one.
