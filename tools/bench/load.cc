@@ -1,0 +1,111 @@
+// Drives GetStatus on a gRPC Unix socket (the agent or echo_server) with a fixed number of
+// calls in flight for a fixed time, over 4 channels; prints
+//   calls_per_second <TAB> p50_ms <TAB> p99_ms <TAB> errors
+//
+// Usage: load SOCKET_PATH IN_FLIGHT SECONDS
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/datagen/agent/v1/agent.grpc.pb.h"
+
+namespace {
+
+using Stub = datagen::agent::v1::AuthAgent::Stub;
+
+struct Worker {
+  Stub* stub = nullptr;
+  absl::Time end;
+  std::vector<double> latencies_ms;  // touched by one callback at a time: one call in flight
+  int errors = 0;
+};
+
+struct Shared {
+  std::atomic<int> active{0};
+  absl::Notification done;
+};
+
+struct Call {
+  grpc::ClientContext context;
+  datagen::agent::v1::GetStatusRequest request;
+  datagen::agent::v1::GetStatusResponse response;
+  absl::Time start;
+};
+
+void Issue(Worker* worker, Shared* shared) {
+  auto* call = new Call;
+  call->start = absl::Now();
+  worker->stub->async()->GetStatus(
+      &call->context, &call->request, &call->response,
+      [worker, shared, call](grpc::Status status) {
+        absl::Time now = absl::Now();
+        if (status.ok()) {
+          worker->latencies_ms.push_back(absl::ToDoubleMilliseconds(now - call->start));
+        } else {
+          ++worker->errors;
+        }
+        delete call;
+        if (now < worker->end) {
+          Issue(worker, shared);
+        } else if (--shared->active == 0) {
+          shared->done.Notify();
+        }
+      });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: load SOCKET_PATH IN_FLIGHT SECONDS\n");
+    return 2;
+  }
+  std::string target = std::string("unix:") + argv[1];
+  int in_flight = std::atoi(argv[2]);
+  absl::Duration length = absl::Seconds(std::atof(argv[3]));
+  std::vector<std::unique_ptr<Stub>> stubs;
+  for (int i = 0; i < 4; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.channel_id", i);  // distinct channels, distinct connections
+    args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
+    stubs.push_back(datagen::agent::v1::AuthAgent::NewStub(
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+  }
+  // Warm up every channel.
+  for (auto& stub : stubs) {
+    grpc::ClientContext context;
+    datagen::agent::v1::GetStatusResponse response;
+    stub->GetStatus(&context, {}, &response);
+  }
+  std::vector<Worker> workers(in_flight);
+  Shared shared;
+  shared.active = in_flight;
+  absl::Time start = absl::Now();
+  for (int i = 0; i < in_flight; ++i) {
+    workers[i].stub = stubs[i % stubs.size()].get();
+    workers[i].end = start + length;
+    Issue(&workers[i], &shared);
+  }
+  shared.done.WaitForNotification();
+  double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::vector<double> all;
+  int errors = 0;
+  for (const Worker& w : workers) {
+    all.insert(all.end(), w.latencies_ms.begin(), w.latencies_ms.end());
+    errors += w.errors;
+  }
+  std::sort(all.begin(), all.end());
+  if (all.empty()) {
+    std::fprintf(stderr, "load: no successful call (%d errors)\n", errors);
+    return 1;
+  }
+  std::printf("%.0f\t%.3f\t%.3f\t%d\n", all.size() / seconds, all[all.size() / 2],
+              all[std::min(all.size() - 1, all.size() * 99 / 100)], errors);
+  return errors == 0 ? 0 : 1;
+}
