@@ -14,10 +14,10 @@
 #include "agent/agent_service.h"
 #include "agent/clock.h"
 #include "agent/credential_store.h"
-#include "agent/curl_http_transport.h"
 #include "agent/discovery.h"
 #include "agent/executor.h"
 #include "agent/file_watcher.h"
+#include "agent/helper_http_transport.h"
 #include "agent/identity_client.h"
 #include "agent/log.h"
 #include "agent/login_broker.h"
@@ -97,8 +97,8 @@ int main(int argc, char** argv) {
   std::string api_url = absl::GetFlag(FLAGS_api_url);
   if (api_url.empty()) api_url = env("DATAGEN_API_URL").value_or(kDefaultApiUrl);
 
-  datagen::CurlHttpTransport::GlobalInit();
-  datagen::CurlHttpTransport transport;
+  // HTTP happens in short-lived datagen-agent-http processes: this one maps no curl/OpenSSL.
+  datagen::HelperHttpTransport transport(datagen::HelperHttpTransport::HelperBesideSelf());
   datagen::Discovery discovery(transport, api_url);
   datagen::IdentityClient identity(transport, discovery, absl::GetFlag(FLAGS_client_id));
   datagen::Clock& clock = *datagen::RealClock::Get();
