@@ -32,39 +32,19 @@ AgentService::AgentService(Session& session, LoginBroker& broker, Executor& exec
 
 namespace {
 
-// One caller of Login: attached to the shared login, it streams the device code and then the
-// result, one write in flight at a time. Deletes itself when gRPC is done with it.
-class LoginReactor final : public grpc::ServerWriteReactor<agent::v1::LoginEvent>,
-                           public LoginBroker::Listener {
+// A server stream that writes queued events one at a time (one write in flight, as gRPC's
+// callback API requires), finishes exactly once, and deletes itself when gRPC is done with
+// it. A subclass feeds it events (Enqueue, Close) from any thread and detaches from its source
+// in Detach, which runs when the caller goes away and when the stream is done.
+template <typename Event>
+class QueuedStream : public grpc::ServerWriteReactor<Event> {
  public:
-  LoginReactor(grpc::CallbackServerContext* context, LoginBroker& broker, Activity& activity)
-      : broker_(broker), activity_(activity) {
+  QueuedStream(grpc::CallbackServerContext* context, Activity& activity, size_t max_queued)
+      : activity_(activity), max_queued_(max_queued) {
     context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
     activity_.Begin();
-    handle_ = broker_.Attach(this);
   }
 
-  // LoginBroker::Listener (called with the broker's lock held; never blocks).
-  void OnDeviceCode(const agent::v1::DeviceCode& code) override {
-    agent::v1::LoginEvent event;
-    *event.mutable_device_code() = code;
-    absl::MutexLock lock(&mu_);
-    queue_.push_back(std::move(event));
-    PumpLocked();
-  }
-  void OnLoginDone(const absl::StatusOr<agent::v1::LoginResult>& result) override {
-    absl::MutexLock lock(&mu_);
-    if (result.ok()) {
-      agent::v1::LoginEvent event;
-      *event.mutable_result() = *result;
-      queue_.push_back(std::move(event));
-    }
-    final_status_ = ToGrpcStatus(result.status());
-    done_ = true;
-    PumpLocked();
-  }
-
-  // grpc::ServerWriteReactor
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
     writing_ = false;
@@ -72,18 +52,37 @@ class LoginReactor final : public grpc::ServerWriteReactor<agent::v1::LoginEvent
       FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the caller went away"));
       return;
     }
-    queue_.pop_front();
     PumpLocked();
   }
   void OnCancel() override {
-    broker_.Detach(handle_);  // before taking mu_: the broker calls us with its lock held
+    Detach();  // before taking mu_: sources call Enqueue with their own lock held
     absl::MutexLock lock(&mu_);
     FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the caller went away"));
   }
   void OnDone() override {
-    broker_.Detach(handle_);
+    Detach();
     activity_.End();
     delete this;
+  }
+
+ protected:
+  // Must stop the source's calls into this stream before returning. Idempotent.
+  virtual void Detach() = 0;
+
+  // Queues an event; beyond max_queued the oldest queued one is dropped.
+  void Enqueue(Event event) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || closing_) return;
+    if (queue_.size() >= max_queued_) queue_.pop_front();
+    queue_.push_back(std::move(event));
+    PumpLocked();
+  }
+  // Ends the stream with `status` once the queued events are written.
+  void Close(const grpc::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+    final_status_ = status;
+    PumpLocked();
   }
 
  private:
@@ -91,93 +90,80 @@ class LoginReactor final : public grpc::ServerWriteReactor<agent::v1::LoginEvent
     if (writing_ || finished_) return;
     if (!queue_.empty()) {
       writing_ = true;
-      StartWrite(&queue_.front());
-    } else if (done_) {
+      in_flight_ = std::move(queue_.front());  // the queue may be trimmed during the write
+      queue_.pop_front();
+      this->StartWrite(&in_flight_);
+    } else if (closing_) {
       FinishLocked(final_status_);
     }
   }
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     finished_ = true;
-    Finish(status);
+    this->Finish(status);
   }
 
-  LoginBroker& broker_;
   Activity& activity_;
-  uint64_t handle_ = 0;
+  const size_t max_queued_;
   absl::Mutex mu_;
-  std::deque<agent::v1::LoginEvent> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Event> queue_ ABSL_GUARDED_BY(mu_);
+  Event in_flight_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 
-// One watcher: the session's events, one write in flight at a time. Never finishes by itself;
-// the caller cancels (or the server shuts down). A watcher that reads too slowly loses its
-// oldest queued events (it sees the jump in generation numbers), so it never costs unbounded
-// memory.
-class WatchReactor final : public grpc::ServerWriteReactor<agent::v1::WatchEvent>,
-                           public Session::Watcher {
+// One caller of Login: attached to the shared login, it streams the device code and then the
+// result.
+class LoginReactor final : public QueuedStream<agent::v1::LoginEvent>,
+                           public LoginBroker::Listener {
  public:
-  static constexpr size_t kMaxQueued = 64;
-
-  WatchReactor(grpc::CallbackServerContext* context, Session& session, Activity& activity)
-      : session_(session), activity_(activity) {
-    context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
-    activity_.Begin();
-    handle_ = session_.AddWatcher(this);
+  LoginReactor(grpc::CallbackServerContext* context, LoginBroker& broker, Activity& activity)
+      : QueuedStream(context, activity, /*max_queued=*/4), broker_(broker) {
+    handle_ = broker_.Attach(this);
   }
 
-  void OnSessionEvent(const agent::v1::WatchEvent& event) override {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return;
-    if (queue_.size() >= kMaxQueued) queue_.pop_front();
-    queue_.push_back(event);
-    PumpLocked();
+  // LoginBroker::Listener (called with the broker's lock held; never blocks).
+  void OnDeviceCode(const agent::v1::DeviceCode& code) override {
+    agent::v1::LoginEvent event;
+    *event.mutable_device_code() = code;
+    Enqueue(std::move(event));
   }
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (!ok) {
-      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
-      return;
+  void OnLoginDone(const absl::StatusOr<agent::v1::LoginResult>& result) override {
+    if (result.ok()) {
+      agent::v1::LoginEvent event;
+      *event.mutable_result() = *result;
+      Enqueue(std::move(event));
     }
-    PumpLocked();
-  }
-  void OnCancel() override {
-    session_.RemoveWatcher(handle_);  // before taking mu_: the session calls us with its lock
-    absl::MutexLock lock(&mu_);
-    FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
-  }
-  void OnDone() override {
-    session_.RemoveWatcher(handle_);
-    activity_.End();
-    delete this;
+    Close(ToGrpcStatus(result.status()));
   }
 
  private:
-  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (writing_ || finished_ || queue_.empty()) return;
-    writing_ = true;
-    in_flight_ = std::move(queue_.front());  // the queue may be trimmed while it is written
-    queue_.pop_front();
-    StartWrite(&in_flight_);
-  }
-  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return;
-    finished_ = true;
-    Finish(status);
+  void Detach() override { broker_.Detach(handle_); }
+
+  LoginBroker& broker_;
+  uint64_t handle_ = 0;
+};
+
+// One watcher: the session's events until the caller cancels (or the server shuts down). A
+// watcher that reads too slowly loses its oldest queued events (it sees the jump in generation
+// numbers), so it never costs unbounded memory.
+class WatchReactor final : public QueuedStream<agent::v1::WatchEvent>, public Session::Watcher {
+ public:
+  WatchReactor(grpc::CallbackServerContext* context, Session& session, Activity& activity)
+      : QueuedStream(context, activity, /*max_queued=*/64), session_(session) {
+    handle_ = session_.AddWatcher(this);
   }
 
+  // Session::Watcher (called with the session's lock held; never blocks).
+  void OnSessionEvent(const agent::v1::WatchEvent& event) override { Enqueue(event); }
+
+ private:
+  void Detach() override { session_.RemoveWatcher(handle_); }
+
   Session& session_;
-  Activity& activity_;
   uint64_t handle_ = 0;
-  absl::Mutex mu_;
-  std::deque<agent::v1::WatchEvent> queue_ ABSL_GUARDED_BY(mu_);
-  agent::v1::WatchEvent in_flight_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
