@@ -9,9 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "agent/paths.h"
 #include "proto/datagen/agent/internal/http.pb.h"
@@ -43,9 +45,18 @@ HelperHttpTransport::HelperHttpTransport(std::string helper_path)
 std::string HelperHttpTransport::HelperBesideSelf() {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) return "datagen-agent-http";
-  self[n] = '\0';
-  return Dirname(self) + "/datagen-agent-http";
+  if (n > 0) {
+    self[n] = '\0';
+    std::string beside = Dirname(self) + "/datagen-agent-http";
+    if (access(beside.c_str(), X_OK) == 0) return beside;
+  }
+  // Else the first on PATH, as the CLI finds the agent.
+  const char* path = std::getenv("PATH");
+  for (absl::string_view dir : absl::StrSplit(path ? path : "", ':', absl::SkipEmpty())) {
+    std::string candidate = absl::StrCat(dir, "/datagen-agent-http");
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "datagen-agent-http";  // Send reports that it cannot be started
 }
 
 absl::StatusOr<HttpResponse> HelperHttpTransport::Send(const HttpRequest& request) {

@@ -18,7 +18,7 @@ class HelperHttpTransport final : public HttpTransport {
   // `helper_path`: the datagen-agent-http executable.
   explicit HelperHttpTransport(std::string helper_path);
 
-  // The helper beside the running executable (/proc/self/exe's folder).
+  // The helper beside the running executable (/proc/self/exe's folder), else on PATH.
   static std::string HelperBesideSelf();
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
