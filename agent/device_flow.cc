@@ -19,8 +19,6 @@ constexpr absl::Duration kMaxExpiresIn = absl::Hours(1);
 constexpr absl::Duration kMaxInterval = absl::Minutes(5);
 constexpr absl::Duration kRequestTimeout = absl::Seconds(15);
 
-bool IsRetryableStatus(int status) { return status == 429 || status >= 500; }
-
 }  // namespace
 
 std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now) {
@@ -64,7 +62,7 @@ absl::StatusOr<DeviceAuthorization> DeviceFlow::Start(const absl::Notification* 
   if (response->status != 200) {
     std::string why =
         absl::StrCat("the server refused to start a login (", DescribeErrorReply(*response), ")");
-    if (IsRetryableStatus(response->status)) return absl::UnavailableError(why);
+    if (IsRetryableHttpStatus(response->status)) return absl::UnavailableError(why);
     return absl::FailedPreconditionError(why);
   }
   server::v1::DeviceAuthorizationResponse reply;

@@ -49,6 +49,9 @@ inline constexpr char kHttpStatusPayload[] = "datagen.dev/http-status";
 // The HTTP status an oversized-body error carries, or 0.
 int OversizedReplyStatus(const absl::Status& status);
 
+// True for HTTP statuses worth retrying later: 429 and 5xx.
+inline bool IsRetryableHttpStatus(int status) { return status == 429 || status >= 500; }
+
 // Thread-safe: Send may be called from several threads at once.
 class HttpTransport {
  public:

@@ -7,21 +7,7 @@
 #include "agent/url.h"
 
 namespace datagen {
-namespace {
-
-bool IsRetryableStatus(int status) { return status == 429 || status >= 500; }
-
-// Printable ASCII only, bounded: server text is shown to people and must not carry control
-// characters into a terminal.
-std::string Printable(absl::string_view text, size_t limit = 200) {
-  std::string out;
-  for (char c : text.substr(0, limit)) {
-    out.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 bool IsValidSlug(absl::string_view slug) {
   if (slug.empty() || slug.size() > 100) return false;
@@ -36,11 +22,7 @@ bool IsValidSlug(absl::string_view slug) {
 std::string DescribeErrorReply(const HttpResponse& response) {
   server::v1::ErrorResponse error;
   if (ParseJson(response.body, "error reply", &error).ok() && !error.error().empty()) {
-    std::string text = Printable(error.error(), 64);
-    if (!error.error_description().empty()) {
-      absl::StrAppend(&text, ": ", Printable(error.error_description()));
-    }
-    return text;
+    return DescribeOAuthError(error);
   }
   return absl::StrCat("HTTP ", response.status);
 }
@@ -69,7 +51,7 @@ absl::StatusOr<server::v1::UserInfo> IdentityClient::FetchUserInfo(absl::string_
     return absl::UnauthenticatedError(
         "the server rejected your session's token (it expired or was revoked)");
   }
-  if (IsRetryableStatus(response->status)) {
+  if (IsRetryableHttpStatus(response->status)) {
     return absl::UnavailableError(
         absl::StrCat("the server's userinfo endpoint answered HTTP ", response->status));
   }
@@ -85,7 +67,7 @@ absl::StatusOr<server::v1::UserInfo> IdentityClient::FetchUserInfo(absl::string_
   if (info.email().empty() || info.email().size() > 320) {
     return absl::UnknownError("the server's userinfo reply has no usable email");
   }
-  info.set_email(Printable(info.email(), 320));
+  info.set_email(PrintableText(info.email(), 320));
   auto* memberships = info.mutable_memberships();
   for (int i = memberships->size() - 1; i >= 0; --i) {
     const auto& m = memberships->Get(i);
@@ -93,7 +75,7 @@ absl::StatusOr<server::v1::UserInfo> IdentityClient::FetchUserInfo(absl::string_
       LogWarning("ignoring a membership with a malformed slug or role in the userinfo reply");
       memberships->DeleteSubrange(i, 1);
     } else {
-      memberships->Mutable(i)->set_role(Printable(m.role(), 100));
+      memberships->Mutable(i)->set_role(PrintableText(m.role(), 100));
     }
   }
   return info;
@@ -120,7 +102,7 @@ absl::Status IdentityClient::Revoke(absl::string_view token, absl::string_view h
   if (response->status == 200) return absl::OkStatus();
   std::string why =
       absl::StrCat("the server refused the revocation (", DescribeErrorReply(*response), ")");
-  if (IsRetryableStatus(response->status)) return absl::UnavailableError(why);
+  if (IsRetryableHttpStatus(response->status)) return absl::UnavailableError(why);
   return absl::UnknownError(why);
 }
 
@@ -145,7 +127,7 @@ absl::StatusOr<IssuedTokens> IdentityClient::Refresh(absl::string_view refresh_t
     return absl::UnavailableError(
         absl::StrCat("could not reach the server to refresh: ", response.status().message()));
   }
-  if (IsRetryableStatus(response->status)) {
+  if (IsRetryableHttpStatus(response->status)) {
     return absl::UnavailableError(
         absl::StrCat("the server answered HTTP ", response->status, " to a refresh"));
   }

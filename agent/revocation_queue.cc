@@ -11,6 +11,7 @@
 #include "agent/json.h"
 #include "agent/log.h"
 #include "agent/paths.h"
+#include "agent/proto_time.h"
 #include "agent/token_reply.h"
 
 namespace datagen {
@@ -19,14 +20,6 @@ namespace {
 constexpr absl::Duration kFirstRetry = absl::Seconds(5);
 constexpr absl::Duration kMaxRetry = absl::Minutes(10);
 constexpr size_t kMaxFileBytes = 1 << 20;
-
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
-  out->set_seconds(absl::ToUnixSeconds(t));
-  out->set_nanos(0);
-}
 
 // Reads the file if it is a safe regular file of ours; "" when absent.
 absl::StatusOr<std::string> ReadPrivateFile(const std::string& path, uid_t uid) {

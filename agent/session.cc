@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/log.h"
+#include "agent/proto_time.h"
 
 namespace datagen {
 namespace {
@@ -29,15 +30,6 @@ void WarnIfNotMember(const agent::v1::Credentials& credentials, const server::v1
     warnings->push_back(absl::StrCat("you are no longer a member of the active organization ",
                                      active, "; switch with: datagen auth org --use <slug>"));
   }
-}
-
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
-  out->set_seconds(absl::ToUnixSeconds(t));
-  out->set_nanos(0);
 }
 
 }  // namespace

@@ -45,20 +45,6 @@ absl::Status FormToTokenResponse(absl::string_view body, server::v1::TokenRespon
   return absl::OkStatus();
 }
 
-std::string Describe(const server::v1::ErrorResponse& error) {
-  std::string text;
-  for (char c : error.error().substr(0, 64)) {
-    text.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
-  }
-  if (!error.error_description().empty()) {
-    absl::StrAppend(&text, ": ");
-    for (char c : error.error_description().substr(0, 200)) {
-      text.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
-    }
-  }
-  return text;
-}
-
 }  // namespace
 
 bool IsTokenText(absl::string_view text) {
@@ -77,6 +63,22 @@ bool IsPrintableText(absl::string_view text, size_t limit) {
   return true;
 }
 
+std::string PrintableText(absl::string_view text, size_t limit) {
+  std::string out;
+  for (char c : text.substr(0, limit)) {
+    out.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
+  }
+  return out;
+}
+
+std::string DescribeOAuthError(const server::v1::ErrorResponse& error) {
+  std::string text = PrintableText(error.error(), 64);
+  if (!error.error_description().empty()) {
+    absl::StrAppend(&text, ": ", PrintableText(error.error_description()));
+  }
+  return text;
+}
+
 absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl::string_view body) {
   server::v1::TokenResponse tokens;
   server::v1::ErrorResponse error;
@@ -89,7 +91,7 @@ absl::StatusOr<TokenReply> ParseTokenReply(absl::string_view content_type, absl:
   TokenReply reply;
   if (!error.error().empty() && tokens.access_token().empty()) {
     reply.error = error.error();
-    reply.description = Describe(error);
+    reply.description = DescribeOAuthError(error);
     return reply;
   }
   if (tokens.access_token().empty()) {

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "proto/datagen/server/v1/server_api.pb.h"
 
 namespace datagen {
 
@@ -17,6 +18,13 @@ bool IsTokenText(absl::string_view text);
 
 // True for at most `limit` bytes of printable ASCII (no control characters).
 bool IsPrintableText(absl::string_view text, size_t limit);
+
+// Server text made safe to show a person: its first `limit` bytes, any byte that is not
+// printable ASCII replaced by '?' (no escape sequences reach a terminal).
+std::string PrintableText(absl::string_view text, size_t limit = 200);
+
+// "error: description" of an OAuth error reply (RFC 6749 §5.2), made printable and bounded.
+std::string DescribeOAuthError(const server::v1::ErrorResponse& error);
 
 // A successful token response (RFC 6749 §5.1), validated.
 struct IssuedTokens {
