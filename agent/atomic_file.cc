@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent/log.h"
 #include "agent/paths.h"
 
 namespace datagen {
@@ -52,6 +54,60 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   if (closed != 0) return fail("cannot close");
   if (rename(temp.c_str(), path.c_str()) != 0) return fail("cannot rename");
   return SyncFolder(Dirname(path));
+}
+
+absl::StatusOr<std::string> ReadPrivateFile(const std::string& path, absl::string_view what,
+                                            uid_t uid, size_t max_bytes,
+                                            std::vector<std::string>* warnings) {
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("no ", what));
+    if (errno == ELOOP) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, " ", path, " is a symbolic link; refusing to follow it"));
+    }
+    return absl::FailedPreconditionError(Errno("cannot open", path));
+  }
+  auto fail = [fd](absl::Status status) {
+    close(fd);
+    return status;
+  };
+  struct stat st;
+  if (fstat(fd, &st) != 0) return fail(absl::InternalError(Errno("cannot inspect", path)));
+  if (!S_ISREG(st.st_mode)) {
+    return fail(
+        absl::FailedPreconditionError(absl::StrCat(what, " ", path, " is not a regular file")));
+  }
+  if (st.st_uid != uid) {
+    return fail(absl::FailedPreconditionError(
+        absl::StrFormat("%s %s is owned by uid %d, not by you (uid %d); refusing to use it", what,
+                        path, st.st_uid, uid)));
+  }
+  if ((st.st_mode & 077) != 0) {
+    if (fchmod(fd, 0600) != 0) {
+      return fail(absl::FailedPreconditionError(Errno("cannot tighten the permissions of", path)));
+    }
+    std::string note = absl::StrFormat(
+        "%s %s was readable by others (mode %04o); its permissions were tightened to 0600", what,
+        path, st.st_mode & 07777);
+    LogWarning("%s", note);
+    warnings->push_back(note);
+  }
+  if (static_cast<size_t>(st.st_size) > max_bytes) {
+    return fail(absl::OutOfRangeError(absl::StrCat("it is ", st.st_size, " bytes")));
+  }
+  std::string content(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < content.size()) {
+    ssize_t n = read(fd, content.data() + got, content.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(absl::InternalError(Errno("cannot read", path)));
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(fd);
+  content.resize(got);
+  return content;
 }
 
 absl::Status RemoveFileDurably(const std::string& path) {

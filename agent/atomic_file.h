@@ -3,9 +3,13 @@
 #ifndef DATAGEN_AGENT_ATOMIC_FILE_H_
 #define DATAGEN_AGENT_ATOMIC_FILE_H_
 
+#include <sys/types.h>
+
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace datagen {
@@ -15,6 +19,15 @@ namespace datagen {
 // the folder. The folder must exist. On error nothing at `path` has changed and no temporary
 // file is left. Internal error naming the file (never the content) otherwise.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view content);
+
+// Reads a file that must be private to `uid`, without following symlinks. `what` names it in
+// messages ("the credentials file"). NotFound when absent; FailedPrecondition when it is a
+// symbolic link, not a regular file, or owned by another uid; OutOfRange ("it is N bytes") when
+// it is larger than `max_bytes` (nothing is read then). A file open to others is tightened to
+// 0600 and a sentence saying so is logged and appended to *warnings.
+absl::StatusOr<std::string> ReadPrivateFile(const std::string& path, absl::string_view what,
+                                            uid_t uid, size_t max_bytes,
+                                            std::vector<std::string>* warnings);
 
 // fsyncs a folder, so that renames and deletions in it survive a crash.
 absl::Status SyncFolder(const std::string& dir);

@@ -25,26 +25,6 @@ std::string Errno(absl::string_view what, absl::string_view path) {
   return absl::StrCat(what, " ", path, ": ", std::strerror(errno));
 }
 
-// Closes the descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 absl::Status ValidateCredentials(const agent::v1::Credentials& c) {
@@ -105,55 +85,16 @@ absl::StatusOr<agent::v1::Credentials> FileCredentialStore::Load(
     warnings->push_back(repaired);
   }
 
-  Fd fd(open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return absl::NotFoundError("no credentials file");
-    if (errno == ELOOP) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the credentials file ", path_, " is a symbolic link; refusing to follow it"));
-    }
-    return absl::FailedPreconditionError(Errno("cannot open", path_));
+  absl::StatusOr<std::string> content =
+      ReadPrivateFile(path_, "the credentials file", uid_, kMaxFileBytes, warnings);
+  if (absl::IsOutOfRange(content.status())) {
+    return Quarantine(
+        absl::StrCat(content.status().message(), ", more than a credentials file can be"));
   }
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return absl::InternalError(Errno("cannot inspect", path_));
-  if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the credentials file ", path_, " is not a regular file"));
-  }
-  if (st.st_uid != uid_) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "the credentials file %s is owned by uid %d, not by you (uid %d); refusing to use it",
-        path_, st.st_uid, uid_));
-  }
-  if ((st.st_mode & 077) != 0) {
-    if (fchmod(fd.get(), 0600) != 0) {
-      return absl::FailedPreconditionError(Errno("cannot tighten the permissions of", path_));
-    }
-    std::string note = absl::StrFormat(
-        "the credentials file %s was readable by others (mode %04o); its permissions were "
-        "tightened to 0600",
-        path_, st.st_mode & 07777);
-    LogWarning("%s", note);
-    warnings->push_back(note);
-  }
-  if (static_cast<size_t>(st.st_size) > kMaxFileBytes) {
-    return Quarantine(absl::StrCat("it is ", st.st_size,
-                                   " bytes, more than a credentials file "
-                                   "can be"));
-  }
-  std::string content(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < content.size()) {
-    ssize_t n = read(fd.get(), content.data() + got, content.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::InternalError(Errno("cannot read", path_));
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  content.resize(got);
-  if (absl::StripAsciiWhitespace(content).empty()) return Quarantine("it is empty");
+  if (!content.ok()) return content.status();
+  if (absl::StripAsciiWhitespace(*content).empty()) return Quarantine("it is empty");
   agent::v1::Credentials credentials;
-  if (absl::Status parsed = ParseJson(content, "it", &credentials); !parsed.ok()) {
+  if (absl::Status parsed = ParseJson(*content, "it", &credentials); !parsed.ok()) {
     return Quarantine(parsed.message());
   }
   if (absl::Status valid = ValidateCredentials(credentials); !valid.ok()) {

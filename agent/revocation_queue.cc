@@ -1,7 +1,5 @@
 #include "agent/revocation_queue.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,33 +19,14 @@ constexpr absl::Duration kFirstRetry = absl::Seconds(5);
 constexpr absl::Duration kMaxRetry = absl::Minutes(10);
 constexpr size_t kMaxFileBytes = 1 << 20;
 
-// Reads the file if it is a safe regular file of ours; "" when absent.
-absl::StatusOr<std::string> ReadPrivateFile(const std::string& path, uid_t uid) {
-  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::string();
-    return absl::FailedPreconditionError(absl::StrCat("cannot open ", path));
-  }
-  struct stat st;
-  std::string content;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == uid &&
-      static_cast<size_t>(st.st_size) <= kMaxFileBytes) {
-    content.resize(st.st_size);
-    ssize_t n = read(fd, content.data(), content.size());
-    content.resize(n > 0 ? n : 0);
-    if ((st.st_mode & 077) != 0) fchmod(fd, 0600);
-    close(fd);
-    return content;
-  }
-  close(fd);
-  return absl::FailedPreconditionError(absl::StrCat(path, " is not a private regular file"));
-}
-
 }  // namespace
 
 RevocationQueue::RevocationQueue(std::string path, uid_t uid, Clock& clock)
     : path_(std::move(path)), uid_(uid), clock_(clock) {
-  absl::StatusOr<std::string> content = ReadPrivateFile(path_, uid_);
+  std::vector<std::string> repaired;  // logged by ReadPrivateFile
+  absl::StatusOr<std::string> content =
+      ReadPrivateFile(path_, "the pending revocations file", uid_, kMaxFileBytes, &repaired);
+  if (absl::IsNotFound(content.status())) return;
   if (!content.ok()) {
     LogWarning("ignoring the pending revocations: %s", content.status().message());
     return;
