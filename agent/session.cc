@@ -193,25 +193,27 @@ absl::Status Session::SaveLocked(const agent::v1::Credentials& credentials,
 
 absl::StatusOr<Session::Snapshot> Session::Read(bool verify) {
   Snapshot snapshot;
-  bool stale = false;
-  {
-    absl::MutexLock lock(&mu_);
-    absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&snapshot.warnings);
-    if (!current.ok()) return current.status();
-    stale = current->has_token_expires_at() && !current->refresh_token().empty() &&
-            ToTime(current->token_expires_at()) <= clock_.Now();
-  }
-  if (stale) (void)Refresh(/*only_if_due=*/true);  // e.g. the machine slept past the expiry
-  {
-    absl::MutexLock lock(&mu_);
-    absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&snapshot.warnings);
-    if (!current.ok()) return current.status();
-    snapshot.credentials = *std::move(current);
-    if (!verify && known_user_token_ == snapshot.credentials.token() &&
-        clock_.Now() - known_user_at_ < identity_max_age_) {
-      snapshot.user = known_user_;  // no network on the hot path
-      return snapshot;
+  // One look at the credentials; a second only after refreshing a token that already expired
+  // (e.g. the machine slept past the expiry).
+  for (bool refreshed = false;; refreshed = true) {
+    {
+      absl::MutexLock lock(&mu_);
+      absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&snapshot.warnings);
+      if (!current.ok()) return current.status();
+      bool stale = !refreshed && current->has_token_expires_at() &&
+                   !current->refresh_token().empty() &&
+                   ToTime(current->token_expires_at()) <= clock_.Now();
+      if (!stale) {
+        snapshot.credentials = *std::move(current);
+        if (!verify && known_user_token_ == snapshot.credentials.token() &&
+            clock_.Now() - known_user_at_ < identity_max_age_) {
+          snapshot.user = known_user_;  // no network on the hot path
+          return snapshot;
+        }
+        break;
+      }
     }
+    (void)Refresh(/*only_if_due=*/true);
   }
   absl::StatusOr<server::v1::UserInfo> user = identity_.FetchUserInfo(snapshot.credentials.token());
   absl::MutexLock lock(&mu_);
