@@ -1,9 +1,16 @@
 #include "agent/executor.h"
 
+#include <pthread.h>
+
 namespace datagen {
 
 Executor::Executor(int threads) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "dg-executor");  // named in top(1) and /proc
+      Work();
+    });
+  }
 }
 
 Executor::~Executor() {

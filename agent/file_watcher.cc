@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -32,7 +33,10 @@ absl::StatusOr<std::unique_ptr<FileWatcher>> FileWatcher::Start(const std::strin
   }
   watcher->wake_fd_ = eventfd(0, EFD_CLOEXEC);
   if (watcher->wake_fd_ < 0) return absl::UnavailableError("cannot create an eventfd");
-  watcher->thread_ = std::thread([w = watcher.get()] { w->Loop(); });
+  watcher->thread_ = std::thread([w = watcher.get()] {
+    pthread_setname_np(pthread_self(), "dg-file-watch");
+    w->Loop();
+  });
   return watcher;
 }
 

@@ -1,5 +1,7 @@
 #include "agent/login_broker.h"
 
+#include <pthread.h>
+
 #include <thread>
 
 #include "agent/device_flow.h"
@@ -34,7 +36,10 @@ uint64_t LoginBroker::Attach(Listener* listener) {
   if (!current_) {
     current_ = std::make_shared<Attempt>();
     ++running_threads_;
-    std::thread([this, attempt = current_] { Run(attempt); }).detach();
+    std::thread([this, attempt = current_] {
+      pthread_setname_np(pthread_self(), "dg-login");
+      Run(attempt);
+    }).detach();
     LogInfo("login: started");
   } else {
     LogInfo("login: another caller joined the login in progress");

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -133,7 +134,10 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
 
   server->wake_fd_ = eventfd(0, EFD_CLOEXEC);
   if (server->wake_fd_ < 0) return absl::InternalError("cannot create an eventfd");
-  server->accept_thread_ = std::thread([s = server.get()] { s->AcceptLoop(); });
+  server->accept_thread_ = std::thread([s = server.get()] {
+    pthread_setname_np(pthread_self(), "dg-accept");
+    s->AcceptLoop();
+  });
   LogInfo("datagen-agent listening on %s (pid %d)", socket_path, getpid());
   return server;
 }

@@ -1,11 +1,16 @@
 #include "agent/wake_loop.h"
 
+#include <pthread.h>
+
 #include "absl/time/clock.h"
 
 namespace datagen {
 
 WakeLoop::WakeLoop(std::function<absl::Time()> work) : work_(std::move(work)) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "dg-wake-loop");
+    Loop();
+  });
 }
 
 WakeLoop::~WakeLoop() {

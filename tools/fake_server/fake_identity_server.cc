@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -164,6 +165,7 @@ std::string FakeIdentityServer::Mint(const std::string& email, absl::Duration li
   info.email = email;
   if (lifetime != absl::InfiniteDuration()) info.expires_at = absl::Now() + lifetime;
   tokens_[token] = info;
+  issued_secrets_.push_back(token);
   return token;
 }
 
@@ -209,6 +211,7 @@ void FakeIdentityServer::Routes() {
 
   http.Get(EndpointPath("userinfo"), [this](const httplib::Request& req, httplib::Response& res) {
     absl::MutexLock lock(&mu_);
+    ++userinfo_requests_;
     if (faults_.userinfo_status != 0) {
       OAuthError(res, faults_.userinfo_status, "server_error", "fault injected");
       return;
@@ -283,10 +286,17 @@ void FakeIdentityServer::Routes() {
                   {"known", Bool(it != tokens_.end())},
                   {"email", String(it != tokens_.end() ? it->second.email : "")}}));
   });
+  // Every access token, refresh token and device code this server ever issued, one per line:
+  // the tests check that none of them appears in any output or log.
+  http.Get("/_admin/secrets", [this](const httplib::Request&, httplib::Response& res) {
+    absl::MutexLock lock(&mu_);
+    res.set_content(absl::StrJoin(issued_secrets_, "\n"), "text/plain");
+  });
   http.Get("/_admin/stats", [this](const httplib::Request&, httplib::Response& res) {
     absl::MutexLock lock(&mu_);
     Reply(res, 200,
           Object({{"revocations", Number(revocations_)},
+                  {"userinfo_requests", Number(userinfo_requests_)},
                   {"tokens", Number(static_cast<double>(tokens_.size()))}}));
   });
   http.Post("/_admin/fault", [this](const httplib::Request& req, httplib::Response& res) {
@@ -441,6 +451,7 @@ void FakeIdentityServer::DeviceRoutes() {
     reply.set_expires_in(device_expires_in_);
     if (interval_ >= 0) reply.set_interval(interval_);
     grants_[grant.device_code] = grant;
+    issued_secrets_.push_back(grant.device_code);
     Reply(res, 200, reply);
   });
 
@@ -471,6 +482,7 @@ void FakeIdentityServer::DeviceRoutes() {
         }
         std::string refresh = RandomSecret("dgrt_");
         refresh_tokens_[refresh] = email;
+        issued_secrets_.push_back(refresh);
         (*body.mutable_fields())["refresh_token"] = String(refresh);
         Reply(res, 200, body);
         return;
@@ -529,6 +541,7 @@ void FakeIdentityServer::DeviceRoutes() {
         if (issue_refresh_tokens_) {
           refresh = RandomSecret("dgrt_");
           refresh_tokens_[refresh] = grant.email;
+          issued_secrets_.push_back(refresh);
         }
         server::v1::TokenResponse body;
         body.set_access_token(access);

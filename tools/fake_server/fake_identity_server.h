@@ -121,6 +121,8 @@ class FakeIdentityServer {
   std::map<std::string, std::string> refresh_tokens_ ABSL_GUARDED_BY(mu_);  // token -> email
   absl::Notification stopping_;
   int revocations_ ABSL_GUARDED_BY(mu_) = 0;
+  int userinfo_requests_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> issued_secrets_ ABSL_GUARDED_BY(mu_);  // GET /_admin/secrets  // every userinfo request, answered or not
 };
 
 }  // namespace datagen::fake
