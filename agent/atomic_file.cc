@@ -1,14 +1,18 @@
 #include "agent/atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "agent/log.h"
 #include "agent/paths.h"
 
@@ -17,6 +21,30 @@ namespace {
 
 std::string Errno(absl::string_view what, absl::string_view path) {
   return absl::StrCat(what, " ", path, ": ", std::strerror(errno));
+}
+
+// Removes "<name>.tmp-<pid>" files beside `path` that a writer killed mid-write left behind:
+// ours, regular, and of a pid that no longer runs. A live pid's file may be a write in progress
+// (or a reused pid's; then it stays, harmless, until that process is gone).
+void RemoveTempFilesOfDeadWriters(const std::string& path) {
+  std::string folder = Dirname(path);
+  std::string prefix = absl::StrCat(path.substr(folder.size() + 1), ".tmp-");
+  DIR* dir = opendir(folder.c_str());
+  if (dir == nullptr) return;
+  while (struct dirent* entry = readdir(dir)) {
+    absl::string_view name = entry->d_name;
+    int pid = 0;
+    if (!absl::ConsumePrefix(&name, prefix) || !absl::SimpleAtoi(name, &pid) || pid <= 0 ||
+        pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) {
+      continue;
+    }
+    struct stat st;
+    if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        st.st_uid == geteuid()) {
+      unlinkat(dirfd(dir), entry->d_name, 0);
+    }
+  }
+  closedir(dir);
 }
 
 }  // namespace
@@ -53,6 +81,7 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   fd = -1;
   if (closed != 0) return fail("cannot close");
   if (rename(temp.c_str(), path.c_str()) != 0) return fail("cannot rename");
+  RemoveTempFilesOfDeadWriters(path);
   return SyncFolder(Dirname(path));
 }
 

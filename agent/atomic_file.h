@@ -17,7 +17,9 @@ namespace datagen {
 // Writes `content` to a temporary file beside `path` (0600, O_EXCL, O_NOFOLLOW), fsyncs it,
 // renames it over `path` (replacing a symlink there rather than writing through it) and fsyncs
 // the folder. The folder must exist. On error nothing at `path` has changed and no temporary
-// file is left. Internal error naming the file (never the content) otherwise.
+// file is left. Internal error naming the file (never the content) otherwise. A successful write
+// also removes the temporary files that writers killed mid-write (kill -9, power loss) left
+// beside `path`.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view content);
 
 // Reads a file that must be private to `uid`, without following symlinks. `what` names it in

@@ -88,12 +88,14 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
       return status;
     }
     // Not the agent's answer: nothing (or nothing of ours) listens on the socket.
-    if (attempt > 0 || SocketAnswers(options_.socket_path)) {
+    if (attempt > 0) {
       return Unreachable(absl::StrCat("the agent at ", options_.socket_path, " did not answer (",
                                       status.error_message(), ")"));
     }
-    // A fresh channel after a start: the old one is backing off from the failed connect.
+    // Start one unless something listens now (another client may have just started it), then
+    // retry once on a fresh channel: the old one is backing off from the failed connect.
     if (grpc::Status running = EnsureRunning(); !running.ok()) return running;
+    Connect();
   }
 }
 

@@ -134,7 +134,7 @@ TEST(E2eAgent, ConcurrentAutoStartsEndWithOneAgent) {
   }
   for (auto& t : threads) t.join();
   for (const RunResult& r : results) {
-    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.exit_code, 0) << r.err << "agent log:\n" << env.AgentLog();
     EXPECT_THAT(r.out, HasSubstr("role: admin"));
   }
   absl::SleepFor(absl::Milliseconds(200));  // losers of the race exit right after locking fails
