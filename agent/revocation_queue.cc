@@ -91,6 +91,14 @@ int RevocationQueue::size() {
   return queue_.items_size();
 }
 
+bool RevocationQueue::Contains(absl::string_view token) {
+  absl::MutexLock lock(&mu_);
+  for (const auto& item : queue_.items()) {
+    if (item.token() == token) return true;
+  }
+  return false;
+}
+
 absl::Time RevocationQueue::NextDue() {
   absl::MutexLock lock(&mu_);
   absl::Time next = absl::InfiniteFuture();

@@ -31,6 +31,8 @@ class RevocationQueue {
   void Remove(const std::vector<std::string>& tokens) ABSL_LOCKS_EXCLUDED(mu_);
 
   int size() ABSL_LOCKS_EXCLUDED(mu_);
+  // True when `token` waits for revocation.
+  bool Contains(absl::string_view token) ABSL_LOCKS_EXCLUDED(mu_);
   // When the next retry is due; InfiniteFuture when the queue is empty.
   absl::Time NextDue() ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -59,6 +59,18 @@ absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked() {
   bool touched = loaded_once_ && fingerprint != fingerprint_;
   absl::StatusOr<agent::v1::Credentials> loaded = store_.Load(&unreported_warnings_);
   if (absl::IsDataLoss(loaded.status())) unreported_problem_ = loaded.status();
+  if (!loaded_once_ && loaded.ok() && revocations_.Contains(loaded->token())) {
+    // A logout records the tokens for revocation, then removes the file. An agent killed in
+    // between (kill -9, power loss) leaves both: finish that logout, so that a token on its
+    // way to revocation is never served as the session. Only at start: later, a file with
+    // such a token is one a person put back by hand, and is theirs.
+    LogInfo("finishing a logout that was cut short before the credentials file was removed");
+    if (absl::Status removed = store_.Remove(); removed.ok()) {
+      loaded = absl::NotFoundError("no credentials file");
+    } else {
+      LogWarning("could not finish the interrupted logout: %s", removed.message());
+    }
+  }
   last_load_ = loaded.status();
   // Loading may repair permissions (changing the fingerprint): take it afterwards.
   fingerprint_ = store_.Fingerprint();

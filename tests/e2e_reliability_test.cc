@@ -93,7 +93,7 @@ TEST(Reliability, KillNineWhileTheFileIsRewrittenNeverLosesOrTearsIt) {
   ASSERT_EQ(env.Datagen({"auth", "login", "--no-browser"}).exit_code, 0);
   const int kills = 200 * Scale();
   std::mt19937 random(20261128);
-  int interrupted = 0, completed = 0, by_kind[3] = {0, 0, 0};
+  int interrupted = 0, completed = 0, by_kind[3] = {0, 0, 0}, logouts_finished_on_restart = 0;
   const char* slugs[] = {"yourcompany", "test-org"};
   for (int i = 0; i < kills; ++i) {
     // Signed out after a logout: sign in again by hand (a completed login takes a poll
@@ -138,8 +138,14 @@ TEST(Reliability, KillNineWhileTheFileIsRewrittenNeverLosesOrTearsIt) {
     } else {
       ASSERT_EQ(kind, 2) << "the file vanished during " << args[1];
     }
-    // The next client starts a fresh agent that serves what the file says.
+    // The next client starts a fresh agent that serves what the file says. A logout killed
+    // after it queued the tokens but before the file went is finished by that agent.
     RunResult status = env.Datagen({"auth", "status", "--format", "json"});
+    if (kind == 2 && after.exists && status.exit_code == 4) {
+      ASSERT_FALSE(Inspect(env.credentials_path()).exists) << "logout left half done";
+      ++logouts_finished_on_restart;
+      after = Inspect(env.credentials_path());
+    }
     if (after.exists) {
       ASSERT_EQ(status.exit_code, 0) << status.err;
       ASSERT_THAT(status.out, HasSubstr(after.credentials.active_org_slug()));
@@ -158,6 +164,7 @@ TEST(Reliability, KillNineWhileTheFileIsRewrittenNeverLosesOrTearsIt) {
   Figure("kill9.logouts", by_kind[2]);
   Figure("kill9.interrupted", interrupted);
   Figure("kill9.completed", completed);
+  Figure("kill9.logouts_finished_on_restart", logouts_finished_on_restart);
   Figure("kill9.lost_or_torn", 0);  // reached only when every check above held
 }
 

@@ -78,6 +78,11 @@ E2eEnv::~E2eEnv() {
     EXPECT_EQ(everything.find(secret), std::string::npos)
         << "a token, refresh token or device code appeared in the output or the agent's log";
   }
+  // A sanitizer's report in any output or log (the agent's go to its log) fails the test.
+  for (const char* report : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                             "runtime error:", "WARNING: ThreadSanitizer"}) {
+    EXPECT_EQ(everything.find(report), std::string::npos) << everything;
+  }
   // Summed over the suite by tools/reliability (docs/reliability.md).
   std::printf("FIGURE secrets.checked %zu\nFIGURE secrets.bytes_scanned %zu\n", secrets_.size(),
               everything.size());
@@ -93,6 +98,10 @@ std::vector<std::string> E2eEnv::Env(const std::vector<std::string>& overrides) 
       "XDG_RUNTIME_DIR=" + dir_ + "/run",
       "DATAGEN_API_URL=" + api_url_,
   };
+  // Under --config=asan/tsan the product binaries report through these: pass them on.
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
+    if (const char* value = std::getenv(name)) env.push_back(absl::StrCat(name, "=", value));
+  }
   for (const std::string& entry : overrides) {
     std::string name = entry.substr(0, entry.find('=') + 1);
     env.erase(std::remove_if(env.begin(), env.end(),
