@@ -12,7 +12,7 @@ def unit_test(name, deps):
         ],
     )
 
-def e2e_test(name, data = []):
+def e2e_test(name, data = [], deps = []):
     native.cc_test(
         name = name,
         size = "medium",
@@ -24,5 +24,5 @@ def e2e_test(name, data = []):
             "//proto:agent_cc_proto",
             "//tests/testing:e2e_env",
             "//third_party:gtest_main",
-        ],
+        ] + deps,
     )

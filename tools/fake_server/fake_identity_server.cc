@@ -9,8 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
@@ -210,8 +210,14 @@ void FakeIdentityServer::Routes() {
   }
 
   http.Get(EndpointPath("userinfo"), [this](const httplib::Request& req, httplib::Response& res) {
+    std::string hostile;
+    {
+      absl::MutexLock lock(&mu_);
+      ++userinfo_requests_;
+      hostile = faults_.userinfo_reply;
+    }
+    if (!hostile.empty() && HostileReply(hostile, "userinfo", req, res, 200, 0)) return;
     absl::MutexLock lock(&mu_);
-    ++userinfo_requests_;
     if (faults_.userinfo_status != 0) {
       OAuthError(res, faults_.userinfo_status, "server_error", "fault injected");
       return;
@@ -315,6 +321,10 @@ void FakeIdentityServer::Routes() {
         faults_.userinfo_garbage = value == "1";
       } else if (name == "down") {
         faults_.down = value == "1";
+      } else if (name == "device_reply") {
+        faults_.device_reply = value;
+      } else if (name == "userinfo_reply") {
+        faults_.userinfo_reply = value;
       } else if (name == "device_status" && numeric) {
         faults_.device_status = number;
       } else if (name == "token") {
@@ -427,6 +437,12 @@ void FakeIdentityServer::DeviceRoutes() {
   httplib::Server& http = *http_;
 
   http.Post(EndpointPath("device"), [this](const httplib::Request& req, httplib::Response& res) {
+    std::string hostile;
+    {
+      absl::MutexLock lock(&mu_);
+      hostile = faults_.device_reply;
+    }
+    if (!hostile.empty() && HostileReply(hostile, "device", req, res, 200, 0)) return;
     absl::MutexLock lock(&mu_);
     if (faults_.device_status != 0) {
       OAuthError(res, faults_.device_status, "server_error", "fault injected");
@@ -598,6 +614,7 @@ void FakeIdentityServer::DeviceRoutes() {
       OAuthError(res, 400, "expired_token", "the device code expired");
     } else if (fault.kind == "invalid_grant") {
       OAuthError(res, 400, "invalid_grant", "the grant is broken on purpose");
+    } else if (HostileReply(fault.kind, "token", req, res, 400, fault.arg)) {
     } else {
       OAuthError(res, 500, "server_error", "unknown fault " + fault.kind);
     }
@@ -691,6 +708,79 @@ void FakeIdentityServer::DeviceRoutes() {
     }
     Reply(res, 200, out);
   });
+}
+
+bool FakeIdentityServer::HostileReply(const std::string& kind, const std::string& endpoint,
+                                      const httplib::Request& req, httplib::Response& res,
+                                      int status, int arg) {
+  // A well-formed reply of the endpoint, with `number` for its expires_in / interval.
+  auto shaped = [&](const std::string& number) {
+    if (endpoint == "device") {
+      std::string code = RandomSecret("dgdc_");
+      {
+        absl::MutexLock lock(&mu_);
+        issued_secrets_.push_back(code);
+      }
+      return absl::StrCat("{\"device_code\":\"", code,
+                          "\",\"user_code\":\"WDJB-MJHT\",\"verification_uri\":\"", base_url(),
+                          "/device\",\"expires_in\":", number, ",\"interval\":", number, "}");
+    }
+    if (endpoint == "token") {
+      std::string token;
+      {
+        absl::MutexLock lock(&mu_);
+        token = Mint("you@yourcompany.com", absl::Hours(1));  // a real one, for userinfo
+      }
+      return absl::StrCat("{\"access_token\":\"", token,
+                          "\",\"token_type\":\"Bearer\",\"expires_in\":", number, "}");
+    }
+    return std::string("{\"sub\":\"u1\",\"email\":\"you@yourcompany.com\",\"memberships\":[]}");
+  };
+  if (kind == "redirect") {
+    res.status = 302;
+    res.set_header("Location", req.path);
+  } else if (kind == "trickle") {
+    auto until = std::make_shared<absl::Time>(absl::Now() + absl::Seconds(arg > 0 ? arg : 40));
+    res.status = 200;
+    res.set_chunked_content_provider("application/json",
+                                     [this, until](size_t offset, httplib::DataSink& sink) {
+                                       if (absl::Now() >= *until || stopping_.HasBeenNotified()) {
+                                         sink.done();
+                                         return true;
+                                       }
+                                       absl::SleepFor(absl::Milliseconds(250));
+                                       return sink.write(offset == 0 ? "{" : " ", 1);
+                                     });
+  } else if (kind == "nonutf8") {
+    res.status = status;
+    res.set_content(
+        "{\"error\":\"bad\xff\xfe\",\"error_description\":\"\xc3\x28 \xf0\x28\x8c\x28 "
+        "\x1b[31m\",\"email\":\"\xff@x\","
+        "\"user_code\":\"\xff\xfe\",\"device_code\":\"\xff\"}",
+        "application/json");
+  } else if (kind == "nested") {
+    res.status = 200;
+    res.set_content(std::string(100000, '[') + std::string(100000, ']'), "application/json");
+  } else if (kind == "wrongtypes") {
+    res.status = 200;
+    res.set_content(
+        "{\"access_token\":123,\"token_type\":[\"Bearer\"],\"expires_in\":\"soon\","
+        "\"device_code\":5,\"user_code\":{},\"verification_uri\":1,\"interval\":\"5\","
+        "\"email\":7,\"sub\":false,\"memberships\":\"admin\"}",
+        "application/json");
+  } else if (kind == "huge_numbers") {
+    res.status = 200;
+    res.set_content(shaped("99999999999999"), "application/json");  // ~3 million years
+  } else if (kind == "overflow_numbers") {
+    res.status = 200;
+    res.set_content(shaped("1e300"), "application/json");
+  } else if (kind == "negative_numbers") {
+    res.status = 200;
+    res.set_content(shaped("-5"), "application/json");
+  } else {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace datagen::fake

@@ -19,7 +19,9 @@
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace datagen::fake {
 
@@ -72,12 +74,15 @@ class FakeIdentityServer {
     bool userinfo_garbage = false;
     int device_status = 0;  // answer device authorization with this status
     bool down = false;      // drop every connection but /_admin/ (state is kept)
+    // A hostile reply (see HostileReply) for every device authorization / userinfo request.
+    std::string device_reply;
+    std::string userinfo_reply;
   };
 
   // One queued misbehaviour of the token endpoint: `kind` for the next `count` polls.
   struct TokenFault {
     std::string kind;  // slow_down 429 503 429date 500 garbage garbage400 oversized oversized500
-                       // drop hang deny expire invalid_grant
+                       // drop hang deny expire invalid_grant, or a HostileReply kind
     int count = 1;
     int arg = 0;  // Retry-After seconds (429/503/429date), seconds to hang (hang)
   };
@@ -93,6 +98,19 @@ class FakeIdentityServer {
     int too_fast = 0;
   };
 
+  // Answers with a hostile reply of `kind` when it is one (true), for the reliability suite:
+  //   redirect            302 back to the same path (a loop)
+  //   trickle             a 200 that sends one byte every 250 ms for `arg` s (default 40)
+  //   nonutf8             `status` with an OAuth error and fields that are not UTF-8
+  //   nested              200, 100000 nested JSON arrays
+  //   wrongtypes          200, every field of every reply with the wrong JSON type
+  //   huge_numbers        200, a well-formed reply whose expires_in / interval are 1e14
+  //   overflow_numbers    200, the same with 1e300 (no integer type holds it)
+  //   negative_numbers    200, the same with -5
+  // `path` is the request's; `endpoint` ("device", "token", "userinfo") picks the reply shape.
+  bool HostileReply(const std::string& kind, const std::string& endpoint,
+                    const httplib::Request& req, httplib::Response& res, int status, int arg)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void Routes();
   void DeviceRoutes();
   std::string DevicePage(const std::string& user_code, const std::string& message) const;
@@ -122,7 +140,8 @@ class FakeIdentityServer {
   absl::Notification stopping_;
   int revocations_ ABSL_GUARDED_BY(mu_) = 0;
   int userinfo_requests_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<std::string> issued_secrets_ ABSL_GUARDED_BY(mu_);  // GET /_admin/secrets  // every userinfo request, answered or not
+  std::vector<std::string> issued_secrets_
+      ABSL_GUARDED_BY(mu_);  // GET /_admin/secrets  // every userinfo request, answered or not
 };
 
 }  // namespace datagen::fake
