@@ -44,10 +44,12 @@ Session::Session(CredentialStore& store, IdentityClient& identity, RevocationQue
       identity_max_age_(identity_max_age) {}
 
 void Session::SetScheduleListener(std::function<void()> on_schedule_change) {
+  absl::MutexLock lock(&listener_mu_);
   on_schedule_change_ = std::move(on_schedule_change);
 }
 
 void Session::ScheduleChanged() {
+  absl::MutexLock lock(&listener_mu_);
   if (on_schedule_change_) on_schedule_change_();
 }
 

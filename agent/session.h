@@ -125,7 +125,7 @@ class Session {
   agent::v1::SessionSnapshot SnapshotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PublishLocked(agent::v1::SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Time RefreshDueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ScheduleChanged();
+  void ScheduleChanged() ABSL_LOCKS_EXCLUDED(listener_mu_);
 
   // Refreshes the access token with the refresh token. One at a time: a second caller waits
   // and then finds the token fresh. `only_if_due` skips the request when it is not due.
@@ -139,7 +139,9 @@ class Session {
   Clock& clock_;
   const std::string api_url_;
   const absl::Duration identity_max_age_;
-  std::function<void()> on_schedule_change_;
+  // Set once the agent holds its lock (after the server may already serve calls): guarded.
+  absl::Mutex listener_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::function<void()> on_schedule_change_ ABSL_GUARDED_BY(listener_mu_);
 
   absl::Mutex refresh_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   absl::Mutex mu_;

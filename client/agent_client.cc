@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "agent/paths.h"
+#include "grpcpp/create_channel_posix.h"
 
 namespace datagen::cli {
 namespace {
@@ -29,16 +30,25 @@ bool FromAgent(const grpc::ClientContext& context) {
          context.GetServerInitialMetadata().count(kAgentReplyKey) > 0;
 }
 
-// True when something accepts connections on the socket.
-bool SocketAnswers(const std::string& path) {
+// A connected Unix socket to `path`, or -1 when nothing accepts connections there.
+int ConnectUnix(const std::string& path) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return -1;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof(addr.sun_path)));
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True when something accepts connections on the socket.
+bool SocketAnswers(const std::string& path) {
+  int fd = ConnectUnix(path);
+  if (fd >= 0) close(fd);
+  return fd >= 0;
 }
 
 // datagen-agent beside this binary, else the first on PATH; "" when there is none.
@@ -73,8 +83,22 @@ void AgentClient::Connect() {
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);  // a local socket: never through http_proxy
   args.SetInt("grpc.use_local_subchannel_pool", 1);
-  stub_ = agent::v1::AuthAgent::NewStub(grpc::CreateCustomChannel(
-      "unix:" + options_.socket_path, grpc::InsecureChannelCredentials(), args));
+  const std::string target = "unix:" + options_.socket_path;
+  // Our own connect, handed to gRPC as a direct channel: no resolver or subchannel to set up,
+  // and the first call goes out without waiting a round trip for the agent's SETTINGS frame.
+  // A shell prompt pays for each of these on every call.
+  if (int fd = ConnectUnix(options_.socket_path); fd >= 0) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0) {
+      stub_ =
+          agent::v1::AuthAgent::NewStub(grpc::CreateCustomInsecureChannelFromFd(target, fd, args));
+      return;
+    }
+    close(fd);
+  }
+  // Nothing listens (yet): a normal channel, whose failure the first call reports.
+  stub_ = agent::v1::AuthAgent::NewStub(
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
 }
 
 template <typename Request, typename Response, typename Method>

@@ -199,7 +199,8 @@ TEST(Reliability, FiftyConcurrentClientsGetAnswersAndTheFileEndsConsistent) {
         argv.insert(argv.end(), args.begin(), args.end());
         RunResult r = RunProcess(argv, env.Env(), absl::Seconds(60));
         ++calls;
-        std::string name = args[1] == "org" ? "org " + args[2] : args[1];
+        std::string name =
+            args[1] != "org" ? args[1] : (args[2] == "--list" ? "org_list" : "org_use");
         bool answered = r.exit_code == 0 || r.exit_code == 4;
         bool clear = r.exit_code == 1 && r.err.rfind("error: ", 0) == 0;
         std::lock_guard<std::mutex> lock(mu);
