@@ -70,6 +70,10 @@ void ExpectResponsive(E2eEnv& env) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 
+// The fake server's replies (HostileReply) that no endpoint may accept.
+const std::string kMalformedReplies[] = {"nonutf8",          "nested",           "wrongtypes",
+                                         "negative_numbers", "overflow_numbers", "redirect"};
+
 // --- The token endpoint while a login polls ------------------------------------------------
 
 class HostileTokenReply : public ::testing::TestWithParam<std::string> {};
@@ -88,9 +92,7 @@ TEST_P(HostileTokenReply, EndsTheLoginWithAClearErrorAndStoresNothing) {
   ExpectResponsive(env);
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, HostileTokenReply,
-                         ::testing::Values("nonutf8", "nested", "wrongtypes", "negative_numbers",
-                                           "overflow_numbers", "redirect"));
+INSTANTIATE_TEST_SUITE_P(Kinds, HostileTokenReply, ::testing::ValuesIn(kMalformedReplies));
 
 TEST(HostileServer, AHugeExpiresInIsBoundedToAYear) {
   E2eEnv env;
@@ -139,9 +141,7 @@ TEST_P(HostileDeviceReply, IsAClearErrorAtOnce) {
   ExpectResponsive(env);
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, HostileDeviceReply,
-                         ::testing::Values("nonutf8", "nested", "wrongtypes", "negative_numbers",
-                                           "overflow_numbers", "redirect"));
+INSTANTIATE_TEST_SUITE_P(Kinds, HostileDeviceReply, ::testing::ValuesIn(kMalformedReplies));
 
 TEST(HostileServer, HugeDeviceCodeNumbersAreBoundedAndTheLoginStaysCancellable) {
   E2eEnv env;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -21,7 +22,12 @@ namespace {
 const std::string& Folder() {
   static const std::string* folder = [] {
     char pattern[] = "/tmp/dgfuzz-XXXXXX";
-    return new std::string(mkdtemp(pattern));
+    auto* made = new std::string(mkdtemp(pattern));
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(Folder(), ignored);
+    });
+    return made;
   }();
   return *folder;
 }
