@@ -68,6 +68,18 @@ void ExpectResponsive(E2eEnv& env) {
   }
   EXPECT_TRUE(Printable(r.out + r.err));
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  // Bounded memory: replies are capped at 1 MiB and read by the HTTP helper process, so the
+  // agent's peak stays near its idle size (~9 MiB; more under ASan) whatever the server sends.
+  if (pid_t agent = env.AgentPid(); agent > 0) {
+    for (absl::string_view line :
+         absl::StrSplit(ReadFile(absl::StrCat("/proc/", agent, "/status")), '\n')) {
+      int64_t kib = 0;
+      if (absl::ConsumePrefix(&line, "VmHWM:") &&
+          absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"), &kib)) {
+        EXPECT_LT(kib, 128 * 1024) << "the agent's peak memory";
+      }
+    }
+  }
 }
 
 // The fake server's replies (HostileReply) that no endpoint may accept.
