@@ -178,27 +178,17 @@ TEST_F(SessionTest, LogoutWithTheServerDownStillDeletes) {
 
 // kill -9 between the two durable steps of a logout (tokens queued, file not yet removed): the
 // next agent finishes the logout instead of serving a token it is about to revoke.
-TEST(SessionStart, FinishesALogoutCutShortBeforeTheFileWasRemoved) {
-  FakeHttpTransport http;
-  http.Reply(kUserinfo, 200, kYou);
-  FakeClock clock;
-  MemoryCredentialStore store;
-  agent::v1::Credentials c;
-  c.set_token("dgat_tok");
-  c.set_email("you@yourcompany.com");
-  store.Put(c);
-  Discovery discovery{http, kIssuer};
-  IdentityClient identity{http, discovery, "datagen-cli"};
-  testing::TempDir dir;
-  RevocationQueue revocations{dir.path() + "/pending-revocations.json", getuid(), clock};
-  ASSERT_THAT(revocations.Add({{"dgat_tok", "access_token"}}), IsOk());
-  Session session{store, identity, revocations, clock, kIssuer};
-  EXPECT_THAT(session.Status(), StatusIs(absl::StatusCode::kUnauthenticated));
-  EXPECT_FALSE(store.stored().has_value());
-  EXPECT_EQ(revocations.size(), 1);  // still to be revoked
+TEST_F(SessionTest, FinishesALogoutCutShortBeforeTheFileWasRemoved) {
+  SignIn();  // the file a killed logout left behind...
+  ASSERT_THAT(revocations_.Add({{"dgat_tok", "access_token"}}),
+              IsOk());  // ...with its token queued
+  agent::v1::Credentials left = *store_.stored();
+  EXPECT_THAT(session_.Status(), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_FALSE(store_.stored().has_value());
+  EXPECT_EQ(revocations_.size(), 1);  // still to be revoked
   // A file put back by hand later, with that same token, is the user's: it is served.
-  store.Put(c);
-  EXPECT_THAT(session.Status(), IsOk());
+  store_.Put(left);
+  EXPECT_THAT(session_.Status(), IsOk());
 }
 
 // Records every event a watcher receives.
