@@ -1,7 +1,9 @@
 #include "agent/paths.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -116,6 +118,73 @@ absl::Status EnsurePrivateDir(const std::string& dir, uid_t uid, LooseFolder loo
     }
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+constexpr char kUnsafeSocketAdvice[] =
+    "another user may be listening there; set XDG_RUNTIME_DIR or DATAGEN_AGENT_SOCKET to a "
+    "folder of your own (mode 0700)";
+
+}  // namespace
+
+absl::Status CheckAgentSocket(const std::string& socket_path, uid_t uid) {
+  const std::string dir = Dirname(socket_path);
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot inspect the agent's socket folder ", dir, ": ", std::strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 022) != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "refusing to talk to the agent at %s: its folder %s%s is owned by uid %d with mode %04o "
+        "(it must be a folder of yours that others cannot write to; you are uid %d); %s",
+        socket_path, dir, S_ISLNK(st.st_mode) ? " (a symbolic link)" : "", st.st_uid,
+        st.st_mode & 07777, uid, kUnsafeSocketAdvice));
+  }
+  if (lstat(socket_path.c_str(), &st) != 0) return absl::OkStatus();  // nothing there yet
+  if (!S_ISSOCK(st.st_mode) || st.st_uid != uid) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "refusing to talk to the agent at %s: it is %s owned by uid %d with mode %04o, not a "
+        "socket of yours (you are uid %d); %s",
+        socket_path, S_ISSOCK(st.st_mode) ? "a socket" : "not a socket", st.st_uid,
+        st.st_mode & 07777, uid, kUnsafeSocketAdvice));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> ConnectToAgent(const std::string& socket_path, uid_t uid) {
+  if (socket_path.size() > kMaxSocketPathLength) {
+    return absl::InvalidArgumentError(absl::StrCat("socket path too long: ", socket_path));
+  }
+  if (absl::Status safe = CheckAgentSocket(socket_path, uid); !safe.ok()) return safe;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  int connected;
+  do {
+    connected = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  } while (connected != 0 && errno == EINTR);
+  if (connected != 0) {
+    int error = errno;
+    close(fd);
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to ", socket_path, ": ", std::strerror(error)));
+  }
+  ucred peer{};
+  socklen_t len = sizeof(peer);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || len != sizeof(peer) ||
+      peer.uid != uid) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "refusing to talk to the agent at %s: the process listening there runs as uid %d, not "
+        "as you (uid %d); %s",
+        socket_path, static_cast<int>(peer.uid), uid, kUnsafeSocketAdvice));
+  }
+  return fd;
 }
 
 }  // namespace datagen

@@ -51,6 +51,20 @@ enum class LooseFolder {
 absl::Status EnsurePrivateDir(const std::string& dir, uid_t uid, LooseFolder loose,
                               std::string* repaired = nullptr);
 
+// What every client must check before it sends a byte to an agent (agent.md "Security"): the
+// socket's folder is a real folder owned by `uid` and not writable by group or others (else
+// another user may have created it first, as anyone can under /tmp, and listen in it), and the
+// socket, when present, is a socket owned by `uid`. OK when the folder does not exist yet (an
+// auto-start creates it private). FailedPrecondition otherwise, with a message that names the
+// path, its owner and mode, and what to do.
+absl::Status CheckAgentSocket(const std::string& socket_path, uid_t uid);
+
+// Connects to the agent at `socket_path` as a client must: CheckAgentSocket first, then the
+// connect, then the peer's uid (SO_PEERCRED) must be `uid`. Returns the connected socket
+// (SOCK_CLOEXEC, blocking), owned by the caller. FailedPrecondition when a check fails (nothing
+// was sent); Unavailable when nothing accepts connections there.
+absl::StatusOr<int> ConnectToAgent(const std::string& socket_path, uid_t uid);
+
 }  // namespace datagen
 
 #endif  // DATAGEN_AGENT_PATHS_H_

@@ -30,27 +30,6 @@ bool FromAgent(const grpc::ClientContext& context) {
          context.GetServerInitialMetadata().count(kAgentReplyKey) > 0;
 }
 
-// A connected Unix socket to `path`, or -1 when nothing accepts connections there.
-int ConnectUnix(const std::string& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof(addr.sun_path)));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// True when something accepts connections on the socket.
-bool SocketAnswers(const std::string& path) {
-  int fd = ConnectUnix(path);
-  if (fd >= 0) close(fd);
-  return fd >= 0;
-}
-
 // datagen-agent beside this binary, else the first on PATH; "" when there is none.
 std::string FindAgentBinary() {
   char self[PATH_MAX];
@@ -73,38 +52,44 @@ std::string FindAgentBinary() {
 
 grpc::Status AgentClient::Unreachable(const std::string& message) {
   agent_unreachable_ = true;
+  last_error_ = message;
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, message);
 }
 
-AgentClient::AgentClient(Options options) : options_(std::move(options)) { Connect(); }
+AgentClient::AgentClient(Options options) : options_(std::move(options)) {
+  (void)Connect();  // a failure is reported by the first call
+}
 
-void AgentClient::Connect() {
+grpc::Status AgentClient::Connect() {
+  stub_.reset();
+  // Our own connect, verified (the folder is ours, the peer runs as us) before a byte is sent,
+  // and handed to gRPC as a direct channel: no resolver or subchannel to set up, and the first
+  // call goes out without waiting a round trip for the agent's SETTINGS frame.
+  absl::StatusOr<int> fd = ConnectToAgent(options_.socket_path, getuid());
+  if (!fd.ok()) {
+    unsafe_ = absl::IsFailedPrecondition(fd.status()) || absl::IsInvalidArgument(fd.status());
+    return Unreachable(std::string(fd.status().message()));
+  }
+  int flags = fcntl(*fd, F_GETFL);
+  if (flags < 0 || fcntl(*fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    close(*fd);
+    return Unreachable("cannot set up the connection to the agent");
+  }
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);  // a local socket: never through http_proxy
-  args.SetInt("grpc.use_local_subchannel_pool", 1);
-  const std::string target = "unix:" + options_.socket_path;
-  // Our own connect, handed to gRPC as a direct channel: no resolver or subchannel to set up,
-  // and the first call goes out without waiting a round trip for the agent's SETTINGS frame.
-  // A shell prompt pays for each of these on every call.
-  if (int fd = ConnectUnix(options_.socket_path); fd >= 0) {
-    int flags = fcntl(fd, F_GETFL);
-    if (flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0) {
-      stub_ =
-          agent::v1::AuthAgent::NewStub(grpc::CreateCustomInsecureChannelFromFd(target, fd, args));
-      return;
-    }
-    close(fd);
-  }
-  // Nothing listens (yet): a normal channel, whose failure the first call reports.
   stub_ = agent::v1::AuthAgent::NewStub(
-      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+      grpc::CreateCustomInsecureChannelFromFd("unix:" + options_.socket_path, *fd, args));
+  return grpc::Status::OK;
 }
 
 template <typename Request, typename Response, typename Method>
 grpc::Status AgentClient::Call(Method method, const Request& request, Response* response) {
   agent_unreachable_ = false;
   for (int attempt = 0;; ++attempt) {
+    if (!stub_) {
+      if (grpc::Status running = EnsureRunning(); !running.ok()) return running;
+    }
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
     grpc::Status status = ((*stub_).*method)(&context, request, response);
@@ -116,10 +101,9 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
       return Unreachable(absl::StrCat("the agent at ", options_.socket_path, " did not answer (",
                                       status.error_message(), ")"));
     }
-    // Start one unless something listens now (another client may have just started it), then
-    // retry once on a fresh channel: the old one is backing off from the failed connect.
-    if (grpc::Status running = EnsureRunning(); !running.ok()) return running;
-    Connect();
+    // The agent went away under this call: start one unless something listens now (another
+    // client may have just started it), then retry once on a fresh connection.
+    stub_.reset();
   }
 }
 
@@ -159,7 +143,8 @@ grpc::Status AgentClient::StartAgent() {
   int exit_status = 0;
   while (absl::Now() < give_up) {
     // A running child is the agent itself; init reaps it once this command exits.
-    if (SocketAnswers(options_.socket_path)) return grpc::Status::OK;
+    if (Connect().ok()) return grpc::Status::OK;
+    if (unsafe_) return Unreachable(last_error_);
     if (!exited && waitpid(child, &exit_status, WNOHANG) == child) {
       exited = true;
       // Exit 0: another agent won the race to start and will answer shortly.
@@ -202,21 +187,21 @@ grpc::Status AgentClient::GetToken(agent::v1::GetTokenResponse* reply) {
 }
 
 grpc::Status AgentClient::EnsureRunning() {
-  if (SocketAnswers(options_.socket_path)) return grpc::Status::OK;
+  if (grpc::Status connected = Connect(); connected.ok() || unsafe_) return connected;
   if (!options_.autostart) {
     return Unreachable(absl::StrCat("no datagen-agent is running on ", options_.socket_path,
                                     " and auto-start is off"));
   }
-  grpc::Status started = StartAgent();
-  if (started.ok()) Connect();
-  return started;
+  return StartAgent();
 }
 
 template <typename Event, typename Method, typename Request>
 grpc::Status AgentClient::Stream(Method method, const Request& request,
                                  const std::function<void(const Event&)>& on_event) {
   agent_unreachable_ = false;
-  if (grpc::Status running = EnsureRunning(); !running.ok()) return running;
+  if (!stub_) {
+    if (grpc::Status running = EnsureRunning(); !running.ok()) return running;
+  }
   grpc::ClientContext context;
   std::unique_ptr<grpc::ClientReader<Event>> reader = ((*stub_).*method)(&context, request);
   Event event;

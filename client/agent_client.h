@@ -62,10 +62,15 @@ class AgentClient {
   grpc::Status EnsureRunning();
   // An UNAVAILABLE status for not reaching the agent; sets agent_unreachable().
   grpc::Status Unreachable(const std::string& message);
-  void Connect();
+  // Connects afresh (ConnectToAgent: the socket's folder and the peer's uid are checked before
+  // a byte is sent). On failure the stub is null, and unsafe_ tells a failed check (never to be
+  // retried or auto-started over) from nothing listening.
+  grpc::Status Connect();
 
   Options options_;
   bool agent_unreachable_ = false;
+  bool unsafe_ = false;
+  std::string last_error_;
   std::unique_ptr<agent::v1::AuthAgent::Stub> stub_;
 };
 

@@ -145,11 +145,13 @@ TEST(E2eAgent, AnotherUidIsRefusedBeforeAnyCall) {
   E2eEnv env;
   env.WriteCredentials(env.MintToken());
   ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
-  // Open the way for uid 65534 down to the socket, as a misconfiguration would: the agent's
-  // peer check is the last line of defence.
+  // Open the way for uid 65534 down to the socket, as a misconfiguration would. The CLI of
+  // that uid refuses a folder that is not its own; a client that skips that check (here a raw
+  // connection sending gRPC's preface) meets the agent's peer check, the last line of defence.
   std::string client = env.dir() + "/datagen";
   std::filesystem::copy_file(E2eEnv::DatagenBinary(), client);
   chmod(client.c_str(), 0755);
+  chmod(env.dir().c_str(), 0711);
   chmod((env.dir() + "/run").c_str(), 0711);
   chmod(env.socket_dir().c_str(), 0711);
   chmod(env.socket_path().c_str(), 0666);
@@ -158,7 +160,20 @@ TEST(E2eAgent, AnotherUidIsRefusedBeforeAnyCall) {
                                {"DATAGEN_AGENT_SOCKET=" + env.socket_path()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("you@yourcompany.com")));
-  EXPECT_THAT(r.err, HasSubstr("did not answer"));
+  EXPECT_THAT(r.err, HasSubstr("refusing to talk to the agent"));
+  r = env.RunCommand({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                      "/usr/bin/python3", "-c",
+                      "import socket,sys\n"
+                      "s=socket.socket(socket.AF_UNIX)\n"
+                      "s.connect(sys.argv[1])\n"
+                      "s.sendall(b'PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n')\n"
+                      "s.settimeout(5)\n"
+                      "try:\n"
+                      "  print('answered' if s.recv(100) else 'closed')\n"
+                      "except ConnectionResetError:\n"
+                      "  print('closed')\n",
+                      env.socket_path()});
+  EXPECT_THAT(r.out, HasSubstr("closed")) << r.err;
   EXPECT_THAT(env.AgentLog(), HasSubstr("refused a connection from uid 65534"));
   chmod(env.socket_dir().c_str(), 0700);
   // The owner is still served.

@@ -147,10 +147,10 @@ TEST(Reliability, KillNineWhileTheFileIsRewrittenNeverLosesOrTearsIt) {
       after = Inspect(env.credentials_path());
     }
     if (after.exists) {
-      ASSERT_EQ(status.exit_code, 0) << status.err;
+      ASSERT_EQ(status.exit_code, 0) << status.err << "\nagent log:\n" << env.AgentLog();
       ASSERT_THAT(status.out, HasSubstr(after.credentials.active_org_slug()));
     } else {
-      ASSERT_EQ(status.exit_code, 4) << status.err;
+      ASSERT_EQ(status.exit_code, 4) << status.err << "\nagent log:\n" << env.AgentLog();
     }
     ASSERT_TRUE(Inspect(env.credentials_path()).content == after.content ||
                 !after.exists)  // a fresh agent never rewrites a whole file on its own

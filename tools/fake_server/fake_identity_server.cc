@@ -112,6 +112,12 @@ FakeIdentityServer::FakeIdentityServer(Options options)
       issue_refresh_tokens_(options_.issue_refresh_tokens) {
   // Enough threads for hanging requests not to starve the rest.
   http_->new_task_queue = [] { return new httplib::ThreadPool(32); };
+  // httplib's default sets SO_REUSEPORT, which lets a second server bind a port already in use
+  // and split its requests with the first. SO_REUSEADDR alone: a port in use fails to bind.
+  http_->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   Routes();
   DeviceRoutes();
 }
@@ -159,10 +165,12 @@ const server::v1::UserInfo* FakeIdentityServer::FindUser(const std::string& emai
   return nullptr;
 }
 
-std::string FakeIdentityServer::Mint(const std::string& email, absl::Duration lifetime) {
+std::string FakeIdentityServer::Mint(const std::string& email, absl::Duration lifetime,
+                                     int grant_family) {
   std::string token = RandomSecret("dgat_");
   TokenInfo info;
   info.email = email;
+  info.grant_family = grant_family;
   if (lifetime != absl::InfiniteDuration()) info.expires_at = absl::Now() + lifetime;
   tokens_[token] = info;
   issued_secrets_.push_back(token);
@@ -303,6 +311,8 @@ void FakeIdentityServer::Routes() {
     Reply(res, 200,
           Object({{"revocations", Number(revocations_)},
                   {"userinfo_requests", Number(userinfo_requests_)},
+                  {"refreshes", Number(refreshes_)},
+                  {"refresh_reuses", Number(refresh_reuses_)},
                   {"tokens", Number(static_cast<double>(tokens_.size()))}}));
   });
   http.Post("/_admin/fault", [this](const httplib::Request& req, httplib::Response& res) {
@@ -483,21 +493,36 @@ void FakeIdentityServer::DeviceRoutes() {
       if (grant_type == "refresh_token") {
         auto it = refresh_tokens_.find(req.get_param_value("refresh_token"));
         if (it == refresh_tokens_.end()) {
-          OAuthError(res, 400, "invalid_grant", "unknown or used refresh token");
+          OAuthError(res, 400, "invalid_grant", "unknown refresh token");
           return;
         }
-        std::string email = it->second;
-        refresh_tokens_.erase(it);  // rotation: each refresh token works once
+        if (it->second.used) {
+          // Reuse: revoke the whole grant (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP §4.14).
+          const int family = it->second.grant_family;
+          ++refresh_reuses_;
+          for (auto& [token, info] : tokens_) {
+            if (info.grant_family == family) info.revoked = true;
+          }
+          for (auto r = refresh_tokens_.begin(); r != refresh_tokens_.end();) {
+            r = r->second.grant_family == family ? refresh_tokens_.erase(r) : std::next(r);
+          }
+          OAuthError(res, 400, "invalid_grant", "refresh token reused; the grant is revoked");
+          return;
+        }
+        std::string email = it->second.email;
+        const int family = it->second.grant_family;
+        it->second.used = true;  // rotation: each refresh token works once
+        ++refreshes_;
         google::protobuf::Struct body;
         absl::Duration lifetime =
             token_expires_in_ > 0 ? absl::Seconds(token_expires_in_) : absl::InfiniteDuration();
-        (*body.mutable_fields())["access_token"] = String(Mint(email, lifetime));
+        (*body.mutable_fields())["access_token"] = String(Mint(email, lifetime, family));
         (*body.mutable_fields())["token_type"] = String("Bearer");
         if (token_expires_in_ > 0) {
           (*body.mutable_fields())["expires_in"] = Number(token_expires_in_);
         }
         std::string refresh = RandomSecret("dgrt_");
-        refresh_tokens_[refresh] = email;
+        refresh_tokens_[refresh] = {email, family, false};
         issued_secrets_.push_back(refresh);
         (*body.mutable_fields())["refresh_token"] = String(refresh);
         Reply(res, 200, body);
@@ -552,11 +577,12 @@ void FakeIdentityServer::DeviceRoutes() {
         grant.state = Grant::kConsumed;
         absl::Duration lifetime =
             token_expires_in_ > 0 ? absl::Seconds(token_expires_in_) : absl::InfiniteDuration();
-        std::string access = Mint(grant.email, lifetime);
+        const int family = next_grant_family_++;
+        std::string access = Mint(grant.email, lifetime, family);
         std::string refresh;
         if (issue_refresh_tokens_) {
           refresh = RandomSecret("dgrt_");
-          refresh_tokens_[refresh] = grant.email;
+          refresh_tokens_[refresh] = {grant.email, family, false};
           issued_secrets_.push_back(refresh);
         }
         server::v1::TokenResponse body;

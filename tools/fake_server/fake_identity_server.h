@@ -64,6 +64,8 @@ class FakeIdentityServer {
  private:
   struct TokenInfo {
     std::string email;
+    // The grant (one approved login and every refresh after it) the token belongs to.
+    int grant_family = 0;
     bool revoked = false;
     absl::Time expires_at = absl::InfiniteFuture();
   };
@@ -115,7 +117,7 @@ class FakeIdentityServer {
   void DeviceRoutes();
   std::string DevicePage(const std::string& user_code, const std::string& message) const;
   Grant* FindByUserCode(const std::string& user_code) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::string Mint(const std::string& email, absl::Duration lifetime)
+  std::string Mint(const std::string& email, absl::Duration lifetime, int grant_family = 0)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const server::v1::UserInfo* FindUser(const std::string& email) const;
   std::string EndpointPath(const std::string& name) const;
@@ -136,7 +138,18 @@ class FakeIdentityServer {
   int token_expires_in_ ABSL_GUARDED_BY(mu_);
   bool issue_refresh_tokens_ ABSL_GUARDED_BY(mu_);
   bool form_replies_ ABSL_GUARDED_BY(mu_) = false;  // successful token replies as a form
-  std::map<std::string, std::string> refresh_tokens_ ABSL_GUARDED_BY(mu_);  // token -> email
+  // A refresh token; rotation leaves it `used`. Presenting a used one again revokes its whole
+  // grant (every access and refresh token of the family), as oidc-provider, Keycloak and Auth0
+  // can be configured to do: reuse means two parties hold it.
+  struct RefreshTokenInfo {
+    std::string email;
+    int grant_family = 0;
+    bool used = false;
+  };
+  std::map<std::string, RefreshTokenInfo> refresh_tokens_ ABSL_GUARDED_BY(mu_);
+  int next_grant_family_ ABSL_GUARDED_BY(mu_) = 1;
+  int refresh_reuses_ ABSL_GUARDED_BY(mu_) = 0;  // grants revoked for a reused refresh token
+  int refreshes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Notification stopping_;
   int revocations_ ABSL_GUARDED_BY(mu_) = 0;
   int userinfo_requests_ ABSL_GUARDED_BY(mu_) = 0;

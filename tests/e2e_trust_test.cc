@@ -1,0 +1,150 @@
+// Trust boundaries (issue 10): the CLI proves whom it talks to before it sends a byte.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/e2e_env.h"
+
+namespace datagen::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int kAttacker = 65534;
+
+// A stranger (uid kAttacker) listening on `socket_path`, recording what it receives.
+class StrangersListener {
+ public:
+  // `script_dir`: a folder the stranger can read (the runfiles tree may not be).
+  StrangersListener(const std::string& socket_path, const std::string& record,
+                    const std::string& script_dir)
+      : record_(record) {
+    std::string script = script_dir + "/listener.py";
+    WriteFile(script, ReadFile(Runfile("tests/testing/listener.py")), 0644);
+    child_ = Child({"/usr/bin/setpriv", "--reuid=" + std::to_string(kAttacker),
+                    "--regid=" + std::to_string(kAttacker), "--clear-groups", "/usr/bin/python3",
+                    script, socket_path, record},
+                   {"PATH=/usr/bin:/bin"}, "/dev/null", "/dev/null");
+    absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (ReadFile(record).empty() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+  ~StrangersListener() {
+    child_.Signal(SIGKILL);
+    child_.Wait();
+  }
+  bool listening() { return !ReadFile(record_).empty(); }
+  // "<connections> <bytes>".
+  std::string Received() { return std::string(absl::StripAsciiWhitespace(ReadFile(record_))); }
+
+ private:
+  std::string record_;
+  Child child_;
+};
+
+// A copy of `datagen` that any uid may run.
+std::string SharedClient(const E2eEnv& env) {
+  std::string client = env.dir() + "/datagen";
+  if (!std::filesystem::exists(client)) {
+    std::filesystem::copy_file(E2eEnv::DatagenBinary(), client);
+    chmod(client.c_str(), 0755);
+    chmod(env.dir().c_str(), 0711);
+  }
+  return client;
+}
+
+// Without XDG_RUNTIME_DIR (ssh without logind, cron) the socket is /tmp/datagen-<uid>/, which
+// anyone can create first. The victim is a uid of its own, so that the test owns that folder.
+TEST(E2eTrust, AnAttackerOwnedFallbackFolderReceivesNothing) {
+  E2eEnv env;
+  const int victim = 60000 + getpid() % 5000;
+  const std::string folder = absl::StrCat("/tmp/datagen-", victim);
+  std::filesystem::remove_all(folder);
+  ASSERT_EQ(mkdir(folder.c_str(), 0777), 0);
+  chmod(folder.c_str(), 0777);
+  ASSERT_EQ(chown(folder.c_str(), kAttacker, kAttacker), 0);
+  const std::string record = folder + "/record";
+  chmod(env.dir().c_str(), 0711);
+  StrangersListener listener(folder + "/agent.sock", record, folder);
+  ASSERT_TRUE(listener.listening());
+  std::string home = env.dir() + "/victim-home";
+  std::filesystem::create_directories(home);
+  ASSERT_EQ(chown(home.c_str(), victim, victim), 0);
+  std::vector<std::string> victim_env = {"PATH=/usr/bin:/bin", "HOME=" + home,
+                                         "DATAGEN_API_URL=" + env.api_url()};
+  for (std::vector<std::string> args : {std::vector<std::string>{"auth", "status"},
+                                        {"auth", "login", "--no-browser"},
+                                        {"auth", "token"},
+                                        {"auth", "status", "--format", "json"}}) {
+    std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=" + std::to_string(victim),
+                                     "--regid=" + std::to_string(victim), "--clear-groups",
+                                     SharedClient(env)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    RunResult r = RunProcess(argv, victim_env, absl::Seconds(20));
+    EXPECT_EQ(r.exit_code, 1) << args[1] << ": " << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("refusing to talk to the agent"));
+    EXPECT_THAT(r.err, HasSubstr(absl::StrCat("its folder ", folder, " is owned by uid ", kAttacker,
+                                              " with mode 0777")));
+    EXPECT_THAT(r.err, HasSubstr("set XDG_RUNTIME_DIR or DATAGEN_AGENT_SOCKET"));
+    EXPECT_EQ(listener.Received(), "0 0") << "the stranger's listener was contacted by " << args[1];
+  }
+  // Never auto-started into that folder: only the stranger's files are there.
+  std::vector<std::string> entries;
+  for (const auto& e : std::filesystem::directory_iterator(folder)) {
+    entries.push_back(e.path().filename());
+  }
+  EXPECT_THAT(entries, ::testing::UnorderedElementsAre("agent.sock", "record", "listener.py"));
+  std::filesystem::remove_all(folder);
+}
+
+TEST(E2eTrust, ASocketOwnedByAnotherUidAtDatagenAgentSocketReceivesNothing) {
+  E2eEnv env;
+  // The stranger's own folder (0755: not writable by others, but not the user's).
+  std::string theirs = env.dir() + "/theirs";
+  ASSERT_EQ(mkdir(theirs.c_str(), 0755), 0);
+  ASSERT_EQ(chown(theirs.c_str(), kAttacker, kAttacker), 0);
+  chmod(env.dir().c_str(), 0711);
+  StrangersListener listener(theirs + "/agent.sock", theirs + "/record", env.dir());
+  ASSERT_TRUE(listener.listening());
+  RunResult r = env.Datagen({"auth", "status"}, {"DATAGEN_AGENT_SOCKET=" + theirs + "/agent.sock"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err,
+              HasSubstr(absl::StrCat("its folder ", theirs, " is owned by uid ", kAttacker)));
+  EXPECT_EQ(listener.Received(), "0 0");
+
+  // The same socket moved into a folder of the user's: the socket file is the stranger's.
+  std::string ours = env.dir() + "/ours";
+  ASSERT_EQ(mkdir(ours.c_str(), 0700), 0);
+  ASSERT_EQ(rename((theirs + "/agent.sock").c_str(), (ours + "/agent.sock").c_str()), 0);
+  r = env.Datagen({"auth", "token"}, {"DATAGEN_AGENT_SOCKET=" + ours + "/agent.sock"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("it is a socket owned by uid ", kAttacker)));
+  EXPECT_EQ(listener.Received(), "0 0");
+
+  // And made to look like the user's: the peer's uid (SO_PEERCRED) gives it away. The
+  // connection is made, and closed before a byte is sent.
+  ASSERT_EQ(chown((ours + "/agent.sock").c_str(), getuid(), getgid()), 0);
+  r = env.Datagen({"auth", "login", "--no-browser"},
+                  {"DATAGEN_AGENT_SOCKET=" + ours + "/agent.sock"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err,
+              HasSubstr(absl::StrCat("the process listening there runs as uid ", kAttacker)));
+  absl::SleepFor(absl::Milliseconds(300));  // a byte sent would be recorded by now
+  std::vector<std::string> seen = absl::StrSplit(listener.Received(), ' ');
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1], "0") << "bytes reached the stranger";
+}
+
+}  // namespace
+}  // namespace datagen::testing
