@@ -1,6 +1,8 @@
 // datagen-agent-http: performs one HTTP exchange for datagen-agent (see
 // helper_http_transport.h). Reads an HttpExchangeRequest on stdin, writes an
 // HttpExchangeResponse on stdout, exits 0. Not meant to be run by hand.
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,6 +12,10 @@
 #include "proto/datagen/agent/internal/http.pb.h"
 
 int main() {
+  // It holds a token for as long as it runs: not readable by other processes, no core file.
+  rlimit none{0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   std::string input;
   char buffer[64 * 1024];
   ssize_t n;

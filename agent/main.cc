@@ -1,11 +1,16 @@
 // datagen-agent: the per-user daemon behind `datagen auth`. Flags and wiring only.
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -51,6 +56,29 @@ namespace {
 constexpr char kDefaultApiUrl[] = "https://api.datagen.example";
 constexpr char kScope[] = "openid email orgs offline_access";
 
+// The agent holds bearer tokens: like ssh-agent, no process of the same uid may ptrace it or
+// read /proc/PID/mem or environ, and it never leaves a core file.
+void BecomeUndumpable() {
+  rlimit none{0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    datagen::LogWarning("could not make the agent non-dumpable: %s", std::strerror(errno));
+  }
+}
+
+// Flags are documented with dashes (--api-url), as people type them; abseil names them with
+// underscores. Both spellings work: "--a-b[=v]" becomes "--a_b[=v]" up to a bare "--".
+std::vector<std::string> DashedFlagsAccepted(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size() && args[i] != "--"; ++i) {
+    std::string& arg = args[i];
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
+    size_t end = std::min(arg.find('='), arg.size());
+    std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
+  }
+  return args;
+}
+
 int Fail(const absl::Status& status) {
   datagen::LogError("%s", status.message());
   return 1;
@@ -59,8 +87,13 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  BecomeUndumpable();
   absl::SetProgramUsageMessage("the per-user sign-in agent behind `datagen auth`");
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> args = DashedFlagsAccepted(argc, argv);
+  std::vector<char*> arg_pointers;
+  for (std::string& arg : args) arg_pointers.push_back(arg.data());
+  std::vector<char*> rest =
+      absl::ParseCommandLine(static_cast<int>(arg_pointers.size()), arg_pointers.data());
   if (rest.size() > 1) {
     std::fprintf(stderr, "datagen-agent: unexpected argument %s (see --help)\n", rest[1]);
     return 2;

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "agent/log.h"
 #include "agent/paths.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -28,6 +29,21 @@ namespace {
 
 // The largest request the agent accepts; every request is a few short fields.
 constexpr int kMaxRequestBytes = 64 * 1024;
+
+// How long a starting agent waits for the agent holding the lock to answer or go away.
+constexpr absl::Duration kLockWait = absl::Seconds(10);
+
+// True when something accepts connections on `path` (connected, then closed at once).
+bool SomethingAnswers(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  bool answers = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return answers;
+}
 
 std::string ReadPid(int fd) {
   char buf[32] = {};
@@ -78,13 +94,21 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
     return absl::FailedPreconditionError(
         absl::StrCat("cannot open lock file ", lock_path, ": ", std::strerror(errno)));
   }
-  if (flock(server->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
+  // A held lock means another agent serves, or is about to, or is still dying: a killed agent
+  // releases it only when its last thread is gone (one may be finishing an fsync, long after
+  // the process shows as a zombie). Leave only once the holder answers on the socket, so that
+  // whoever started this agent finds one serving; take the lock if it is freed meanwhile.
+  const absl::Time give_up = absl::Now() + kLockWait;
+  while (flock(server->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(errno)));
+    }
+    if (SomethingAnswers(socket_path) || absl::Now() >= give_up) {
       return absl::AlreadyExistsError(absl::StrCat(
           "another datagen-agent", ReadPid(server->lock_fd_), " is already serving ", socket_path));
     }
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(errno)));
+    absl::SleepFor(absl::Milliseconds(5));
   }
   std::string pid = absl::StrCat(getpid(), "\n");
   if (ftruncate(server->lock_fd_, 0) != 0 ||

@@ -7,8 +7,11 @@
 
 #include <cstring>
 #include <filesystem>
+#include <regex>
 #include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -223,6 +226,56 @@ TEST(E2eAgent, AKilledAgentIsReplacedByTheNextClient) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(env.AgentPid(), first);
   EXPECT_GT(env.AgentPid(), 0);
+}
+
+// Every `datagen-agent` command line shown in README, docs/ and the systemd unit, as written
+// (placeholders filled in), starts an agent that serves and stops cleanly.
+TEST(E2eAgent, EveryDocumentedAgentCommandLineStarts) {
+  std::vector<std::vector<std::string>> invocations;
+  std::regex line_re(R"(datagen-agent((?: +\[?--[a-z_-]+(?:=[^\]\s`]+)?\]?)+))");
+  std::regex flag_re(R"(--[a-z_-]+(?:=[^\]\s`]+)?)");
+  for (const char* doc : {"README.md", "docs/api.md", "docs/reliability.md", "docs/performance.md",
+                          "tools/systemd/datagen-agent.service"}) {
+    std::string text = ReadFile(Runfile(doc));
+    ASSERT_FALSE(text.empty()) << doc;
+    for (std::sregex_iterator it(text.begin(), text.end(), line_re), end; it != end; ++it) {
+      std::string flags = (*it)[1];
+      std::vector<std::string> args;
+      for (std::sregex_iterator f(flags.begin(), flags.end(), flag_re); f != end; ++f) {
+        args.push_back(f->str());
+      }
+      invocations.push_back(args);
+    }
+  }
+  // README's synopsis and example, and the systemd unit's ExecStart at least.
+  ASSERT_GE(invocations.size(), 3u);
+  for (const std::vector<std::string>& documented : invocations) {
+    E2eEnv env;
+    std::vector<std::string> argv = {E2eEnv::AgentBinary()};
+    bool socket_given = false;
+    for (std::string arg : documented) {
+      if (absl::StartsWith(arg, "--socket=")) {
+        arg = "--socket=" + env.socket_path();
+        socket_given = true;
+      }
+      if (absl::EndsWith(arg, "=URL")) arg = arg.substr(0, arg.size() - 3) + env.api_url();
+      if (absl::EndsWith(arg, "=ID")) arg = arg.substr(0, arg.size() - 2) + "datagen-cli";
+      argv.push_back(arg);
+    }
+    if (!socket_given) argv.push_back("--socket=" + env.socket_path());
+    std::string shown = absl::StrJoin(documented, " ");
+    Child agent(argv, env.Env(), env.dir() + "/agent.out", env.dir() + "/agent.err");
+    RunResult status;
+    for (absl::Time end = absl::Now() + absl::Seconds(20); absl::Now() < end;) {
+      status = env.Datagen({"auth", "status", "--no-autostart"});
+      if (status.exit_code == 4 || !agent.running()) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_EQ(status.exit_code, 4)
+        << "datagen-agent " << shown << ": " << ReadFile(env.dir() + "/agent.err");
+    agent.Signal(SIGTERM);
+    EXPECT_EQ(agent.Wait(absl::Seconds(10)), 0) << "datagen-agent " << shown;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // End to end: a client in another language. tools/node-client (Node.js, @grpc/grpc-js and
 // @grpc/proto-loader loading proto/ as it is) talks to the real agent over its Unix socket.
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -54,6 +56,27 @@ TEST(E2eNodeClient, SignedOutIsExitCode4) {
   RunResult status = env.RunCommand(NodeClient({"status"}));
   EXPECT_EQ(status.exit_code, 4);
   EXPECT_THAT(status.err, HasSubstr("not signed in"));
+}
+
+// The same rule as the CLI (docs/api.md): a socket folder that is not the user's, or a socket
+// of another uid, is refused before anything is sent.
+TEST(E2eNodeClient, RefusesASocketThatIsNotTheUsers) {
+  E2eEnv env;
+  std::string theirs = env.dir() + "/theirs";
+  ASSERT_EQ(mkdir(theirs.c_str(), 0777), 0);
+  chmod(theirs.c_str(), 0777);
+  RunResult status =
+      env.RunCommand(NodeClient({"status"}), {"DATAGEN_AGENT_SOCKET=" + theirs + "/agent.sock"});
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_THAT(status.err, HasSubstr("refusing to talk to the agent at " + theirs +
+                                    "/agent.sock: its folder " + theirs + " is owned by uid"));
+  EXPECT_THAT(status.err, HasSubstr("with mode 0777"));
+
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);  // starts the agent
+  ASSERT_EQ(chown(env.socket_path().c_str(), 65534, 65534), 0);
+  status = env.RunCommand(NodeClient({"health"}));
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_THAT(status.err, HasSubstr("it is a socket owned by uid 65534"));
 }
 
 }  // namespace

@@ -146,5 +146,70 @@ TEST(E2eTrust, ASocketOwnedByAnotherUidAtDatagenAgentSocketReceivesNothing) {
   EXPECT_EQ(seen[1], "0") << "bytes reached the stranger";
 }
 
+// Like ssh-agent: no process of the same (non-root) uid can read the agent's memory or
+// environment; a plain process of that uid can (the control, so that the test can fail).
+TEST(E2eTrust, TheAgentsMemoryIsClosedToProcessesOfTheSameUid) {
+  E2eEnv env;
+  chmod(env.dir().c_str(), 0711);
+  std::string home = env.dir() + "/stranger";
+  for (const std::string& dir : {home, home + "/run", home + "/cfg"}) {
+    ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+    ASSERT_EQ(chown(dir.c_str(), kAttacker, kAttacker), 0);
+  }
+  std::string agent_binary = env.dir() + "/datagen-agent";
+  std::filesystem::copy_file(E2eEnv::AgentBinary(), agent_binary);
+  chmod(agent_binary.c_str(), 0755);
+  const std::vector<std::string> as_user = {
+      "/usr/bin/setpriv", "--reuid=" + std::to_string(kAttacker),
+      "--regid=" + std::to_string(kAttacker), "--clear-groups"};
+  std::vector<std::string> argv = as_user;
+  for (std::string arg :
+       {agent_binary, "--socket=" + home + "/run/agent.sock",
+        "--credentials=" + home + "/cfg/credentials.json", "--api-url=" + env.api_url()}) {
+    argv.push_back(arg);
+  }
+  Child agent(argv, {"PATH=/usr/bin:/bin", "HOME=" + home, "SECRET_MARK=in-the-environ"},
+              env.dir() + "/agent.out", env.dir() + "/agent.err");
+  pid_t pid = -1;
+  for (absl::Time end = absl::Now() + absl::Seconds(20); absl::Now() < end && pid <= 0;) {
+    absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(home + "/run/agent.sock.lock")), &pid);
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_GT(pid, 0) << ReadFile(env.dir() + "/agent.err");
+  std::vector<std::string> sleeper = as_user;
+  sleeper.push_back("/bin/sleep");
+  sleeper.push_back("60");
+  Child control(sleeper, {"SECRET_MARK=in-the-environ"}, "/dev/null", "/dev/null");
+  absl::SleepFor(absl::Milliseconds(200));
+
+  auto read_as_user = [&](pid_t target, const std::string& file) {
+    std::vector<std::string> reader = as_user;
+    for (std::string arg : {std::string("/usr/bin/python3"), std::string("-c"),
+                            std::string("import sys\n"
+                                        "try:\n"
+                                        "  data = open(sys.argv[1], 'rb').read(4096)\n"
+                                        "  print('read', len(data))\n"
+                                        "except OSError as e:\n"
+                                        "  print('refused', e.errno)\n"),
+                            absl::StrCat("/proc/", target, "/", file)}) {
+      reader.push_back(arg);
+    }
+    return RunProcess(reader, {"PATH=/usr/bin:/bin"}, absl::Seconds(10)).out;
+  };
+  EXPECT_THAT(read_as_user(control.pid(), "environ"), HasSubstr("read"));
+  EXPECT_THAT(read_as_user(pid, "environ"), HasSubstr("refused"));
+  EXPECT_THAT(read_as_user(pid, "mem"), HasSubstr("refused"));
+  RunResult gdb_like = RunProcess(
+      {as_user[0], as_user[1], as_user[2], as_user[3], "/usr/bin/python3", "-c",
+       "import ctypes,sys\n"
+       "libc = ctypes.CDLL(None, use_errno=True)\n"
+       "print('attached' if libc.ptrace(16, int(sys.argv[1]), 0, 0) == 0 else 'refused')\n",
+       std::to_string(pid)},
+      {"PATH=/usr/bin:/bin"}, absl::Seconds(10));
+  EXPECT_THAT(gdb_like.out, HasSubstr("refused")) << gdb_like.err;
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(absl::Seconds(10)), 0);
+}
+
 }  // namespace
 }  // namespace datagen::testing

@@ -19,13 +19,31 @@ function socketPath(env = process.env) {
   return `/tmp/datagen-${os.userInfo().uid}/agent.sock`;
 }
 
-// The folder must be 0700 and ours, as the agent requires: never talk to a socket that
-// someone else could have put there.
-function checkSocketFolder(socket) {
+// Every client verifies the agent before it sends a byte (docs/api.md): the socket's folder is
+// a real folder of ours that others cannot write to, and the socket, when present, is ours.
+// Node.js has no SO_PEERCRED; the folder rule means only we (or root) could have bound it.
+function checkSocket(socket, uid = os.userInfo().uid) {
   const dir = path.dirname(socket);
+  const advice = 'another user may be listening there; set XDG_RUNTIME_DIR or ' +
+      'DATAGEN_AGENT_SOCKET to a folder of your own (mode 0700)';
+  const mode = (st) => (st.mode & 0o7777).toString(8).padStart(4, '0');
   const st = fs.lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== os.userInfo().uid || (st.mode & 0o077) !== 0) {
-    throw new Error(`${dir} must be a folder of yours closed to others (0700)`);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
+    throw new Error(`refusing to talk to the agent at ${socket}: its folder ${dir} is owned by ` +
+        `uid ${st.uid} with mode ${mode(st)} (it must be a folder of yours that others cannot ` +
+        `write to; you are uid ${uid}); ${advice}`);
+  }
+  let sock;
+  try {
+    sock = fs.lstatSync(socket);
+  } catch (e) {
+    if (e.code === 'ENOENT') return;  // nothing there yet: the call reports UNAVAILABLE
+    throw e;
+  }
+  if (!sock.isSocket() || sock.uid !== uid) {
+    throw new Error(`refusing to talk to the agent at ${socket}: it is ` +
+        `${sock.isSocket() ? 'a socket' : 'not a socket'} owned by uid ${sock.uid} with mode ` +
+        `${mode(sock)}, not a socket of yours (you are uid ${uid}); ${advice}`);
   }
 }
 
@@ -43,14 +61,14 @@ function loadApi() {
 
 // Connects to the agent; `socket` defaults to socketPath(). Returns the AuthAgent client.
 function connect(socket = socketPath()) {
-  checkSocketFolder(socket);
+  checkSocket(socket);
   const api = loadApi();
   return new api.AuthAgent(`unix://${socket}`, grpc.credentials.createInsecure());
 }
 
 // The standard grpc.health.v1 client on the same socket.
 function connectHealth(socket = socketPath()) {
-  checkSocketFolder(socket);
+  checkSocket(socket);
   const definition = protoLoader.loadSync('grpc/health/v1/health.proto', {
     includeDirs: [PROTO_ROOT], keepCase: true, enums: String,
   });
@@ -68,4 +86,4 @@ function call(client, method, request = {}, timeoutMs = 30000) {
   });
 }
 
-module.exports = { socketPath, connect, connectHealth, call, grpc };
+module.exports = { socketPath, checkSocket, connect, connectHealth, call, grpc };
