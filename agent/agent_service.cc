@@ -1,5 +1,7 @@
 #include "agent/agent_service.h"
 
+#include <algorithm>
+
 #include <deque>
 #include <string>
 
@@ -14,13 +16,15 @@ void Activity::Begin() {
 
 void Activity::End() {
   absl::MutexLock lock(&mu_);
-  if (--active_ == 0) idle_since_ = absl::Now();
+  if (--active_ == 0) idle_since_ = MonotonicNow();
 }
 
 absl::Time Activity::IdleSince() {
   absl::MutexLock lock(&mu_);
   return active_ > 0 ? absl::InfiniteFuture() : idle_since_;
 }
+
+constexpr size_t kMaxIssuerUrl = 2048;
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -119,9 +123,16 @@ class QueuedStream : public grpc::ServerWriteReactor<Event> {
 class LoginReactor final : public QueuedStream<agent::v1::LoginEvent>,
                            public LoginBroker::Listener {
  public:
-  LoginReactor(grpc::CallbackServerContext* context, LoginBroker& broker, Activity& activity)
+  LoginReactor(grpc::CallbackServerContext* context, LoginBroker& broker, Activity& activity,
+               const std::string& issuer)
       : QueuedStream(context, activity, /*max_queued=*/4), broker_(broker) {
-    handle_ = broker_.Attach(this);
+    if (issuer.size() > kMaxIssuerUrl ||
+        !std::all_of(issuer.begin(), issuer.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; })) {
+      OnLoginDone(absl::InvalidArgumentError(
+          "api_url must be an issuer URL of at most 2048 printable characters"));
+      return;
+    }
+    handle_ = broker_.Attach(this, issuer);
   }
 
   // LoginBroker::Listener (called with the broker's lock held; never blocks).
@@ -169,8 +180,8 @@ class WatchReactor final : public QueuedStream<agent::v1::WatchEvent>, public Se
 }  // namespace
 
 grpc::ServerWriteReactor<agent::v1::LoginEvent>* AgentService::Login(
-    grpc::CallbackServerContext* context, const agent::v1::LoginRequest*) {
-  return new LoginReactor(context, broker_, activity_);
+    grpc::CallbackServerContext* context, const agent::v1::LoginRequest* request) {
+  return new LoginReactor(context, broker_, activity_, request->api_url());
 }
 
 grpc::ServerWriteReactor<agent::v1::WatchEvent>* AgentService::Watch(

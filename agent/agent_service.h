@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "agent/clock.h"
 #include "agent/executor.h"
 #include "agent/login_broker.h"
 #include "agent/session.h"
@@ -29,7 +30,7 @@ class Activity {
  private:
   absl::Mutex mu_;
   int active_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time idle_since_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  absl::Time idle_since_ ABSL_GUARDED_BY(mu_) = MonotonicNow();  // monotonic
 };
 
 // The same canonical code and message (absl and gRPC number their codes identically).

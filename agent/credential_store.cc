@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agent/atomic_file.h"
+#include "agent/file_lock.h"
 #include "agent/identity_client.h"
 #include "agent/json.h"
 #include "agent/log.h"
@@ -103,6 +104,19 @@ absl::StatusOr<agent::v1::Credentials> FileCredentialStore::Load(
   return credentials;
 }
 
+absl::StatusOr<std::unique_ptr<StoreLock>> FileCredentialStore::Lock() {
+  struct Held final : StoreLock {
+    explicit Held(FileLock l) : lock(std::move(l)) {}
+    FileLock lock;
+  };
+  if (absl::Status dir_ok = EnsurePrivateDir(dir_, uid_, LooseFolder::kTighten); !dir_ok.ok()) {
+    return dir_ok;
+  }
+  absl::StatusOr<FileLock> lock = FileLock::Acquire(dir_ + "/credentials.lock");
+  if (!lock.ok()) return lock.status();
+  return std::make_unique<Held>(*std::move(lock));
+}
+
 absl::Status FileCredentialStore::Save(const agent::v1::Credentials& credentials) {
   std::string repaired;
   if (absl::Status dir_ok = EnsurePrivateDir(dir_, uid_, LooseFolder::kTighten, &repaired);
@@ -110,6 +124,24 @@ absl::Status FileCredentialStore::Save(const agent::v1::Credentials& credentials
     return dir_ok;
   }
   if (!repaired.empty()) LogWarning("%s", repaired);
+  // What is there must be the user's own file before it is replaced: a symlink or a file of
+  // another owner is refused (cli.md: never silently overwritten); one the agent cannot read
+  // is kept aside.
+  struct stat st;
+  if (lstat(path_.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode) || st.st_uid != uid_) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s is %s owned by uid %d; refusing to replace it (move it away first)", path_,
+          S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISREG(st.st_mode) ? "a file" : "not a file",
+          st.st_uid));
+    }
+    if (access(path_.c_str(), R_OK) != 0) {
+      if (absl::Status aside = Quarantine("it cannot be read"); !absl::IsDataLoss(aside) ||
+          absl::StrContains(aside.message(), "could not be moved aside")) {
+        return absl::FailedPreconditionError(aside.message());
+      }
+    }
+  }
   std::string content = ToPrettyJson(credentials);
   if (content.empty() || content.back() != '\n') content.push_back('\n');
   return WriteFileAtomically(path_, content);

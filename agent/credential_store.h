@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,10 +15,22 @@
 
 namespace datagen {
 
-// Implementations need not be thread-safe: the Session serializes every call.
+// Held while a read-modify-write of the stored credentials runs (a refresh, an org switch, a
+// login's save, a logout); released on destruction.
+class StoreLock {
+ public:
+  virtual ~StoreLock() = default;
+};
+
+// Implementations need not be thread-safe: the Session serializes every call but Lock.
 class CredentialStore {
  public:
   virtual ~CredentialStore() = default;
+
+  // Blocks until this caller alone may read-modify-write the credentials: every process and
+  // thread using the same storage takes turns (several agents of one user may share a file).
+  // Thread-safe. Not reentrant. FailedPrecondition when the lock cannot be taken.
+  virtual absl::StatusOr<std::unique_ptr<StoreLock>> Lock() = 0;
 
   // Reads the stored credentials. NotFound when there are none. DataLoss when the stored data
   // was corrupt: it has been moved aside (never overwritten) and the message says where.
@@ -26,7 +39,8 @@ class CredentialStore {
   virtual absl::StatusOr<agent::v1::Credentials> Load(std::vector<std::string>* warnings) = 0;
 
   // Replaces the stored credentials atomically: after a crash at any instant the old or the new
-  // content is there, whole.
+  // content is there, whole. Never overwrites stored data it cannot read as the user's own (an
+  // unreadable file is moved aside first; a file of another owner or a symlink is refused).
   virtual absl::Status Save(const agent::v1::Credentials& credentials) = 0;
 
   // Deletes the stored credentials. OK when there were none.
@@ -52,6 +66,7 @@ class FileCredentialStore final : public CredentialStore {
   // Does not own `clock` (used to name quarantined files), which must outlive the store.
   FileCredentialStore(std::string path, uid_t uid, Clock& clock);
 
+  absl::StatusOr<std::unique_ptr<StoreLock>> Lock() override;
   absl::StatusOr<agent::v1::Credentials> Load(std::vector<std::string>* warnings) override;
   absl::Status Save(const agent::v1::Credentials& credentials) override;
   absl::Status Remove() override;

@@ -90,11 +90,13 @@ absl::StatusOr<DeviceAuthorization> DeviceFlow::Start(const absl::Notification* 
   if (reply.has_interval() && reply.interval() < 0) return malformed("has a negative interval");
 
   absl::Time now = clock_.Now();
+  const absl::Duration valid = std::min(absl::Seconds(reply.expires_in()), kMaxExpiresIn);
   authorization_.device_code = reply.device_code();
   authorization_.user_code = reply.user_code();
   authorization_.verification_uri = reply.verification_uri();
   authorization_.verification_uri_complete = reply.verification_uri_complete();
-  authorization_.expires_at = now + std::min(absl::Seconds(reply.expires_in()), kMaxExpiresIn);
+  authorization_.expires_at = now + valid;
+  authorization_.deadline = clock_.Monotonic() + valid;
   authorization_.interval = reply.has_interval() ? std::clamp(absl::Seconds(reply.interval()),
                                                               absl::Seconds(1), kMaxInterval)
                                                  : kDefaultInterval;
@@ -103,12 +105,12 @@ absl::StatusOr<DeviceAuthorization> DeviceFlow::Start(const absl::Notification* 
   started_ = true;
   ScheduleIn(interval_);
   LogInfo("login: waiting for approval (code valid for %s, polling every %s)",
-          absl::FormatDuration(authorization_.expires_at - now), absl::FormatDuration(interval_));
+          absl::FormatDuration(valid), absl::FormatDuration(interval_));
   return authorization_;
 }
 
 void DeviceFlow::ScheduleIn(absl::Duration delay) {
-  next_poll_at_ = std::min(clock_.Now() + delay, authorization_.expires_at);
+  next_poll_at_ = std::min(clock_.Monotonic() + delay, authorization_.deadline);
 }
 
 absl::Duration DeviceFlow::Backoff() const {
@@ -119,8 +121,8 @@ absl::Duration DeviceFlow::Backoff() const {
 
 absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notification* cancel) {
   if (!started_) return absl::FailedPreconditionError("the login was not started");
-  absl::Time now = clock_.Now();
-  if (now >= authorization_.expires_at) {
+  absl::Time mono = clock_.Monotonic();
+  if (mono >= authorization_.deadline) {
     return absl::DeadlineExceededError(
         "the login timed out: the code expired before it was approved");
   }
@@ -133,17 +135,18 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
                              {"device_code", authorization_.device_code},
                              {"client_id", client_id_}});
   request.timeout =
-      std::max(absl::Seconds(1), std::min(kRequestTimeout, authorization_.expires_at - now));
+      std::max(absl::Seconds(1), std::min(kRequestTimeout, authorization_.deadline - mono));
   request.cancel = cancel;
   ++polls_;
   absl::StatusOr<HttpResponse> response = transport_.Send(request);
-  now = clock_.Now();
+  const absl::Time now = clock_.Now();  // for Retry-After's HTTP dates only
+  mono = clock_.Monotonic();
 
   auto transient = [&](absl::string_view why) -> std::optional<IssuedTokens> {
     ++transient_failures_;
     ScheduleIn(Backoff());
     LogWarning("login: poll failed (%s); next try in %s", why,
-               absl::FormatDuration(next_poll_at_ - now));
+               absl::FormatDuration(next_poll_at_ - mono));
     return std::nullopt;
   };
 

@@ -23,7 +23,8 @@ struct DeviceAuthorization {
   std::string user_code;
   std::string verification_uri;
   std::string verification_uri_complete;  // "" when the server gave none
-  absl::Time expires_at;                  // received + expires_in
+  absl::Time expires_at;                  // received + expires_in (wall clock, for people)
+  absl::Time deadline;                    // the same on the monotonic clock: when polling ends
   absl::Duration interval;                // the server's, else 5 s
 };
 
@@ -61,9 +62,11 @@ class DeviceFlow {
   // ends. Cancelled as soon as `cancel` is notified.
   absl::StatusOr<IssuedTokens> Run(absl::Notification& cancel);
 
+  // On the clock's monotonic time.
   absl::Time next_poll_at() const { return next_poll_at_; }
   absl::Duration interval() const { return interval_; }
   absl::Time expires_at() const { return authorization_.expires_at; }
+  absl::Time deadline() const { return authorization_.deadline; }
   int polls() const { return polls_; }
 
  private:

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "agent/clock.h"
 #include "agent/paths.h"
 #include "proto/datagen/agent/internal/http.pb.h"
 
@@ -116,12 +117,12 @@ absl::StatusOr<HttpResponse> HelperHttpTransport::Send(const HttpRequest& reques
   to_helper[1] = -1;
 
   std::string reply;
-  absl::Time deadline = absl::Now() + request.timeout + absl::Seconds(1);
+  absl::Time deadline = MonotonicNow() + request.timeout + absl::Seconds(1);  // monotonic
   while (true) {
     if (request.cancel != nullptr && request.cancel->HasBeenNotified()) {
       return finish(absl::CancelledError("the request was cancelled"));
     }
-    absl::Duration left = deadline - absl::Now();
+    absl::Duration left = deadline - MonotonicNow();
     if (left <= absl::ZeroDuration()) {
       return finish(absl::UnavailableError("the HTTP helper timed out"));
     }

@@ -5,18 +5,13 @@
 #include <thread>
 
 #include "agent/device_flow.h"
+#include "absl/strings/str_cat.h"
 #include "agent/log.h"
 
 namespace datagen {
 
-LoginBroker::LoginBroker(Discovery& discovery, HttpTransport& transport, Clock& clock,
-                         Session& session, std::string client_id, std::string scope)
-    : discovery_(discovery),
-      transport_(transport),
-      clock_(clock),
-      session_(session),
-      client_id_(std::move(client_id)),
-      scope_(std::move(scope)) {}
+LoginBroker::LoginBroker(Issuers& issuers, Clock& clock, Session& session, std::string scope)
+    : issuers_(issuers), clock_(clock), session_(session), scope_(std::move(scope)) {}
 
 LoginBroker::~LoginBroker() {
   absl::MutexLock lock(&mu_);
@@ -26,15 +21,23 @@ LoginBroker::~LoginBroker() {
   mu_.Await(absl::Condition(&idle));
 }
 
-uint64_t LoginBroker::Attach(Listener* listener) {
+uint64_t LoginBroker::Attach(Listener* listener, const std::string& issuer_url) {
+  const std::string issuer = issuers_.Resolve(issuer_url);
   absl::MutexLock lock(&mu_);
   uint64_t handle = next_handle_++;
   if (shutting_down_) {
     listener->OnLoginDone(absl::UnavailableError("the agent is shutting down"));
     return handle;
   }
+  if (current_ && current_->issuer != issuer) {
+    listener->OnLoginDone(absl::FailedPreconditionError(
+        absl::StrCat("a login at ", current_->issuer, " is in progress; finish or cancel it "
+                     "before signing in at ", issuer)));
+    return handle;
+  }
   if (!current_) {
     current_ = std::make_shared<Attempt>();
+    current_->issuer = issuer;
     ++running_threads_;
     std::thread([this, attempt = current_] {
       pthread_setname_np(pthread_self(), "dg-login");
@@ -71,9 +74,11 @@ bool LoginBroker::active() {
 
 void LoginBroker::Run(std::shared_ptr<Attempt> attempt) {
   absl::StatusOr<agent::v1::LoginResult> result = [&]() -> absl::StatusOr<agent::v1::LoginResult> {
-    absl::StatusOr<Endpoints> endpoints = discovery_.Get();
+    std::shared_ptr<Issuer> issuer = issuers_.For(attempt->issuer);
+    absl::StatusOr<Endpoints> endpoints = issuer->discovery.Get();
     if (!endpoints.ok()) return endpoints.status();
-    DeviceFlow flow(transport_, clock_, *std::move(endpoints), client_id_, scope_);
+    DeviceFlow flow(issuers_.transport(), clock_, *std::move(endpoints), issuers_.client_id(),
+                    scope_);
     absl::StatusOr<DeviceAuthorization> authorization = flow.Start(&attempt->cancel);
     if (!authorization.ok()) return authorization.status();
     {
@@ -82,7 +87,7 @@ void LoginBroker::Run(std::shared_ptr<Attempt> attempt) {
       code.set_verification_uri(authorization->verification_uri);
       code.set_verification_uri_complete(authorization->verification_uri_complete);
       code.set_expires_in(
-          static_cast<int32_t>(absl::ToInt64Seconds(authorization->expires_at - clock_.Now())));
+          static_cast<int32_t>(absl::ToInt64Seconds(authorization->deadline - clock_.Monotonic())));
       code.mutable_expires_at()->set_seconds(absl::ToUnixSeconds(authorization->expires_at));
       session_.NoteLoginPending(code);  // watchers learn of it too
       absl::MutexLock lock(&mu_);
@@ -92,7 +97,7 @@ void LoginBroker::Run(std::shared_ptr<Attempt> attempt) {
     absl::StatusOr<IssuedTokens> tokens = flow.Run(attempt->cancel);
     if (!tokens.ok()) return tokens.status();
     // Approved: store it even if every caller left meanwhile; the user did confirm.
-    return session_.CompleteLogin(*tokens);
+    return session_.CompleteLogin(*tokens, attempt->issuer);
   }();
   if (!result.ok()) {
     LogInfo("login: ended: %s", result.status().message());

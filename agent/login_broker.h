@@ -15,8 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "agent/clock.h"
-#include "agent/discovery.h"
-#include "agent/http_transport.h"
+#include "agent/issuers.h"
 #include "agent/session.h"
 #include "proto/datagen/agent/v1/agent.pb.h"
 
@@ -37,14 +36,15 @@ class LoginBroker {
     virtual void OnLoginDone(const absl::StatusOr<agent::v1::LoginResult>& result) = 0;
   };
 
-  LoginBroker(Discovery& discovery, HttpTransport& transport, Clock& clock, Session& session,
-              std::string client_id, std::string scope);
+  LoginBroker(Issuers& issuers, Clock& clock, Session& session, std::string scope);
   // Cancels a login in progress and waits for its thread.
   ~LoginBroker();
 
   // Attaches `listener` (not owned; must stay valid until Detach returns or OnLoginDone was
-  // called) to the login in progress, starting one if none is. Returns a handle for Detach.
-  uint64_t Attach(Listener* listener) ABSL_LOCKS_EXCLUDED(mu_);
+  // called) to the login in progress, starting one at `issuer` ("": the configured issuer) if
+  // none is. A login in progress at another issuer ends the listener at once with
+  // FailedPrecondition (one login at a time). Returns a handle for Detach.
+  uint64_t Attach(Listener* listener, const std::string& issuer = "") ABSL_LOCKS_EXCLUDED(mu_);
 
   // Detaches; once it returns, the listener gets no more calls. Cancels the login when it was
   // the last listener. Idempotent.
@@ -55,6 +55,7 @@ class LoginBroker {
 
  private:
   struct Attempt {
+    std::string issuer;
     absl::Notification cancel;
     std::optional<agent::v1::DeviceCode> code;
     std::map<uint64_t, Listener*> listeners;
@@ -64,11 +65,9 @@ class LoginBroker {
   void Finish(Attempt& attempt, const absl::StatusOr<agent::v1::LoginResult>& result)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  Discovery& discovery_;
-  HttpTransport& transport_;
+  Issuers& issuers_;
   Clock& clock_;
   Session& session_;
-  const std::string client_id_;
   const std::string scope_;
 
   absl::Mutex mu_;

@@ -24,6 +24,7 @@
 #include "agent/file_watcher.h"
 #include "agent/helper_http_transport.h"
 #include "agent/identity_client.h"
+#include "agent/issuers.h"
 #include "agent/log.h"
 #include "agent/login_broker.h"
 #include "agent/paths.h"
@@ -132,16 +133,14 @@ int main(int argc, char** argv) {
 
   // HTTP happens in short-lived datagen-agent-http processes: this one maps no curl/OpenSSL.
   datagen::HelperHttpTransport transport(datagen::HelperHttpTransport::HelperBesideSelf());
-  datagen::Discovery discovery(transport, api_url);
-  datagen::IdentityClient identity(transport, discovery, absl::GetFlag(FLAGS_client_id));
+  datagen::Issuers issuers(transport, absl::GetFlag(FLAGS_client_id), api_url);
   datagen::Clock& clock = *datagen::RealClock::Get();
   datagen::FileCredentialStore store(credentials_path, uid, clock);
   datagen::RevocationQueue revocations(
       datagen::Dirname(credentials_path) + "/pending-revocations.json", uid, clock);
-  datagen::Session session(store, identity, revocations, clock, api_url,
+  datagen::Session session(store, issuers, revocations, clock,
                            absl::GetFlag(FLAGS_identity_max_age));
-  datagen::LoginBroker broker(discovery, transport, *datagen::RealClock::Get(), session,
-                              absl::GetFlag(FLAGS_client_id), kScope);
+  datagen::LoginBroker broker(issuers, clock, session, kScope);
   datagen::Executor executor(4);
   datagen::AgentService service(session, broker, executor);
 
@@ -188,14 +187,17 @@ int main(int argc, char** argv) {
       break;
     }
     // Wakes only at the moment the agent would have been idle long enough.
+    // Monotonic: setting the wall clock neither hastens nor delays it (sigtimedwait's relative
+    // timeout runs on CLOCK_MONOTONIC too).
     absl::Time idle_since = service.activity().IdleSince();
+    absl::Time now = datagen::MonotonicNow();
     absl::Time deadline =
-        idle_since == absl::InfiniteFuture() ? absl::Now() + idle_exit : idle_since + idle_exit;
-    if (absl::Now() >= deadline && !broker.active()) {
+        idle_since == absl::InfiniteFuture() ? now + idle_exit : idle_since + idle_exit;
+    if (now >= deadline && !broker.active()) {
       datagen::LogInfo("idle for %s; exiting", absl::FormatDuration(idle_exit));
       break;
     }
-    timespec wait = absl::ToTimespec(std::max(deadline - absl::Now(), absl::Milliseconds(10)));
+    timespec wait = absl::ToTimespec(std::max(deadline - now, absl::Milliseconds(10)));
     signal_number = sigtimedwait(&stop_signals, nullptr, &wait);
     if (signal_number > 0) break;
   }

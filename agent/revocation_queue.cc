@@ -1,11 +1,14 @@
 #include "agent/revocation_queue.h"
 
+#include <errno.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "agent/atomic_file.h"
+#include "agent/file_lock.h"
 #include "agent/json.h"
 #include "agent/log.h"
 #include "agent/paths.h"
@@ -21,69 +24,107 @@ constexpr size_t kMaxFileBytes = 1 << 20;
 
 }  // namespace
 
+absl::Duration RevocationQueue::RetryDelay(int attempts) {
+  absl::Duration wait = kFirstRetry;
+  for (int i = 1; i < attempts && wait < kMaxRetry; ++i) wait *= 2;
+  return std::min(wait, kMaxRetry);
+}
+
 RevocationQueue::RevocationQueue(std::string path, uid_t uid, Clock& clock)
-    : path_(std::move(path)), uid_(uid), clock_(clock) {
-  std::vector<std::string> repaired;  // logged by ReadPrivateFile
-  absl::StatusOr<std::string> content =
-      ReadPrivateFile(path_, "the pending revocations file", uid_, kMaxFileBytes, &repaired);
-  if (absl::IsNotFound(content.status())) return;
-  if (!content.ok()) {
-    LogWarning("ignoring the pending revocations: %s", content.status().message());
-    return;
-  }
-  if (content->empty()) return;
+    : path_(std::move(path)),
+      lock_path_(Dirname(path_) + "/pending-revocations.lock"),
+      uid_(uid),
+      clock_(clock) {
+  Reload();
   absl::MutexLock lock(&mu_);
-  if (!ParseJson(*content, "the pending revocations file", &queue_).ok()) {
-    std::string aside = absl::StrCat(path_, ".corrupt-", absl::ToUnixSeconds(clock_.Now()));
-    rename(path_.c_str(), aside.c_str());
-    LogWarning("the pending revocations file was corrupt; kept as %s", aside);
-    queue_.Clear();
-    return;
-  }
-  // Drop entries that are not tokens at all.
-  auto* items = queue_.mutable_items();
-  items->erase(std::remove_if(items->begin(), items->end(),
-                              [](const auto& item) { return !IsTokenText(item.token()); }),
-               items->end());
   if (queue_.items_size() > 0) {
     LogInfo("%d token(s) still await revocation at the server", queue_.items_size());
   }
 }
 
-absl::Status RevocationQueue::PersistLocked() {
-  if (queue_.items_size() == 0) return RemoveFileDurably(path_);
-  if (absl::Status dir = EnsurePrivateDir(Dirname(path_), uid_, LooseFolder::kTighten); !dir.ok()) {
-    return dir;
+absl::Status RevocationQueue::ReadLocked() {
+  std::vector<std::string> repaired;  // logged by ReadPrivateFile
+  absl::StatusOr<std::string> content =
+      ReadPrivateFile(path_, "the pending revocations file", uid_, kMaxFileBytes, &repaired);
+  agent::internal::PendingRevocations read;
+  if (absl::IsNotFound(content.status())) {
+    queue_.Clear();
+    return absl::OkStatus();
   }
+  if (!content.ok() && !absl::IsOutOfRange(content.status())) return content.status();
+  if (!content.ok() ||
+      (!content->empty() && !ParseJson(*content, "the pending revocations file", &read).ok())) {
+    std::string aside = absl::StrCat(
+        path_, ".corrupt-", absl::FormatTime("%Y%m%dT%H%M%SZ", clock_.Now(), absl::UTCTimeZone()));
+    if (rename(path_.c_str(), aside.c_str()) != 0) {
+      return absl::DataLossError(absl::StrCat("the pending revocations file is corrupt and could "
+                                              "not be moved aside: ",
+                                              std::strerror(errno)));
+    }
+    LogWarning("the pending revocations file was corrupt; kept as %s", aside);
+  }
+  // Entries that are not tokens at all are dropped.
+  auto* items = read.mutable_items();
+  items->erase(std::remove_if(items->begin(), items->end(),
+                              [](const auto& item) { return !IsTokenText(item.token()); }),
+               items->end());
+  queue_ = std::move(read);
+  return absl::OkStatus();
+}
+
+absl::Status RevocationQueue::WriteLocked() {
+  if (queue_.items_size() == 0) return RemoveFileDurably(path_);
   return WriteFileAtomically(path_, ToPrettyJson(queue_) + "\n");
 }
 
-absl::Status RevocationQueue::Add(const std::vector<std::pair<std::string, std::string>>& tokens) {
+void RevocationQueue::Reload() {
   absl::MutexLock lock(&mu_);
-  agent::internal::PendingRevocations before = queue_;
-  for (const auto& [token, hint] : tokens) {
-    agent::internal::PendingRevocation* item = queue_.add_items();
-    item->set_token(token);
-    item->set_token_type_hint(hint);
-    SetTime(clock_.Now(), item->mutable_next_attempt_at());
+  if (absl::Status read = ReadLocked(); !read.ok()) {
+    LogWarning("cannot read the pending revocations (%s); the file is left as it is",
+               read.message());
   }
-  absl::Status persisted = PersistLocked();
-  if (!persisted.ok()) queue_ = std::move(before);
-  return persisted;
+}
+
+absl::Status RevocationQueue::Update(
+    const std::function<void(agent::internal::PendingRevocations&)>& change) {
+  if (absl::Status dir = EnsurePrivateDir(Dirname(path_), uid_, LooseFolder::kTighten); !dir.ok()) {
+    return dir;
+  }
+  absl::StatusOr<FileLock> file_lock = FileLock::Acquire(lock_path_);
+  if (!file_lock.ok()) return file_lock.status();
+  absl::MutexLock lock(&mu_);
+  // Never overwrite what cannot be read: another agent's entries may be in it.
+  if (absl::Status read = ReadLocked(); !read.ok()) return read;
+  agent::internal::PendingRevocations before = queue_;
+  change(queue_);
+  absl::Status written = WriteLocked();
+  if (!written.ok()) queue_ = std::move(before);
+  return written;
+}
+
+absl::Status RevocationQueue::Add(const std::vector<Token>& tokens) {
+  return Update([&](agent::internal::PendingRevocations& queue) {
+    for (const Token& t : tokens) {
+      agent::internal::PendingRevocation* item = queue.add_items();
+      item->set_token(t.token);
+      item->set_token_type_hint(t.hint);
+      item->set_api_url(t.api_url);
+      SetTime(clock_.Now(), item->mutable_next_attempt_at());
+    }
+  });
 }
 
 void RevocationQueue::Remove(const std::vector<std::string>& tokens) {
-  absl::MutexLock lock(&mu_);
-  auto* items = queue_.mutable_items();
-  items->erase(std::remove_if(items->begin(), items->end(),
-                              [&](const auto& item) {
-                                return std::find(tokens.begin(), tokens.end(), item.token()) !=
-                                       tokens.end();
-                              }),
-               items->end());
-  if (absl::Status s = PersistLocked(); !s.ok()) {
-    LogWarning("could not update the pending revocations: %s", s.message());
-  }
+  absl::Status updated = Update([&](agent::internal::PendingRevocations& queue) {
+    auto* items = queue.mutable_items();
+    items->erase(std::remove_if(items->begin(), items->end(),
+                                [&](const auto& item) {
+                                  return std::find(tokens.begin(), tokens.end(), item.token()) !=
+                                         tokens.end();
+                                }),
+                 items->end());
+  });
+  if (!updated.ok()) LogWarning("could not update the pending revocations: %s", updated.message());
 }
 
 int RevocationQueue::size() {
@@ -102,53 +143,63 @@ bool RevocationQueue::Contains(absl::string_view token) {
 absl::Time RevocationQueue::NextDue() {
   absl::MutexLock lock(&mu_);
   absl::Time next = absl::InfiniteFuture();
-  for (const auto& item : queue_.items()) next = std::min(next, ToTime(item.next_attempt_at()));
+  for (const auto& item : queue_.items()) {
+    auto due = next_due_.find(item.token());
+    next = std::min(next, due == next_due_.end() ? absl::InfinitePast() : due->second);
+  }
   return next;
 }
 
-int RevocationQueue::RetryDue(IdentityClient& identity) {
-  std::vector<agent::internal::PendingRevocation> due;
+int RevocationQueue::RetryDue(const Revoke& revoke) {
+  std::vector<Token> due;
   {
     absl::MutexLock lock(&mu_);
-    absl::Time now = clock_.Now();
+    absl::Time now = clock_.Monotonic();
     for (const auto& item : queue_.items()) {
-      if (ToTime(item.next_attempt_at()) <= now) due.push_back(item);
+      auto next = next_due_.find(item.token());
+      if (next == next_due_.end() || next->second <= now) {
+        due.push_back({item.token(), item.token_type_hint(), item.api_url()});
+      }
     }
   }
   if (due.empty()) return size();
   std::vector<std::string> done;
-  std::vector<std::string> failed;
-  for (const auto& item : due) {
-    absl::Status revoked = identity.Revoke(item.token(), item.token_type_hint());
+  std::map<std::string, bool> failed;
+  for (const Token& token : due) {
+    absl::Status revoked = revoke(token);
     if (revoked.ok()) {
       LogInfo("a pending revocation was accepted by the server");
-      done.push_back(item.token());
+      done.push_back(token.token);
     } else if (absl::IsUnavailable(revoked)) {
-      failed.push_back(item.token());
+      failed[token.token] = true;
     } else {
       LogWarning("giving up a pending revocation the server refuses: %s", revoked.message());
-      done.push_back(item.token());
+      done.push_back(token.token);
     }
   }
+  absl::Status updated = Update([&](agent::internal::PendingRevocations& queue) {
+    auto* items = queue.mutable_items();
+    for (auto& item : *items) {
+      if (failed.count(item.token()) == 0) continue;
+      item.set_attempts(item.attempts() + 1);
+      SetTime(clock_.Now(), item.mutable_next_attempt_at());
+    }
+    items->erase(std::remove_if(items->begin(), items->end(),
+                                [&](const auto& item) {
+                                  return std::find(done.begin(), done.end(), item.token()) !=
+                                         done.end();
+                                }),
+                 items->end());
+  });
+  if (!updated.ok()) LogWarning("could not update the pending revocations: %s", updated.message());
   absl::MutexLock lock(&mu_);
-  absl::Time now = clock_.Now();
-  auto* items = queue_.mutable_items();
-  for (auto& item : *items) {
-    if (std::find(failed.begin(), failed.end(), item.token()) == failed.end()) continue;
-    item.set_attempts(item.attempts() + 1);
-    absl::Duration wait = kFirstRetry;
-    for (int i = 1; i < item.attempts() && wait < kMaxRetry; ++i) wait *= 2;
-    SetTime(now + std::min(wait, kMaxRetry), item.mutable_next_attempt_at());
+  absl::Time now = clock_.Monotonic();
+  for (const auto& item : queue_.items()) {
+    if (failed.count(item.token()) > 0) {
+      next_due_[item.token()] = now + RetryDelay(item.attempts());
+    }
   }
-  items->erase(std::remove_if(items->begin(), items->end(),
-                              [&](const auto& item) {
-                                return std::find(done.begin(), done.end(), item.token()) !=
-                                       done.end();
-                              }),
-               items->end());
-  if (absl::Status s = PersistLocked(); !s.ok()) {
-    LogWarning("could not update the pending revocations: %s", s.message());
-  }
+  for (const std::string& token : done) next_due_.erase(token);
   return queue_.items_size();
 }
 

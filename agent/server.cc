@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "agent/clock.h"
 #include "agent/log.h"
 #include "agent/paths.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -98,13 +99,13 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   // releases it only when its last thread is gone (one may be finishing an fsync, long after
   // the process shows as a zombie). Leave only once the holder answers on the socket, so that
   // whoever started this agent finds one serving; take the lock if it is freed meanwhile.
-  const absl::Time give_up = absl::Now() + kLockWait;
+  const absl::Time give_up = MonotonicNow() + kLockWait;
   while (flock(server->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) {
       return absl::FailedPreconditionError(
           absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(errno)));
     }
-    if (SomethingAnswers(socket_path) || absl::Now() >= give_up) {
+    if (SomethingAnswers(socket_path) || MonotonicNow() >= give_up) {
       return absl::AlreadyExistsError(absl::StrCat(
           "another datagen-agent", ReadPid(server->lock_fd_), " is already serving ", socket_path));
     }

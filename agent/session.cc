@@ -14,6 +14,12 @@ constexpr absl::string_view kNotSignedIn = "not signed in";
 constexpr absl::Duration kMaxRefreshLead = absl::Minutes(5);
 constexpr absl::Duration kMaxRefreshBackoff = absl::Minutes(5);
 
+absl::Duration Doubling(int failures, absl::Duration first, absl::Duration most) {
+  absl::Duration wait = first;
+  for (int i = 1; i < failures && wait < most; ++i) wait *= 2;
+  return std::min(wait, most);
+}
+
 const server::v1::UserMembership* FindMembership(const server::v1::UserInfo& user,
                                                  absl::string_view slug) {
   for (const auto& m : user.memberships()) {
@@ -34,14 +40,67 @@ void WarnIfNotMember(const agent::v1::Credentials& credentials, const server::v1
 
 }  // namespace
 
-Session::Session(CredentialStore& store, IdentityClient& identity, RevocationQueue& revocations,
-                 Clock& clock, std::string api_url, absl::Duration identity_max_age)
+Session::Session(CredentialStore& store, Issuers& issuers, RevocationQueue& revocations,
+                 Clock& clock, absl::Duration identity_max_age)
     : store_(store),
-      identity_(identity),
+      issuers_(issuers),
       revocations_(revocations),
       clock_(clock),
-      api_url_(std::move(api_url)),
       identity_max_age_(identity_max_age) {}
+
+std::string Session::IssuerOf(const agent::v1::Credentials& credentials) const {
+  return issuers_.Resolve(credentials.api_url());
+}
+
+void Session::StandingWarningsLocked(const agent::v1::Credentials& credentials,
+                                     std::vector<std::string>* warnings) {
+  if (unsaved_) {
+    warnings->push_back(absl::StrCat(
+        "a refreshed token could not be saved (", unsaved_error_,
+        "); the agent keeps it in memory and retries saving it"));
+  }
+  std::string issuer = IssuerOf(credentials);
+  if (issuer != issuers_.configured()) {
+    warnings->push_back(absl::StrCat(
+        "this session was issued by ", issuer, ", but the agent is configured for ",
+        issuers_.configured(), "; its tokens go only to ", issuer,
+        ". To sign in at the configured server: datagen auth login"));
+  }
+}
+
+agent::v1::GetStatusResponse Session::StatusReplyLocked(
+    const agent::v1::Credentials& credentials, const server::v1::UserInfo& user,
+    std::vector<std::string> warnings) {
+  WarnIfNotMember(credentials, user, &warnings);
+  StandingWarningsLocked(credentials, &warnings);
+  agent::v1::GetStatusResponse reply;
+  reply.set_email(user.email());
+  reply.set_active_org_slug(credentials.active_org_slug());
+  if (const auto* m = FindMembership(user, reply.active_org_slug())) reply.set_role(m->role());
+  if (credentials.has_stored_at()) *reply.mutable_stored_at() = credentials.stored_at();
+  if (credentials.has_token_expires_at()) {
+    *reply.mutable_token_expires_at() = credentials.token_expires_at();
+  }
+  reply.set_api_url(IssuerOf(credentials));
+  reply.set_configured_api_url(issuers_.configured());
+  reply.set_revocations_pending(revocations_.size());
+  for (auto& w : warnings) reply.add_warnings(std::move(w));
+  return reply;
+}
+
+bool Session::QueueRevocation(const agent::v1::Credentials& credentials,
+                              const std::string& issuer) {
+  std::vector<RevocationQueue::Token> tokens = {{credentials.token(), "access_token", issuer}};
+  if (!credentials.refresh_token().empty()) {
+    tokens.push_back({credentials.refresh_token(), "refresh_token", issuer});
+  }
+  if (absl::Status queued = revocations_.Add(tokens); !queued.ok()) {
+    LogWarning("could not record tokens for revocation: %s", queued.message());
+    return false;
+  }
+  ScheduleChanged();  // the wake loop revokes them now
+  return true;
+}
 
 void Session::SetScheduleListener(std::function<void()> on_schedule_change) {
   absl::MutexLock lock(&listener_mu_);
@@ -57,7 +116,9 @@ void Session::ScheduleChanged() {
 
 absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked() {
   std::string fingerprint = store_.Fingerprint();
-  if (fingerprint == fingerprint_ && fingerprint != "absent" && cached_) return *cached_;
+  if (fingerprint == fingerprint_ && (fingerprint != "absent" || unsaved_) && cached_) {
+    return *cached_;
+  }
   bool touched = loaded_once_ && fingerprint != fingerprint_;
   absl::StatusOr<agent::v1::Credentials> loaded = store_.Load(&unreported_warnings_);
   if (absl::IsDataLoss(loaded.status())) unreported_problem_ = loaded.status();
@@ -72,6 +133,18 @@ absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked() {
     } else {
       LogWarning("could not finish the interrupted logout: %s", removed.message());
     }
+  }
+  if (unsaved_ && loaded.ok() && loaded->token() == unsaved_from_token_ && cached_) {
+    // Rewritten behind our back (another agent's org switch) from the session before the
+    // refresh this agent could not save: keep the refreshed tokens, the only live ones.
+    loaded->set_token(cached_->token());
+    loaded->set_refresh_token(cached_->refresh_token());
+    *loaded->mutable_token_expires_at() = cached_->token_expires_at();
+    *loaded->mutable_stored_at() = cached_->stored_at();
+  } else if (unsaved_) {
+    LogWarning("the credentials changed behind the agent's back; an unsaved refreshed token is "
+               "given up");
+    unsaved_ = false;
   }
   last_load_ = loaded.status();
   // Loading may repair permissions (changing the fingerprint): take it afterwards.
@@ -124,6 +197,7 @@ absl::StatusOr<agent::v1::Credentials> Session::UsableLocked(std::vector<std::st
 }
 
 void Session::MarkExpiredLocked(const std::string& token, absl::string_view why) {
+  (void)CurrentLocked();  // another agent may have refreshed meanwhile
   if (!cached_ || cached_->token() != token || ExpiredLocked()) return;
   expired_token_ = token;
   expired_reason_ = std::string(why);
@@ -196,6 +270,9 @@ void Session::NoteLoginEnded() {
 absl::Status Session::SaveLocked(const agent::v1::Credentials& credentials,
                                  agent::v1::SessionChange change) {
   if (absl::Status saved = store_.Save(credentials); !saved.ok()) return saved;
+  unsaved_ = false;
+  unsaved_failures_ = 0;
+  unsaved_retry_at_ = absl::InfiniteFuture();
   fingerprint_ = store_.Fingerprint();
   loaded_once_ = true;
   cached_ = credentials;
@@ -220,7 +297,7 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify) {
       if (!stale) {
         snapshot.credentials = *std::move(current);
         if (!verify && known_user_token_ == snapshot.credentials.token() &&
-            clock_.Now() - known_user_at_ < identity_max_age_) {
+            clock_.Monotonic() - known_user_at_ < identity_max_age_) {
           snapshot.user = known_user_;  // no network on the hot path
           return snapshot;
         }
@@ -229,7 +306,8 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify) {
     }
     (void)Refresh(/*only_if_due=*/true);
   }
-  absl::StatusOr<server::v1::UserInfo> user = identity_.FetchUserInfo(snapshot.credentials.token());
+  absl::StatusOr<server::v1::UserInfo> user = issuers_.For(IssuerOf(snapshot.credentials))
+                                                  ->identity.FetchUserInfo(snapshot.credentials.token());
   absl::MutexLock lock(&mu_);
   if (!user.ok()) {
     if (absl::IsUnauthenticated(user.status())) {
@@ -241,14 +319,14 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify) {
   snapshot.user = *std::move(user);
   known_user_token_ = snapshot.credentials.token();
   known_user_ = snapshot.user;
-  known_user_at_ = clock_.Now();
+  known_user_at_ = clock_.Monotonic();
   return snapshot;
 }
 
 std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFromMemory() {
   absl::MutexLock lock(&mu_);
   // Only what is already loaded: a changed file (one stat) is left to the full path.
-  if (!loaded_once_ || !unreported_warnings_.empty() || !unreported_problem_.ok() ||
+  if (!loaded_once_ || !unreported_warnings_.empty() || !unreported_problem_.ok() || unsaved_ ||
       store_.Fingerprint() != fingerprint_) {
     return std::nullopt;
   }
@@ -261,52 +339,34 @@ std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFr
     return absl::StatusOr<agent::v1::GetStatusResponse>(
         absl::UnauthenticatedError(absl::StrCat("your session expired: ", expired_reason_)));
   }
-  absl::Time now = clock_.Now();
-  if (known_user_token_ != cached_->token() || now - known_user_at_ >= identity_max_age_ ||
-      (cached_->has_token_expires_at() && ToTime(cached_->token_expires_at()) <= now)) {
+  if (known_user_token_ != cached_->token() ||
+      clock_.Monotonic() - known_user_at_ >= identity_max_age_ ||
+      (cached_->has_token_expires_at() && ToTime(cached_->token_expires_at()) <= clock_.Now())) {
     return std::nullopt;
   }
-  agent::v1::GetStatusResponse reply;
-  reply.set_email(known_user_.email());
-  reply.set_active_org_slug(cached_->active_org_slug());
-  const auto* m = FindMembership(known_user_, reply.active_org_slug());
-  if (m == nullptr && !reply.active_org_slug().empty()) return std::nullopt;  // has a warning
-  if (m != nullptr) reply.set_role(m->role());
-  if (cached_->has_stored_at()) *reply.mutable_stored_at() = cached_->stored_at();
-  if (cached_->has_token_expires_at()) {
-    *reply.mutable_token_expires_at() = cached_->token_expires_at();
+  const std::string& active = cached_->active_org_slug();
+  if (!active.empty() && FindMembership(known_user_, active) == nullptr) {
+    return std::nullopt;  // has a warning: the full path reports it
   }
-  reply.set_api_url(api_url_);
-  reply.set_revocations_pending(revocations_.size());
-  return absl::StatusOr<agent::v1::GetStatusResponse>(std::move(reply));
+  return absl::StatusOr<agent::v1::GetStatusResponse>(
+      StatusReplyLocked(*cached_, known_user_, {}));
 }
 
 absl::StatusOr<agent::v1::GetStatusResponse> Session::Status(bool verify) {
   absl::StatusOr<Snapshot> snapshot = Read(verify);
   if (!snapshot.ok()) return snapshot.status();
-  WarnIfNotMember(snapshot->credentials, snapshot->user, &snapshot->warnings);
-  agent::v1::GetStatusResponse reply;
-  reply.set_email(snapshot->user.email());
-  reply.set_active_org_slug(snapshot->credentials.active_org_slug());
-  if (const auto* m = FindMembership(snapshot->user, reply.active_org_slug())) {
-    reply.set_role(m->role());
-  }
-  if (snapshot->credentials.has_stored_at()) {
-    *reply.mutable_stored_at() = snapshot->credentials.stored_at();
-  }
-  if (snapshot->credentials.has_token_expires_at()) {
-    *reply.mutable_token_expires_at() = snapshot->credentials.token_expires_at();
-  }
-  reply.set_api_url(api_url_);
-  reply.set_revocations_pending(revocations_.size());
-  for (auto& w : snapshot->warnings) reply.add_warnings(std::move(w));
-  return reply;
+  absl::MutexLock lock(&mu_);
+  return StatusReplyLocked(snapshot->credentials, snapshot->user, std::move(snapshot->warnings));
 }
 
 absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify) {
   absl::StatusOr<Snapshot> snapshot = Read(verify);
   if (!snapshot.ok()) return snapshot.status();
   WarnIfNotMember(snapshot->credentials, snapshot->user, &snapshot->warnings);
+  {
+    absl::MutexLock lock(&mu_);
+    StandingWarningsLocked(snapshot->credentials, &snapshot->warnings);
+  }
   agent::v1::ListOrgsResponse reply;
   reply.set_active_org_slug(snapshot->credentials.active_org_slug());
   for (const auto& m : snapshot->user.memberships()) {
@@ -337,6 +397,8 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
                       : absl::StrCat("; your organizations: ", absl::StrJoin(slugs, ", "))));
   }
   {
+    absl::StatusOr<std::unique_ptr<StoreLock>> held = store_.Lock();  // between agents
+    if (!held.ok()) return held.status();
     absl::MutexLock lock(&mu_);
     std::vector<std::string> ignored;
     absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
@@ -361,9 +423,10 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
 }
 
 absl::Status Session::RevokeTokens(const agent::v1::Credentials& credentials) {
-  absl::Status revoked = identity_.Revoke(credentials.token(), "access_token");
+  std::shared_ptr<Issuer> issuer = issuers_.For(IssuerOf(credentials));
+  absl::Status revoked = issuer->identity.Revoke(credentials.token(), "access_token");
   if (revoked.ok() && !credentials.refresh_token().empty()) {
-    revoked = identity_.Revoke(credentials.refresh_token(), "refresh_token");
+    revoked = issuer->identity.Revoke(credentials.refresh_token(), "refresh_token");
   }
   return revoked;
 }
@@ -371,7 +434,9 @@ absl::Status Session::RevokeTokens(const agent::v1::Credentials& credentials) {
 absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
   agent::v1::LogoutResponse reply;
   agent::v1::Credentials ending;
-  std::vector<std::pair<std::string, std::string>> tokens;
+  std::vector<RevocationQueue::Token> tokens;
+  absl::StatusOr<std::unique_ptr<StoreLock>> held = store_.Lock();  // between agents
+  if (!held.ok()) return held.status();
   {
     absl::MutexLock lock(&mu_);
     absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
@@ -381,9 +446,10 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
     }
     if (!current.ok()) return current.status();
     ending = *std::move(current);
-    tokens.emplace_back(ending.token(), "access_token");
+    const std::string issuer = IssuerOf(ending);
+    tokens.push_back({ending.token(), "access_token", issuer});
     if (!ending.refresh_token().empty()) {
-      tokens.emplace_back(ending.refresh_token(), "refresh_token");
+      tokens.push_back({ending.refresh_token(), "refresh_token", issuer});
     }
     // Remembered before the credentials go, so that no token is ever forgotten unrevoked.
     if (absl::Status queued = revocations_.Add(tokens); !queued.ok()) {
@@ -391,23 +457,26 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
     }
     if (absl::Status removed = store_.Remove(); !removed.ok()) {
       std::vector<std::string> unqueue;
-      for (const auto& [token, hint] : tokens) unqueue.push_back(token);
+      for (const auto& t : tokens) unqueue.push_back(t.token);
       revocations_.Remove(unqueue);
       return removed;
     }
     fingerprint_ = store_.Fingerprint();
     cached_.reset();
+    unsaved_ = false;
     known_user_token_.clear();
     PublishLocked(agent::v1::SESSION_CHANGE_SIGNED_OUT);
   }
+  held->reset();
   LogInfo("signed out; revoking the session's tokens");
   reply.set_status("logged_out");
   std::vector<std::string> accepted;
   absl::Status first_error;
-  for (const auto& [token, hint] : tokens) {
-    absl::Status revoked = identity_.Revoke(token, hint);
+  std::shared_ptr<Issuer> issuer = issuers_.For(IssuerOf(ending));
+  for (const auto& t : tokens) {
+    absl::Status revoked = issuer->identity.Revoke(t.token, t.hint);
     if (revoked.ok() || !absl::IsUnavailable(revoked)) {
-      accepted.push_back(token);  // refused for good: retrying would not help
+      accepted.push_back(t.token);  // refused for good: retrying would not help
     }
     if (!revoked.ok() && first_error.ok()) first_error = revoked;
   }
@@ -457,17 +526,25 @@ absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken() {
   return reply;
 }
 
-absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens& tokens) {
-  absl::StatusOr<server::v1::UserInfo> user = identity_.FetchUserInfo(tokens.access_token);
-  if (!user.ok()) {
-    return absl::Status(user.status().code(),
-                        absl::StrCat("signed in, but could not read your identity; nothing was "
-                                     "stored: ",
-                                     user.status().message()));
-  }
+absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens& tokens,
+                                                              const std::string& issuer_url) {
+  const std::string issuer = issuers_.Resolve(issuer_url);
   agent::v1::Credentials fresh;
   fresh.set_token(tokens.access_token);
   fresh.set_refresh_token(tokens.refresh_token);
+  fresh.set_api_url(issuer);
+  // An approved login that cannot be completed must not leave live tokens behind.
+  auto give_up = [&](const absl::Status& why, absl::string_view what) {
+    bool queued = QueueRevocation(fresh, issuer);
+    return absl::Status(
+        why.code(),
+        absl::StrCat(what, "; nothing was stored, and the new session's tokens ",
+                     queued ? "were queued for revocation" : "could NOT be queued for revocation",
+                     ": ", why.message()));
+  };
+  absl::StatusOr<server::v1::UserInfo> user =
+      issuers_.For(issuer)->identity.FetchUserInfo(tokens.access_token);
+  if (!user.ok()) return give_up(user.status(), "signed in, but could not read your identity");
   fresh.set_email(user->email());
   for (const auto& m : user->memberships()) {
     if (m.is_default()) {
@@ -479,31 +556,36 @@ absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens
     fresh.set_active_org_slug(user->memberships(0).slug());
   }
   SetTime(clock_.Now(), fresh.mutable_stored_at());
-  if (tokens.expires_in)
+  if (tokens.expires_in) {
     SetTime(clock_.Now() + *tokens.expires_in, fresh.mutable_token_expires_at());
-  fresh.set_api_url(api_url_);
+  }
 
   std::optional<agent::v1::Credentials> replaced;
   {
+    absl::StatusOr<std::unique_ptr<StoreLock>> held = store_.Lock();  // between agents
+    if (!held.ok()) return give_up(held.status(), "signed in, but could not save the session");
     absl::MutexLock lock(&mu_);
     absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
     if (current.ok() && current->token() != fresh.token()) replaced = *std::move(current);
+    if (absl::Status saved = SaveLocked(fresh, agent::v1::SESSION_CHANGE_SIGNED_IN); !saved.ok()) {
+      return give_up(saved, "signed in, but could not save the session");
+    }
     pending_login_.reset();
     refresh_failures_ = 0;
     known_user_token_ = fresh.token();
     known_user_ = *user;
-    known_user_at_ = clock_.Now();
-    if (absl::Status saved = SaveLocked(fresh, agent::v1::SESSION_CHANGE_SIGNED_IN); !saved.ok()) {
-      return saved;
-    }
+    known_user_at_ = clock_.Monotonic();
   }
   ScheduleChanged();
   LogInfo("signed in as %s; active organization %s", fresh.email(),
           fresh.active_org_slug().empty() ? "(none)" : fresh.active_org_slug());
   if (replaced) {
-    // The new session is stored; only now is the old one given up.
-    if (absl::Status revoked = RevokeTokens(*replaced); !revoked.ok()) {
-      LogWarning("the previous session could not be revoked: %s", revoked.message());
+    // The new session is stored; only now is the old one given up, through the never-lost
+    // queue, at the issuer that issued it.
+    if (!QueueRevocation(*replaced, IssuerOf(*replaced))) {
+      if (absl::Status revoked = RevokeTokens(*replaced); !revoked.ok()) {
+        LogWarning("the previous session could not be revoked: %s", revoked.message());
+      }
     }
   }
   agent::v1::LoginResult result;
@@ -522,19 +604,24 @@ absl::Time Session::RefreshDueLocked() {
     return absl::InfiniteFuture();
   }
   if (refresh_failures_ > 0) return refresh_retry_at_;
-  // Ahead of expiry by a quarter of the token's lifetime, at most five minutes.
+  // Ahead of expiry by a quarter of the token's lifetime, at most five minutes. The expiry is a
+  // wall-clock instant (the server's); the schedule is monotonic.
   absl::Time expires = ToTime(current->token_expires_at());
   absl::Time issued = current->has_stored_at() ? ToTime(current->stored_at()) : expires;
   absl::Duration lead = std::clamp((expires - issued) / 4, absl::Seconds(1), kMaxRefreshLead);
-  return expires - lead;
+  return clock_.Monotonic() + (expires - lead - clock_.Now());
 }
 
 absl::Status Session::Refresh(bool only_if_due) {
   absl::MutexLock refreshing(&refresh_mu_);
+  // Between agents: under the lock, the file is re-read, and a refresh is made only while it
+  // still holds the token this agent meant to refresh (else another agent already did).
+  absl::StatusOr<std::unique_ptr<StoreLock>> held = store_.Lock();
+  if (!held.ok()) return held.status();
   agent::v1::Credentials before;
   {
     absl::MutexLock lock(&mu_);
-    if (only_if_due && RefreshDueLocked() > clock_.Now()) return absl::OkStatus();
+    if (only_if_due && RefreshDueLocked() > clock_.Monotonic()) return absl::OkStatus();
     std::vector<std::string> ignored;
     absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
     if (!current.ok()) return current.status();
@@ -543,18 +630,18 @@ absl::Status Session::Refresh(bool only_if_due) {
     }
     before = *std::move(current);
   }
-  absl::StatusOr<IssuedTokens> tokens = identity_.Refresh(before.refresh_token());
+  absl::StatusOr<IssuedTokens> tokens =
+      issuers_.For(IssuerOf(before))->identity.Refresh(before.refresh_token());
   absl::MutexLock lock(&mu_);
   if (!tokens.ok()) {
     if (absl::IsUnauthenticated(tokens.status())) {
       MarkExpiredLocked(before.token(), tokens.status().message());
     } else {
       ++refresh_failures_;
-      absl::Duration wait = absl::Seconds(1);
-      for (int i = 1; i < refresh_failures_ && wait < kMaxRefreshBackoff; ++i) wait *= 2;
-      refresh_retry_at_ = clock_.Now() + std::min(wait, kMaxRefreshBackoff);
+      absl::Duration wait = Doubling(refresh_failures_, absl::Seconds(1), kMaxRefreshBackoff);
+      refresh_retry_at_ = clock_.Monotonic() + wait;
       LogWarning("refresh failed (%s); retrying in %s", tokens.status().message(),
-                 absl::FormatDuration(refresh_retry_at_ - clock_.Now()));
+                 absl::FormatDuration(wait));
     }
     return tokens.status();
   }
@@ -577,30 +664,67 @@ absl::Status Session::Refresh(bool only_if_due) {
   if (known_user_token_ == before.token()) known_user_token_ = updated.token();  // same user
   if (absl::Status saved = SaveLocked(updated, agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
       !saved.ok()) {
-    LogError("a refreshed token could not be saved: %s", saved.message());
-    return saved;
+    // Nothing lost: with rotation the old refresh token is dead, so the new tokens are kept in
+    // memory, used, and saved again until that works.
+    LogError("a refreshed token could not be saved (%s); keeping it in memory and retrying",
+             saved.message());
+    if (!unsaved_) unsaved_from_token_ = before.token();
+    unsaved_ = true;
+    unsaved_error_ = std::string(saved.message());
+    unsaved_retry_at_ = clock_.Monotonic() + Doubling(++unsaved_failures_, absl::Seconds(5),
+                                                      absl::Minutes(5));
+    cached_ = updated;
+    PublishLocked(agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
+    ScheduleChanged();
+    return absl::OkStatus();
   }
   LogInfo("access token refreshed");
   return absl::OkStatus();
 }
 
+void Session::RetryUnsavedLocked() {
+  if (!unsaved_ || !cached_) return;
+  agent::v1::Credentials keep = *cached_;
+  if (absl::Status saved = SaveLocked(keep, agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
+      !saved.ok()) {
+    unsaved_error_ = std::string(saved.message());
+    unsaved_retry_at_ = clock_.Monotonic() + Doubling(++unsaved_failures_, absl::Seconds(5),
+                                                      absl::Minutes(5));
+    return;
+  }
+  LogInfo("the refreshed token that could not be saved earlier is saved now");
+}
+
 absl::Time Session::DoDueWork() {
+  bool save_due;
+  {
+    absl::MutexLock lock(&mu_);
+    save_due = unsaved_ && unsaved_retry_at_ <= clock_.Monotonic();
+  }
+  if (save_due) {
+    absl::StatusOr<std::unique_ptr<StoreLock>> held = store_.Lock();
+    absl::MutexLock lock(&mu_);
+    if (held.ok()) RetryUnsavedLocked();
+  }
   absl::Time refresh_due;
   {
     absl::MutexLock lock(&mu_);
     refresh_due = RefreshDueLocked();
   }
-  if (refresh_due <= clock_.Now()) (void)Refresh(/*only_if_due=*/true);
-  if (revocations_.NextDue() <= clock_.Now()) {
+  if (refresh_due <= clock_.Monotonic()) (void)Refresh(/*only_if_due=*/true);
+  if (revocations_.NextDue() <= clock_.Monotonic()) {
     int before = revocations_.size();
-    int after = revocations_.RetryDue(identity_);
+    int after = revocations_.RetryDue([this](const RevocationQueue::Token& t) {
+      return issuers_.For(t.api_url)->identity.Revoke(t.token, t.hint);
+    });
     if (after != before) {
       absl::MutexLock lock(&mu_);
       PublishLocked(agent::v1::SESSION_CHANGE_REVOCATIONS);
     }
   }
   absl::MutexLock lock(&mu_);
-  return std::min(RefreshDueLocked(), revocations_.NextDue());
+  return std::min({RefreshDueLocked(), revocations_.NextDue(),
+                   unsaved_ ? unsaved_retry_at_ : absl::InfiniteFuture()});
 }
 
 }  // namespace datagen

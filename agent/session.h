@@ -19,6 +19,7 @@
 #include "agent/clock.h"
 #include "agent/credential_store.h"
 #include "agent/identity_client.h"
+#include "agent/issuers.h"
 #include "agent/revocation_queue.h"
 #include "agent/token_reply.h"
 #include "proto/datagen/agent/v1/agent.pb.h"
@@ -28,6 +29,12 @@ namespace datagen {
 // Thread-safe. Store access is serialized by an internal lock that is never held across a
 // network request, so a slow server delays only the calls that need it. Does not own its
 // collaborators, which must outlive it.
+//
+// Every request about a session goes to the issuer recorded with it (Credentials.api_url; the
+// configured issuer for files without one), never simply to the configured issuer. Every
+// read-modify-write of the credentials takes the store's Lock first (several agents may share
+// the file), re-reads under it, and a refresh is made only while the file still holds the token
+// it meant to refresh. Lock order: refresh_mu_, then the store's Lock, then mu_.
 //
 // Errors follow agent.proto: Unauthenticated when signed out, expired or the token is rejected,
 // Unavailable when the server cannot be reached, DataLoss for a corrupt file (moved aside),
@@ -48,8 +55,7 @@ class Session {
   // Status and ListOrgs answer from the identity the server gave within `identity_max_age`
   // (zero: always ask the server), so that prompts and status bars cost no network round trip;
   // a revoked token is noticed within that bound.
-  Session(CredentialStore& store, IdentityClient& identity, RevocationQueue& revocations,
-          Clock& clock, std::string api_url,
+  Session(CredentialStore& store, Issuers& issuers, RevocationQueue& revocations, Clock& clock,
           absl::Duration identity_max_age = absl::ZeroDuration());
 
   // The status when it can be answered from memory at once (signed out, expired, or an identity
@@ -70,11 +76,13 @@ class Session {
   // The current access token, refreshed first when it expires within kHandOutMargin.
   absl::StatusOr<agent::v1::GetTokenResponse> GetToken() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Finishes a login: reads the new token's identity, picks the default organization (the
-  // membership marked default, else the first), stores the credentials atomically, and then
-  // revokes the session it replaced, if any. Nothing is stored when any step before the store
-  // fails.
-  absl::StatusOr<agent::v1::LoginResult> CompleteLogin(const IssuedTokens& tokens)
+  // Finishes a login at `issuer`: reads the new token's identity there, picks the default
+  // organization (the membership marked default, else the first), stores the credentials
+  // atomically, and then queues the session it replaced, if any, for revocation at its own
+  // issuer. When a step fails, nothing is stored and the new tokens are queued for revocation
+  // (the error says so, or says plainly that they could not be).
+  absl::StatusOr<agent::v1::LoginResult> CompleteLogin(const IssuedTokens& tokens,
+                                                       const std::string& issuer)
       ABSL_LOCKS_EXCLUDED(mu_);
   // A login now waits for approval with `code` / no longer does (without signing in).
   void NoteLoginPending(const agent::v1::DeviceCode& code) ABSL_LOCKS_EXCLUDED(mu_);
@@ -88,8 +96,9 @@ class Session {
   // Re-reads the credentials file if it changed behind the agent's back, telling watchers.
   void CheckFile() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Background work: refreshes the token when due, retries due revocations. Returns when it is
-  // next due (InfiniteFuture when nothing is). `on_schedule_change` is called (without the lock)
+  // Background work: refreshes the token when due, retries saving a refreshed token that could
+  // not be saved, retries due revocations. Returns when it is next due, on the clock's
+  // monotonic time (InfiniteFuture when nothing is). `on_schedule_change` is called (without the lock)
   // whenever that time may have moved earlier, so that a scheduler can wake up.
   absl::Time DoDueWork() ABSL_LOCKS_EXCLUDED(mu_);
   void SetScheduleListener(std::function<void()> on_schedule_change);
@@ -118,6 +127,22 @@ class Session {
   // Saves `credentials` as the session and publishes `change`.
   absl::Status SaveLocked(const agent::v1::Credentials& credentials,
                           agent::v1::SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The issuer of `credentials`.
+  std::string IssuerOf(const agent::v1::Credentials& credentials) const;
+  // The reply for Status from what is known; both the memory path and the full path use it.
+  agent::v1::GetStatusResponse StatusReplyLocked(const agent::v1::Credentials& credentials,
+                                                 const server::v1::UserInfo& user,
+                                                 std::vector<std::string> warnings)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Warnings every reply about the session carries: an unsaved refreshed token, a configured
+  // issuer other than the session's.
+  void StandingWarningsLocked(const agent::v1::Credentials& credentials,
+                              std::vector<std::string>* warnings)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues `credentials`' tokens for revocation at their issuer; false when they could not be.
+  bool QueueRevocation(const agent::v1::Credentials& credentials, const std::string& issuer);
+  // Saves a refreshed token that could not be saved before. Under the store's lock.
+  void RetryUnsavedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The server refused the session whose token is `token`.
   void MarkExpiredLocked(const std::string& token, absl::string_view why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -134,10 +159,9 @@ class Session {
   absl::Status RevokeTokens(const agent::v1::Credentials& credentials) ABSL_LOCKS_EXCLUDED(mu_);
 
   CredentialStore& store_;
-  IdentityClient& identity_;
+  Issuers& issuers_;
   RevocationQueue& revocations_;
   Clock& clock_;
-  const std::string api_url_;
   const absl::Duration identity_max_age_;
   // Set once the agent holds its lock (after the server may already serve calls): guarded.
   absl::Mutex listener_mu_ ABSL_ACQUIRED_AFTER(mu_);
@@ -154,14 +178,21 @@ class Session {
   // The token the server refused, and why; the session is expired while it is the current one.
   std::string expired_token_ ABSL_GUARDED_BY(mu_);
   std::string expired_reason_ ABSL_GUARDED_BY(mu_);
-  // Transient refresh failures in a row, and when to try again.
+  // Transient refresh failures in a row, and when to try again (monotonic).
   int refresh_failures_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time refresh_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // A refreshed token that could not be saved lives in cached_ (with rotation the old refresh
+  // token is already dead): used, and its save retried at unsaved_retry_at_ (monotonic).
+  bool unsaved_ ABSL_GUARDED_BY(mu_) = false;
+  std::string unsaved_from_token_ ABSL_GUARDED_BY(mu_);  // the token it replaced
+  std::string unsaved_error_ ABSL_GUARDED_BY(mu_);
+  int unsaved_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time unsaved_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   std::optional<agent::v1::DeviceCode> pending_login_ ABSL_GUARDED_BY(mu_);
   // What the server last said about the session whose access token is `known_user_token_`.
   std::string known_user_token_ ABSL_GUARDED_BY(mu_);
   server::v1::UserInfo known_user_ ABSL_GUARDED_BY(mu_);
-  absl::Time known_user_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time known_user_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // monotonic
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<uint64_t, Watcher*> watchers_ ABSL_GUARDED_BY(mu_);
   uint64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 1;

@@ -2,7 +2,9 @@
 
 #include <pthread.h>
 
-#include "absl/time/clock.h"
+#include <chrono>
+
+#include "agent/clock.h"
 
 namespace datagen {
 
@@ -15,26 +17,34 @@ WakeLoop::WakeLoop(std::function<absl::Time()> work) : work_(std::move(work)) {
 
 WakeLoop::~WakeLoop() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  wake_.notify_all();
   thread_.join();
 }
 
 void WakeLoop::Poke() {
-  absl::MutexLock lock(&mu_);
-  poked_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    poked_ = true;
+  }
+  wake_.notify_all();
 }
 
 void WakeLoop::Loop() {
   while (true) {
     absl::Time next = work_();
-    absl::MutexLock lock(&mu_);
-    auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return poked_ || stopping_; };
+    std::unique_lock<std::mutex> lock(mu_);
+    auto woken = [this] { return poked_ || stopping_; };
     if (next == absl::InfiniteFuture()) {
-      mu_.Await(absl::Condition(&wake));
+      wake_.wait(lock, woken);
     } else {
-      mu_.AwaitWithDeadline(absl::Condition(&wake), next);
+      absl::Duration left = std::max(next - MonotonicNow(), absl::ZeroDuration());
+      // At most a day per wait: steady_clock's time_point would overflow on huge durations.
+      left = std::min(left, absl::Hours(24));
+      wake_.wait_until(lock,
+                       std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(left), woken);
     }
     if (stopping_) return;
     poked_ = false;

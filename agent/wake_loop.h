@@ -4,11 +4,11 @@
 #ifndef DATAGEN_AGENT_WAKE_LOOP_H_
 #define DATAGEN_AGENT_WAKE_LOOP_H_
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <thread>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace datagen {
@@ -16,21 +16,24 @@ namespace datagen {
 // Thread-safe. Stops (and joins) on destruction.
 class WakeLoop {
  public:
-  // `work` runs on the loop's thread, first at once; it returns when to run next
-  // (InfiniteFuture: only when poked).
+  // `work` runs on the loop's thread, first at once; it returns when to run next, on the
+  // monotonic clock (MonotonicNow; InfiniteFuture: only when poked). The sleep itself is on
+  // CLOCK_MONOTONIC (std::condition_variable with steady_clock), so setting the wall clock
+  // neither shortens nor stretches it.
   explicit WakeLoop(std::function<absl::Time()> work);
   ~WakeLoop();
 
   // Runs the work again soon. Never blocks on the work.
-  void Poke() ABSL_LOCKS_EXCLUDED(mu_);
+  void Poke();
 
  private:
   void Loop();
 
   std::function<absl::Time()> work_;
-  absl::Mutex mu_;
-  bool poked_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool poked_ = false;     // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
   std::thread thread_;
 };
 

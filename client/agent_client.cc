@@ -214,9 +214,11 @@ grpc::Status AgentClient::Stream(Method method, const Request& request,
   return status;
 }
 
-grpc::Status AgentClient::Login(const std::function<void(const agent::v1::LoginEvent&)>& on_event) {
-  return Stream<agent::v1::LoginEvent>(&agent::v1::AuthAgent::Stub::Login,
-                                       agent::v1::LoginRequest(), on_event);
+grpc::Status AgentClient::Login(const std::string& api_url,
+                                const std::function<void(const agent::v1::LoginEvent&)>& on_event) {
+  agent::v1::LoginRequest request;
+  request.set_api_url(api_url);
+  return Stream<agent::v1::LoginEvent>(&agent::v1::AuthAgent::Stub::Login, request, on_event);
 }
 
 grpc::Status AgentClient::Watch(const std::function<void(const agent::v1::WatchEvent&)>& on_event) {

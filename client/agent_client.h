@@ -42,7 +42,9 @@ class AgentClient {
   // of the stream as it arrives. Returns the stream's final status (UNAVAILABLE with a message
   // for people when the agent could not be reached). Has no deadline: a login lasts as long as
   // its code is valid.
-  grpc::Status Login(const std::function<void(const agent::v1::LoginEvent&)>& on_event);
+  // `api_url`: the issuer to sign in at ("": the agent's configured one).
+  grpc::Status Login(const std::string& api_url,
+                     const std::function<void(const agent::v1::LoginEvent&)>& on_event);
 
   // True when the last call failed because the agent could not be reached or started (its
   // status message says why), rather than with the agent's own answer.

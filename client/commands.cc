@@ -78,7 +78,8 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
   signal(SIGINT, OnInterrupt);
   signal(SIGTERM, OnInterrupt);
   std::unique_ptr<Spinner> spinner;
-  grpc::Status status = agent.Login([&](const agent::v1::LoginEvent& event) {
+  // The server this CLI is configured for is where the user means to sign in.
+  grpc::Status status = agent.Login(env("DATAGEN_API_URL").value_or(""), [&](const agent::v1::LoginEvent& event) {
     if (event.has_device_code()) {
       const agent::v1::DeviceCode& code = event.device_code();
       Print(io.out, RenderDeviceCode(code, inv.format));

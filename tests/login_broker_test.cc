@@ -111,12 +111,11 @@ class LoginBrokerTest : public ::testing::Test {
   GatedTransport gated_{http_};
   FakeClock clock_;
   MemoryCredentialStore store_;
-  Discovery discovery_{gated_, kIssuer};
-  IdentityClient identity_{gated_, discovery_, "datagen-cli"};
+  Issuers issuers_{gated_, "datagen-cli", kIssuer};
   testing::TempDir dir_;
   RevocationQueue revocations_{dir_.path() + "/pending-revocations.json", getuid(), clock_};
-  Session session_{store_, identity_, revocations_, clock_, kIssuer};
-  LoginBroker broker_{discovery_, gated_, clock_, session_, "datagen-cli", "openid"};
+  Session session_{store_, issuers_, revocations_, clock_};
+  LoginBroker broker_{issuers_, clock_, session_, "openid"};
 };
 
 TEST_F(LoginBrokerTest, ConcurrentCallersShareOneCodeAndOneResult) {
@@ -175,15 +174,15 @@ TEST_F(LoginBrokerTest, OneCallerLeavingDoesNotCancelTheOthers) {
 TEST_F(LoginBrokerTest, AFailureReachesEveryCaller) {
   FakeHttpTransport down;
   down.Reply(kDevice, 503, "");
-  Discovery discovery(down, kIssuer);
-  LoginBroker broker(discovery, down, clock_, session_, "datagen-cli", "openid");
+  Issuers issuers(down, "datagen-cli", kIssuer);
+  LoginBroker broker(issuers, clock_, session_, "openid");
   RecordingListener listener;
   broker.Attach(&listener);
   EXPECT_THAT(listener.AwaitResult(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_FALSE(broker.active());
 }
 
-TEST_F(LoginBrokerTest, LoggingInWhileSignedInStoresTheNewTokenThenRevokesTheOld) {
+TEST_F(LoginBrokerTest, LoggingInWhileSignedInStoresTheNewTokenThenQueuesTheOldForRevocation) {
   agent::v1::Credentials old;
   old.set_token("dgat_old");
   old.set_refresh_token("dgrt_old");
@@ -194,6 +193,11 @@ TEST_F(LoginBrokerTest, LoggingInWhileSignedInStoresTheNewTokenThenRevokesTheOld
   broker_.Attach(&listener);
   ASSERT_THAT(listener.AwaitResult(), IsOk());
   EXPECT_EQ(store_.stored()->token(), "dgat_new");
+  // The old session goes through the never-lost queue, at its own issuer, and the wake loop's
+  // next run revokes it.
+  EXPECT_EQ(revocations_.size(), 2);
+  session_.DoDueWork();
+  EXPECT_EQ(revocations_.size(), 0);
   std::vector<std::string> revoked;
   for (const HttpRequest& r : http_.requests()) {
     if (r.url == "https://id.example/oauth/revoke") revoked.push_back(r.body);

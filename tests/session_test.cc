@@ -41,11 +41,10 @@ class SessionTest : public ::testing::Test {
   FakeHttpTransport http_;
   FakeClock clock_;
   MemoryCredentialStore store_;
-  Discovery discovery_{http_, kIssuer};
-  IdentityClient identity_{http_, discovery_, "datagen-cli"};
+  Issuers issuers_{http_, "datagen-cli", kIssuer};
   testing::TempDir dir_;
   RevocationQueue revocations_{dir_.path() + "/pending-revocations.json", getuid(), clock_};
-  Session session_{store_, identity_, revocations_, clock_, kIssuer};
+  Session session_{store_, issuers_, revocations_, clock_};
 };
 
 TEST_F(SessionTest, SignedOutIsUnauthenticatedWithoutTouchingTheNetwork) {
@@ -107,7 +106,7 @@ TEST_F(SessionTest, UseOrgReportsAFailedSaveAndKeepsTheOldState) {
 }
 
 TEST_F(SessionTest, AnswersFromMemoryWithinTheStalenessBound) {
-  Session cached(store_, identity_, revocations_, clock_, kIssuer, absl::Seconds(60));
+  Session cached(store_, issuers_, revocations_, clock_, absl::Seconds(60));
   SignIn();
   ASSERT_THAT(cached.Status(), IsOk());
   clock_.Advance(absl::Seconds(59));
@@ -219,7 +218,7 @@ TEST_F(SessionTest, WatchersGetTheStateFirstThenEveryChangeWithIncreasingGenerat
 
   IssuedTokens tokens;
   tokens.access_token = "dgat_new";
-  ASSERT_THAT(session_.CompleteLogin(tokens), IsOk());
+  ASSERT_THAT(session_.CompleteLogin(tokens, kIssuer), IsOk());
   ASSERT_THAT(session_.UseOrg("test-org"), IsOk());
   agent::v1::Credentials edited = *store_.stored();
   edited.set_active_org_slug("yourcompany");

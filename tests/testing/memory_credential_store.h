@@ -2,6 +2,11 @@
 #ifndef DATAGEN_TESTS_TESTING_MEMORY_CREDENTIAL_STORE_H_
 #define DATAGEN_TESTS_TESTING_MEMORY_CREDENTIAL_STORE_H_
 
+#include <atomic>
+#include <memory>
+
+#include "absl/synchronization/mutex.h"
+
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +16,14 @@ namespace datagen::testing {
 
 class MemoryCredentialStore final : public CredentialStore {
  public:
+  absl::StatusOr<std::unique_ptr<StoreLock>> Lock() override {
+    struct Held final : StoreLock {
+      explicit Held(absl::Mutex* mu) : lock(mu) {}
+      absl::MutexLock lock;
+    };
+    ++locks_;
+    return std::make_unique<Held>(&update_mu_);
+  }
   absl::StatusOr<agent::v1::Credentials> Load(std::vector<std::string>*) override {
     ++loads_;
     if (!load_error_.ok()) return load_error_;
@@ -39,11 +52,14 @@ class MemoryCredentialStore final : public CredentialStore {
   void set_load_error(absl::Status s) { load_error_ = std::move(s); }
   void set_save_error(absl::Status s) { save_error_ = std::move(s); }
   int loads() const { return loads_; }
+  int locks() const { return locks_; }
 
  private:
   std::optional<agent::v1::Credentials> stored_;
   int version_ = 0;
   int loads_ = 0;
+  std::atomic<int> locks_{0};
+  absl::Mutex update_mu_;
   absl::Status load_error_;
   absl::Status save_error_;
 };
