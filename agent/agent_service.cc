@@ -1,7 +1,6 @@
 #include "agent/agent_service.h"
 
 #include <algorithm>
-
 #include <deque>
 #include <string>
 
@@ -127,7 +126,8 @@ class LoginReactor final : public QueuedStream<agent::v1::LoginEvent>,
                const std::string& issuer)
       : QueuedStream(context, activity, /*max_queued=*/4), broker_(broker) {
     if (issuer.size() > kMaxIssuerUrl ||
-        !std::all_of(issuer.begin(), issuer.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; })) {
+        !std::all_of(issuer.begin(), issuer.end(),
+                     [](unsigned char c) { return c > 0x20 && c < 0x7f; })) {
       OnLoginDone(absl::InvalidArgumentError(
           "api_url must be an issuer URL of at most 2048 printable characters"));
       return;

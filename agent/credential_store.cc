@@ -124,19 +124,22 @@ absl::Status FileCredentialStore::Save(const agent::v1::Credentials& credentials
     return dir_ok;
   }
   if (!repaired.empty()) LogWarning("%s", repaired);
-  // What is there must be the user's own file before it is replaced: a symlink or a file of
-  // another owner is refused (cli.md: never silently overwritten); one the agent cannot read
-  // is kept aside.
+  // What is there must be the user's own before it is replaced: a file of another owner is
+  // refused (cli.md: never silently overwritten); one the agent cannot read is kept aside. A
+  // symlink of the user's is replaced, never written through.
   struct stat st;
   if (lstat(path_.c_str(), &st) == 0) {
-    if (!S_ISREG(st.st_mode) || st.st_uid != uid_) {
+    if ((!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) || st.st_uid != uid_) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "%s is %s owned by uid %d; refusing to replace it (move it away first)", path_,
-          S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISREG(st.st_mode) ? "a file" : "not a file",
+          S_ISLNK(st.st_mode)   ? "a symbolic link"
+          : S_ISREG(st.st_mode) ? "a file"
+                                : "not a file",
           st.st_uid));
     }
-    if (access(path_.c_str(), R_OK) != 0) {
-      if (absl::Status aside = Quarantine("it cannot be read"); !absl::IsDataLoss(aside) ||
+    if (S_ISREG(st.st_mode) && access(path_.c_str(), R_OK) != 0) {
+      if (absl::Status aside = Quarantine("it cannot be read");
+          !absl::IsDataLoss(aside) ||
           absl::StrContains(aside.message(), "could not be moved aside")) {
         return absl::FailedPreconditionError(aside.message());
       }

@@ -40,7 +40,7 @@ class CredentialStore {
 
   // Replaces the stored credentials atomically: after a crash at any instant the old or the new
   // content is there, whole. Never overwrites stored data it cannot read as the user's own (an
-  // unreadable file is moved aside first; a file of another owner or a symlink is refused).
+  // unreadable file is moved aside first; a file of another owner is refused).
   virtual absl::Status Save(const agent::v1::Credentials& credentials) = 0;
 
   // Deletes the stored credentials. OK when there were none.

@@ -5,9 +5,7 @@
 namespace datagen {
 
 Issuers::Issuers(HttpTransport& transport, std::string client_id, std::string configured)
-    : transport_(transport),
-      client_id_(std::move(client_id)),
-      configured_(Canonical(configured)) {}
+    : transport_(transport), client_id_(std::move(client_id)), configured_(Canonical(configured)) {}
 
 std::string Issuers::Canonical(absl::string_view url) {
   absl::ConsumeSuffix(&url, "/");

@@ -4,8 +4,8 @@
 
 #include <thread>
 
-#include "agent/device_flow.h"
 #include "absl/strings/str_cat.h"
+#include "agent/device_flow.h"
 #include "agent/log.h"
 
 namespace datagen {
@@ -30,9 +30,11 @@ uint64_t LoginBroker::Attach(Listener* listener, const std::string& issuer_url) 
     return handle;
   }
   if (current_ && current_->issuer != issuer) {
-    listener->OnLoginDone(absl::FailedPreconditionError(
-        absl::StrCat("a login at ", current_->issuer, " is in progress; finish or cancel it "
-                     "before signing in at ", issuer)));
+    listener->OnLoginDone(
+        absl::FailedPreconditionError(absl::StrCat("a login at ", current_->issuer,
+                                                   " is in progress; finish or cancel it "
+                                                   "before signing in at ",
+                                                   issuer)));
     return handle;
   }
   if (!current_) {

@@ -57,9 +57,10 @@ absl::Status RevocationQueue::ReadLocked() {
     std::string aside = absl::StrCat(
         path_, ".corrupt-", absl::FormatTime("%Y%m%dT%H%M%SZ", clock_.Now(), absl::UTCTimeZone()));
     if (rename(path_.c_str(), aside.c_str()) != 0) {
-      return absl::DataLossError(absl::StrCat("the pending revocations file is corrupt and could "
-                                              "not be moved aside: ",
-                                              std::strerror(errno)));
+      return absl::DataLossError(
+          absl::StrCat("the pending revocations file is corrupt and could "
+                       "not be moved aside: ",
+                       std::strerror(errno)));
     }
     LogWarning("the pending revocations file was corrupt; kept as %s", aside);
   }

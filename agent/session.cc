@@ -55,22 +55,21 @@ std::string Session::IssuerOf(const agent::v1::Credentials& credentials) const {
 void Session::StandingWarningsLocked(const agent::v1::Credentials& credentials,
                                      std::vector<std::string>* warnings) {
   if (unsaved_) {
-    warnings->push_back(absl::StrCat(
-        "a refreshed token could not be saved (", unsaved_error_,
-        "); the agent keeps it in memory and retries saving it"));
+    warnings->push_back(absl::StrCat("a refreshed token could not be saved (", unsaved_error_,
+                                     "); the agent keeps it in memory and retries saving it"));
   }
   std::string issuer = IssuerOf(credentials);
   if (issuer != issuers_.configured()) {
-    warnings->push_back(absl::StrCat(
-        "this session was issued by ", issuer, ", but the agent is configured for ",
-        issuers_.configured(), "; its tokens go only to ", issuer,
-        ". To sign in at the configured server: datagen auth login"));
+    warnings->push_back(absl::StrCat("this session was issued by ", issuer,
+                                     ", but the agent is configured for ", issuers_.configured(),
+                                     "; its tokens go only to ", issuer,
+                                     ". To sign in at the configured server: datagen auth login"));
   }
 }
 
-agent::v1::GetStatusResponse Session::StatusReplyLocked(
-    const agent::v1::Credentials& credentials, const server::v1::UserInfo& user,
-    std::vector<std::string> warnings) {
+agent::v1::GetStatusResponse Session::StatusReplyLocked(const agent::v1::Credentials& credentials,
+                                                        const server::v1::UserInfo& user,
+                                                        std::vector<std::string> warnings) {
   WarnIfNotMember(credentials, user, &warnings);
   StandingWarningsLocked(credentials, &warnings);
   agent::v1::GetStatusResponse reply;
@@ -142,8 +141,9 @@ absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked() {
     *loaded->mutable_token_expires_at() = cached_->token_expires_at();
     *loaded->mutable_stored_at() = cached_->stored_at();
   } else if (unsaved_) {
-    LogWarning("the credentials changed behind the agent's back; an unsaved refreshed token is "
-               "given up");
+    LogWarning(
+        "the credentials changed behind the agent's back; an unsaved refreshed token is "
+        "given up");
     unsaved_ = false;
   }
   last_load_ = loaded.status();
@@ -306,8 +306,9 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify) {
     }
     (void)Refresh(/*only_if_due=*/true);
   }
-  absl::StatusOr<server::v1::UserInfo> user = issuers_.For(IssuerOf(snapshot.credentials))
-                                                  ->identity.FetchUserInfo(snapshot.credentials.token());
+  absl::StatusOr<server::v1::UserInfo> user =
+      issuers_.For(IssuerOf(snapshot.credentials))
+          ->identity.FetchUserInfo(snapshot.credentials.token());
   absl::MutexLock lock(&mu_);
   if (!user.ok()) {
     if (absl::IsUnauthenticated(user.status())) {
@@ -348,8 +349,7 @@ std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFr
   if (!active.empty() && FindMembership(known_user_, active) == nullptr) {
     return std::nullopt;  // has a warning: the full path reports it
   }
-  return absl::StatusOr<agent::v1::GetStatusResponse>(
-      StatusReplyLocked(*cached_, known_user_, {}));
+  return absl::StatusOr<agent::v1::GetStatusResponse>(StatusReplyLocked(*cached_, known_user_, {}));
 }
 
 absl::StatusOr<agent::v1::GetStatusResponse> Session::Status(bool verify) {
@@ -671,8 +671,8 @@ absl::Status Session::Refresh(bool only_if_due) {
     if (!unsaved_) unsaved_from_token_ = before.token();
     unsaved_ = true;
     unsaved_error_ = std::string(saved.message());
-    unsaved_retry_at_ = clock_.Monotonic() + Doubling(++unsaved_failures_, absl::Seconds(5),
-                                                      absl::Minutes(5));
+    unsaved_retry_at_ =
+        clock_.Monotonic() + Doubling(++unsaved_failures_, absl::Seconds(5), absl::Minutes(5));
     cached_ = updated;
     PublishLocked(agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
     ScheduleChanged();
@@ -688,8 +688,8 @@ void Session::RetryUnsavedLocked() {
   if (absl::Status saved = SaveLocked(keep, agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
       !saved.ok()) {
     unsaved_error_ = std::string(saved.message());
-    unsaved_retry_at_ = clock_.Monotonic() + Doubling(++unsaved_failures_, absl::Seconds(5),
-                                                      absl::Minutes(5));
+    unsaved_retry_at_ =
+        clock_.Monotonic() + Doubling(++unsaved_failures_, absl::Seconds(5), absl::Minutes(5));
     return;
   }
   LogInfo("the refreshed token that could not be saved earlier is saved now");

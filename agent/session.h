@@ -98,8 +98,8 @@ class Session {
 
   // Background work: refreshes the token when due, retries saving a refreshed token that could
   // not be saved, retries due revocations. Returns when it is next due, on the clock's
-  // monotonic time (InfiniteFuture when nothing is). `on_schedule_change` is called (without the lock)
-  // whenever that time may have moved earlier, so that a scheduler can wake up.
+  // monotonic time (InfiniteFuture when nothing is). `on_schedule_change` is called (without the
+  // lock) whenever that time may have moved earlier, so that a scheduler can wake up.
   absl::Time DoDueWork() ABSL_LOCKS_EXCLUDED(mu_);
   void SetScheduleListener(std::function<void()> on_schedule_change);
 

@@ -43,8 +43,8 @@ void WakeLoop::Loop() {
       absl::Duration left = std::max(next - MonotonicNow(), absl::ZeroDuration());
       // At most a day per wait: steady_clock's time_point would overflow on huge durations.
       left = std::min(left, absl::Hours(24));
-      wake_.wait_until(lock,
-                       std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(left), woken);
+      wake_.wait_until(lock, std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(left),
+                       woken);
     }
     if (stopping_) return;
     poked_ = false;

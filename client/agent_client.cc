@@ -80,6 +80,8 @@ grpc::Status AgentClient::Connect() {
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);  // a local socket: never through http_proxy
   stub_ = agent::v1::AuthAgent::NewStub(
       grpc::CreateCustomInsecureChannelFromFd("unix:" + options_.socket_path, *fd, args));
+  agent_unreachable_ = false;
+  unsafe_ = false;
   return grpc::Status::OK;
 }
 

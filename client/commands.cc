@@ -79,31 +79,32 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
   signal(SIGTERM, OnInterrupt);
   std::unique_ptr<Spinner> spinner;
   // The server this CLI is configured for is where the user means to sign in.
-  grpc::Status status = agent.Login(env("DATAGEN_API_URL").value_or(""), [&](const agent::v1::LoginEvent& event) {
-    if (event.has_device_code()) {
-      const agent::v1::DeviceCode& code = event.device_code();
-      Print(io.out, RenderDeviceCode(code, inv.format));
-      const std::string& url = code.verification_uri_complete().empty()
-                                   ? code.verification_uri()
-                                   : code.verification_uri_complete();
-      if (std::string browser = ChooseBrowser(inv.no_browser, env); !browser.empty()) {
-        if (absl::Status opened = OpenBrowser(browser, url); opened.ok()) {
-          if (inv.format == Format::kText) Print(io.out, absl::StrCat("Opening: ", url, "\n"));
-        } else {
-          Print(io.err, absl::StrCat("warning: could not open a browser (", opened.message(),
-                                     "); open the URL above yourself\n"));
+  grpc::Status status =
+      agent.Login(env("DATAGEN_API_URL").value_or(""), [&](const agent::v1::LoginEvent& event) {
+        if (event.has_device_code()) {
+          const agent::v1::DeviceCode& code = event.device_code();
+          Print(io.out, RenderDeviceCode(code, inv.format));
+          const std::string& url = code.verification_uri_complete().empty()
+                                       ? code.verification_uri()
+                                       : code.verification_uri_complete();
+          if (std::string browser = ChooseBrowser(inv.no_browser, env); !browser.empty()) {
+            if (absl::Status opened = OpenBrowser(browser, url); opened.ok()) {
+              if (inv.format == Format::kText) Print(io.out, absl::StrCat("Opening: ", url, "\n"));
+            } else {
+              Print(io.err, absl::StrCat("warning: could not open a browser (", opened.message(),
+                                         "); open the URL above yourself\n"));
+            }
+          }
+          fflush(io.out);
+          if (isatty(fileno(io.err))) {
+            spinner = std::make_unique<Spinner>(fileno(io.err),
+                                                absl::FromUnixSeconds(code.expires_at().seconds()));
+          }
+        } else if (event.has_result()) {
+          spinner.reset();
+          Print(io.out, RenderLoginResult(event.result(), inv.format));
         }
-      }
-      fflush(io.out);
-      if (isatty(fileno(io.err))) {
-        spinner = std::make_unique<Spinner>(fileno(io.err),
-                                            absl::FromUnixSeconds(code.expires_at().seconds()));
-      }
-    } else if (event.has_result()) {
-      spinner.reset();
-      Print(io.out, RenderLoginResult(event.result(), inv.format));
-    }
-  });
+      });
   spinner.reset();
   if (!status.ok()) return ReportError(status, "login", inv, agent, io);
   return kExitOk;

@@ -113,6 +113,35 @@ TEST_F(DeviceFlowTest, PollsAtTheIntervalUntilApprovedAndSendsTheDeviceCode) {
             "device_code=dgdc_secret&client_id=datagen-cli");
 }
 
+// Poll spacing, backoff and the code's deadline follow the monotonic clock: setting the wall
+// clock back or forward mid-login moves none of them.
+TEST_F(DeviceFlowTest, SettingTheWallClockMovesNeitherPollsNorBackoffNorTheDeadline) {
+  http_.Reply(kDevice, 200, DeviceReply(R"(,"interval":3)"));
+  http_.Reply(kToken, 400, kPending);
+  http_.Fail(kToken, absl::UnavailableError("connection refused"));
+  http_.Reply(kToken, 200, kGranted);
+  DeviceFlow flow = NewFlow();
+  ASSERT_THAT(flow.Start(), IsOk());
+  EXPECT_EQ(flow.next_poll_at(), clock_.Monotonic() + absl::Seconds(3));
+
+  clock_.Advance(absl::Seconds(3));
+  clock_.StepWall(-absl::Hours(1));  // set back mid-login
+  ASSERT_THAT(flow.Poll(&never_), IsOk());
+  EXPECT_EQ(flow.next_poll_at(), clock_.Monotonic() + absl::Seconds(3));
+
+  clock_.Advance(absl::Seconds(3));
+  clock_.StepWall(absl::Hours(2));  // and forward, far past the code's 600 s
+  auto failed = flow.Poll(&never_);
+  ASSERT_THAT(failed, IsOk()) << "a wall-clock jump ended the login";
+  EXPECT_EQ(flow.next_poll_at(), clock_.Monotonic() + absl::Seconds(6));  // backoff: 2 x 3 s
+
+  clock_.Advance(absl::Seconds(6));
+  auto granted = flow.Poll(&never_);
+  ASSERT_THAT(granted, IsOk());
+  ASSERT_TRUE(granted->has_value());
+  EXPECT_EQ((*granted)->access_token, "dgat_new");
+}
+
 TEST_F(DeviceFlowTest, SlowDownAddsFiveSecondsForThisAndEveryLaterPoll) {
   http_.Reply(kDevice, 200, DeviceReply(R"(,"interval":2)"));
   http_.Reply(kToken, 400, R"({"error":"slow_down"})");

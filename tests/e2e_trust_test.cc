@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -11,8 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "agent/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "proto/datagen/agent/v1/agent.pb.h"
 #include "tests/testing/e2e_env.h"
 
 namespace datagen::testing {
@@ -209,6 +213,84 @@ TEST(E2eTrust, TheAgentsMemoryIsClosedToProcessesOfTheSameUid) {
   EXPECT_THAT(gdb_like.out, HasSubstr("refused")) << gdb_like.err;
   agent.Signal(SIGTERM);
   EXPECT_EQ(agent.Wait(absl::Seconds(10)), 0);
+}
+
+// What the fake server at `env` was asked about sessions (its request log).
+int SessionRequests(const E2eEnv& env) {
+  std::string log = ReadFile(env.dir() + "/server.err");
+  int n = 0;
+  for (const char* what : {"userinfo", "/token", "/revoke", "/me "}) {
+    for (size_t at = 0; (at = log.find(what, at)) != std::string::npos; ++at) ++n;
+  }
+  return n;
+}
+
+// Signed in at server A, with the agent started against server B: B never receives a token,
+// status answers for A and says B is configured, and logout revokes at A.
+TEST(E2eTrust, ATokenGoesOnlyToTheIssuerThatIssuedIt) {
+  E2eEnv a;
+  E2eEnv b;
+  ASSERT_EQ(a.AdminPost("/_admin/config", "auto_approve_after=0&interval=1"), 200);
+  ASSERT_EQ(a.Datagen({"auth", "login", "--no-browser"}).exit_code, 0);
+  ASSERT_TRUE(a.StopAgent());
+  std::string token = ReadFile(a.credentials_path());
+  agent::v1::Credentials stored;
+  ASSERT_TRUE(ParseJson(token, "credentials", &stored).ok());
+  EXPECT_EQ(stored.api_url(), a.api_url());
+  const std::vector<std::string> at_b = {"DATAGEN_API_URL=" + b.api_url()};
+  const int b_before = SessionRequests(b);
+
+  RunResult status = a.Datagen({"auth", "status", "--verify", "--format", "json"}, at_b);
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("\"api_url\":\"" + a.api_url() + "\""));
+  EXPECT_THAT(status.out, HasSubstr("\"configured_api_url\":\"" + b.api_url() + "\""));
+  status = a.Datagen({"auth", "status"}, at_b);
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("email: you@yourcompany.com"));
+  EXPECT_THAT(status.err, HasSubstr("this session was issued by " + a.api_url() +
+                                    ", but the agent is configured for " + b.api_url()));
+  RunResult logout = a.Datagen({"auth", "logout", "--format", "json"}, at_b);
+  ASSERT_EQ(logout.exit_code, 0) << logout.err;
+  EXPECT_THAT(logout.out, HasSubstr("\"revoked\":true"));
+  EXPECT_FALSE(a.TokenActive(stored.token())) << "not revoked at the issuer";
+  EXPECT_EQ(SessionRequests(b), b_before) << "server B was sent a session request";
+}
+
+// Two agents on two sockets over one credentials file (a desktop session and a cron job),
+// 3-second rotating tokens, a server that revokes the whole grant when a refresh token is used
+// twice: both keep serving status over 10 expiries, and the session never ends.
+TEST(E2eTrust, TwoAgentsOverOneFileNeverReuseARefreshToken) {
+  E2eEnv env;
+  ASSERT_EQ(env.AdminPost("/_admin/config",
+                          "auto_approve_after=0&interval=1&token_expires_in=3&refresh=1"),
+            200);
+  ASSERT_EQ(env.Datagen({"auth", "login", "--no-browser"}).exit_code, 0);
+  std::string second_dir = env.dir() + "/run2";
+  ASSERT_EQ(mkdir(second_dir.c_str(), 0700), 0);
+  const std::vector<std::string> second = {"DATAGEN_AGENT_SOCKET=" + second_dir + "/agent.sock"};
+  ASSERT_EQ(env.Datagen({"auth", "status"}, second).exit_code, 0);
+  int calls = 0, failures = 0;
+  std::string first_failure;
+  for (absl::Time end = absl::Now() + absl::Seconds(32); absl::Now() < end;) {
+    for (bool other : {false, true}) {
+      RunResult r = env.Datagen({"auth", "status"}, other ? second : std::vector<std::string>{});
+      ++calls;
+      if (r.exit_code != 0) {
+        if (failures++ == 0) first_failure = r.err;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(800));
+  }
+  EXPECT_EQ(failures, 0) << "of " << calls << " calls; first: " << first_failure;
+  RunResult token = env.Datagen({"auth", "status", "--verify"}, second);
+  EXPECT_EQ(token.exit_code, 0) << token.err;
+  std::string stats = env.RunCommand({"/usr/bin/curl", "-s", env.api_url() + "/_admin/stats"}).out;
+  EXPECT_THAT(stats, HasSubstr("\"refresh_reuses\":0")) << stats;
+  std::smatch refreshes;
+  ASSERT_TRUE(std::regex_search(stats, refreshes, std::regex(R"("refreshes":(\d+))"))) << stats;
+  EXPECT_GE(std::stoi(refreshes[1]), 10) << "fewer than 10 expiries were covered";
+  std::cout << "FIGURE two_agents.calls " << calls << "\nFIGURE two_agents.failures " << failures
+            << std::endl;
 }
 
 }  // namespace

@@ -179,7 +179,7 @@ TEST_F(SessionTest, LogoutWithTheServerDownStillDeletes) {
 // next agent finishes the logout instead of serving a token it is about to revoke.
 TEST_F(SessionTest, FinishesALogoutCutShortBeforeTheFileWasRemoved) {
   SignIn();  // the file a killed logout left behind...
-  ASSERT_THAT(revocations_.Add({{"dgat_tok", "access_token"}}),
+  ASSERT_THAT(revocations_.Add({{"dgat_tok", "access_token", ""}}),
               IsOk());  // ...with its token queued
   agent::v1::Credentials left = *store_.stored();
   EXPECT_THAT(session_.Status(), StatusIs(absl::StatusCode::kUnauthenticated));
@@ -357,6 +357,142 @@ TEST_F(SessionTest, ARevocationThatFailsIsPersistedAndRetriedUntilAccepted) {
   EXPECT_EQ(revocations_.size(), 0);
   EXPECT_EQ(next, absl::InfiniteFuture());
   EXPECT_NE(access((dir_.path() + "/pending-revocations.json").c_str(), F_OK), 0);
+}
+
+}  // namespace
+}  // namespace datagen
+
+namespace datagen {
+namespace {
+
+// --- Trust (issue 10) ----------------------------------------------------------------------
+
+constexpr char kOtherIssuer[] = "https://other.example";
+
+TEST_F(SessionTest, ASessionsTokensGoOnlyToTheIssuerThatIssuedIt) {
+  agent::v1::Credentials c;
+  c.set_token("dgat_other");
+  c.set_refresh_token("dgrt_other");
+  c.set_email("you@yourcompany.com");
+  c.set_active_org_slug("yourcompany");
+  c.set_api_url(kOtherIssuer);
+  store_.Put(c);
+  http_.Reply("https://other.example/v1/me", 200, kYou);
+  auto status = session_.Status();
+  ASSERT_THAT(status, IsOk());
+  EXPECT_EQ(status->api_url(), kOtherIssuer);
+  EXPECT_EQ(status->configured_api_url(), kIssuer);
+  ASSERT_EQ(status->warnings_size(), 1);
+  EXPECT_THAT(status->warnings(0),
+              HasSubstr("this session was issued by https://other.example, but the agent is "
+                        "configured for https://id.example"));
+  http_.Reply("https://other.example/oauth/revoke", 200, "");
+  auto logout = session_.Logout();
+  ASSERT_THAT(logout, IsOk());
+  EXPECT_TRUE(logout->revoked());
+  for (const HttpRequest& r : http_.requests()) {
+    EXPECT_THAT(r.url, ::testing::Not(::testing::StartsWith(kIssuer))) << "sent to " << r.url;
+  }
+  EXPECT_EQ(http_.CountTo("https://other.example/oauth/revoke"), 2);
+}
+
+TEST_F(SessionTest, AFileWithoutAnIssuerBelongsToTheConfiguredOne) {
+  SignIn();
+  auto status = session_.Status();
+  ASSERT_THAT(status, IsOk());
+  EXPECT_EQ(status->api_url(), kIssuer);
+  EXPECT_EQ(status->warnings_size(), 0);
+}
+
+// The 60 s staleness bound runs on the monotonic clock: setting the wall clock back does not
+// keep a cached identity "fresh", and setting it forward does not expire it early.
+TEST_F(SessionTest, TheStalenessBoundIgnoresWallClockSteps) {
+  Session cached(store_, issuers_, revocations_, clock_, absl::Seconds(60));
+  SignIn();
+  ASSERT_THAT(cached.Status(), IsOk());
+  EXPECT_EQ(http_.CountTo(kUserinfo), 1);
+  clock_.StepWall(absl::Minutes(30));
+  ASSERT_THAT(cached.Status(), IsOk());
+  EXPECT_EQ(http_.CountTo(kUserinfo), 1) << "a wall clock set forward expired the cache";
+  clock_.StepWall(-absl::Hours(2));
+  clock_.Advance(absl::Seconds(61));
+  ASSERT_THAT(cached.Status(), IsOk());
+  EXPECT_EQ(http_.CountTo(kUserinfo), 2) << "a wall clock set back kept the cache fresh";
+}
+
+// With rotation the old refresh token is dead once the server answered: a refreshed token that
+// cannot be saved is kept, used, reported, and saved as soon as that works.
+TEST_F(SessionTest, ARefreshedTokenThatCannotBeSavedIsKeptUsedAndSavedLater) {
+  agent::v1::Credentials c;
+  c.set_token("dgat_1");
+  c.set_refresh_token("dgrt_1");
+  c.set_email("you@yourcompany.com");
+  c.set_active_org_slug("yourcompany");
+  SetExpiry(&c, clock_.Now(), absl::Minutes(20));
+  store_.Put(c);
+  clock_.Advance(absl::Minutes(15));
+  http_.Reply(kToken, 200,
+              R"({"access_token":"dgat_2","token_type":"Bearer","expires_in":1200,
+                  "refresh_token":"dgrt_2"})");
+  store_.set_save_error(absl::InternalError("disk full"));
+  absl::Time next = session_.DoDueWork();
+  EXPECT_EQ(store_.stored()->token(), "dgat_1");           // not saved
+  EXPECT_EQ(next, clock_.Monotonic() + absl::Seconds(5));  // the save is retried
+  auto token = session_.GetToken();
+  ASSERT_THAT(token, IsOk());
+  EXPECT_EQ(token->token(), "dgat_2");
+  auto status = session_.Status();
+  ASSERT_THAT(status, IsOk());
+  ASSERT_EQ(status->warnings_size(), 1);
+  EXPECT_THAT(status->warnings(0), HasSubstr("a refreshed token could not be saved (disk full)"));
+
+  store_.set_save_error(absl::OkStatus());
+  clock_.Advance(absl::Seconds(5));
+  session_.DoDueWork();
+  EXPECT_EQ(store_.stored()->token(), "dgat_2");
+  EXPECT_EQ(store_.stored()->refresh_token(), "dgrt_2");
+  status = session_.Status();
+  ASSERT_THAT(status, IsOk());
+  EXPECT_EQ(status->warnings_size(), 0);
+  EXPECT_EQ(http_.CountTo(kToken), 1);  // the dead refresh token was never used again
+}
+
+TEST_F(SessionTest, AnApprovedLoginThatCannotBeSavedQueuesItsTokensForRevocation) {
+  store_.set_save_error(absl::InternalError("disk full"));
+  IssuedTokens tokens;
+  tokens.access_token = "dgat_new";
+  tokens.refresh_token = "dgrt_new";
+  auto result = session_.CompleteLogin(tokens, kIssuer);
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kInternal,
+                               HasSubstr("nothing was stored, and the new session's tokens were "
+                                         "queued for revocation")));
+  EXPECT_FALSE(store_.stored().has_value());
+  EXPECT_TRUE(revocations_.Contains("dgat_new"));
+  EXPECT_TRUE(revocations_.Contains("dgrt_new"));
+  http_.Reply(kRevoke, 200, "");
+  session_.DoDueWork();
+  EXPECT_EQ(revocations_.size(), 0);
+  EXPECT_EQ(http_.CountTo(kRevoke), 2);
+}
+
+TEST_F(SessionTest, AnApprovedLoginWhoseIdentityCannotBeReadQueuesItsTokensForRevocation) {
+  http_.SetReply(kUserinfo, 503, "");
+  IssuedTokens tokens;
+  tokens.access_token = "dgat_new";
+  auto result = session_.CompleteLogin(tokens, kIssuer);
+  EXPECT_THAT(result,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("were queued for revocation")));
+  EXPECT_TRUE(revocations_.Contains("dgat_new"));
+}
+
+TEST_F(SessionTest, EveryRewriteTakesTheStoresLock) {
+  SignIn();
+  int before = store_.locks();
+  ASSERT_THAT(session_.UseOrg("test-org"), IsOk());
+  EXPECT_EQ(store_.locks(), before + 1);
+  http_.Reply(kRevoke, 200, "");
+  ASSERT_THAT(session_.Logout(), IsOk());
+  EXPECT_EQ(store_.locks(), before + 2);
 }
 
 }  // namespace

@@ -4,12 +4,10 @@
 
 #include <atomic>
 #include <memory>
-
-#include "absl/synchronization/mutex.h"
-
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "agent/credential_store.h"
 
 namespace datagen::testing {
