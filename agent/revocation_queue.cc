@@ -22,6 +22,17 @@ constexpr absl::Duration kFirstRetry = absl::Seconds(5);
 constexpr absl::Duration kMaxRetry = absl::Minutes(10);
 constexpr size_t kMaxFileBytes = 1 << 20;
 
+void EraseTokens(agent::internal::PendingRevocations& queue,
+                 const std::vector<std::string>& tokens) {
+  auto* items = queue.mutable_items();
+  items->erase(std::remove_if(items->begin(), items->end(),
+                              [&](const auto& item) {
+                                return std::find(tokens.begin(), tokens.end(), item.token()) !=
+                                       tokens.end();
+                              }),
+               items->end());
+}
+
 }  // namespace
 
 absl::Duration RevocationQueue::RetryDelay(int attempts) {
@@ -116,15 +127,8 @@ absl::Status RevocationQueue::Add(const std::vector<Token>& tokens) {
 }
 
 void RevocationQueue::Remove(const std::vector<std::string>& tokens) {
-  absl::Status updated = Update([&](agent::internal::PendingRevocations& queue) {
-    auto* items = queue.mutable_items();
-    items->erase(std::remove_if(items->begin(), items->end(),
-                                [&](const auto& item) {
-                                  return std::find(tokens.begin(), tokens.end(), item.token()) !=
-                                         tokens.end();
-                                }),
-                 items->end());
-  });
+  absl::Status updated =
+      Update([&](agent::internal::PendingRevocations& queue) { EraseTokens(queue, tokens); });
   if (!updated.ok()) LogWarning("could not update the pending revocations: %s", updated.message());
 }
 
@@ -185,12 +189,7 @@ int RevocationQueue::RetryDue(const Revoke& revoke) {
       item.set_attempts(item.attempts() + 1);
       SetTime(clock_.Now(), item.mutable_next_attempt_at());
     }
-    items->erase(std::remove_if(items->begin(), items->end(),
-                                [&](const auto& item) {
-                                  return std::find(done.begin(), done.end(), item.token()) !=
-                                         done.end();
-                                }),
-                 items->end());
+    EraseTokens(queue, done);
   });
   if (!updated.ok()) LogWarning("could not update the pending revocations: %s", updated.message());
   absl::MutexLock lock(&mu_);
@@ -200,7 +199,14 @@ int RevocationQueue::RetryDue(const Revoke& revoke) {
       next_due_[item.token()] = now + RetryDelay(item.attempts());
     }
   }
-  for (const std::string& token : done) next_due_.erase(token);
+  for (const std::string& token : done) {
+    // Settled; but while the file cannot be updated it is still listed: not again at once.
+    if (updated.ok()) {
+      next_due_.erase(token);
+    } else {
+      next_due_[token] = now + RetryDelay(1);
+    }
+  }
   return queue_.items_size();
 }
 
