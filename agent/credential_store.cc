@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,7 @@
 #include "agent/json.h"
 #include "agent/log.h"
 #include "agent/paths.h"
+#include "agent/secret_memory.h"
 #include "agent/token_reply.h"
 
 namespace datagen {
@@ -93,6 +95,7 @@ absl::StatusOr<agent::v1::Credentials> FileCredentialStore::Load(
         absl::StrCat(content.status().message(), ", more than a credentials file can be"));
   }
   if (!content.ok()) return content.status();
+  absl::Cleanup wipe = [&content] { WipeString(&*content); };
   if (absl::StripAsciiWhitespace(*content).empty()) return Quarantine("it is empty");
   agent::v1::Credentials credentials;
   if (absl::Status parsed = ParseJson(*content, "it", &credentials); !parsed.ok()) {
@@ -147,7 +150,9 @@ absl::Status FileCredentialStore::Save(const agent::v1::Credentials& credentials
   }
   std::string content = ToPrettyJson(credentials);
   if (content.empty() || content.back() != '\n') content.push_back('\n');
-  return WriteFileAtomically(path_, content);
+  absl::Status written = WriteFileAtomically(path_, content);
+  WipeString(&content);
+  return written;
 }
 
 absl::Status FileCredentialStore::Remove() { return RemoveFileDurably(path_); }

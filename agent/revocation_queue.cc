@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "agent/atomic_file.h"
 #include "agent/file_lock.h"
@@ -13,6 +14,7 @@
 #include "agent/log.h"
 #include "agent/paths.h"
 #include "agent/proto_time.h"
+#include "agent/secret_memory.h"
 #include "agent/token_reply.h"
 
 namespace datagen {
@@ -22,15 +24,20 @@ constexpr absl::Duration kFirstRetry = absl::Seconds(5);
 constexpr absl::Duration kMaxRetry = absl::Minutes(10);
 constexpr size_t kMaxFileBytes = 1 << 20;
 
+// Wipes every token the queue holds (secret_memory.h), then empties it.
+void WipeQueue(agent::internal::PendingRevocations& queue) {
+  for (auto& item : *queue.mutable_items()) WipeString(item.mutable_token());
+  queue.Clear();
+}
+
 void EraseTokens(agent::internal::PendingRevocations& queue,
                  const std::vector<std::string>& tokens) {
   auto* items = queue.mutable_items();
-  items->erase(std::remove_if(items->begin(), items->end(),
-                              [&](const auto& item) {
-                                return std::find(tokens.begin(), tokens.end(), item.token()) !=
-                                       tokens.end();
-                              }),
-               items->end());
+  auto erased = std::stable_partition(items->begin(), items->end(), [&](const auto& item) {
+    return std::find(tokens.begin(), tokens.end(), item.token()) == tokens.end();
+  });
+  for (auto it = erased; it != items->end(); ++it) WipeString(it->mutable_token());
+  items->erase(erased, items->end());
 }
 
 }  // namespace
@@ -59,9 +66,12 @@ absl::Status RevocationQueue::ReadLocked() {
       ReadPrivateFile(path_, "the pending revocations file", uid_, kMaxFileBytes, &repaired);
   agent::internal::PendingRevocations read;
   if (absl::IsNotFound(content.status())) {
-    queue_.Clear();
+    WipeQueue(queue_);
     return absl::OkStatus();
   }
+  absl::Cleanup wipe = [&content] {
+    if (content.ok()) WipeString(&*content);
+  };
   if (!content.ok() && !absl::IsOutOfRange(content.status())) return content.status();
   if (!content.ok() ||
       (!content->empty() && !ParseJson(*content, "the pending revocations file", &read).ok())) {
@@ -80,13 +90,17 @@ absl::Status RevocationQueue::ReadLocked() {
   items->erase(std::remove_if(items->begin(), items->end(),
                               [](const auto& item) { return !IsTokenText(item.token()); }),
                items->end());
+  WipeQueue(queue_);
   queue_ = std::move(read);
   return absl::OkStatus();
 }
 
 absl::Status RevocationQueue::WriteLocked() {
   if (queue_.items_size() == 0) return RemoveFileDurably(path_);
-  return WriteFileAtomically(path_, ToPrettyJson(queue_) + "\n");
+  std::string content = ToPrettyJson(queue_) + "\n";
+  absl::Status written = WriteFileAtomically(path_, content);
+  WipeString(&content);
+  return written;
 }
 
 void RevocationQueue::Reload() {

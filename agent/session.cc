@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "agent/log.h"
 #include "agent/proto_time.h"
+#include "agent/secret_memory.h"
 
 namespace datagen {
 namespace {
@@ -47,6 +48,19 @@ Session::Session(CredentialStore& store, Issuers& issuers, RevocationQueue& revo
       revocations_(revocations),
       clock_(clock),
       identity_max_age_(identity_max_age) {}
+
+Session::~Session() {
+  absl::MutexLock lock(&mu_);
+  WipeCredentials(&cached_);
+  WipeString(&expired_token_);
+  WipeString(&known_user_token_);
+  WipeString(&unsaved_from_token_);
+}
+
+void Session::SetCachedLocked(agent::v1::Credentials credentials) {
+  WipeCredentials(&cached_);
+  cached_ = std::move(credentials);
+}
 
 std::string Session::IssuerOf(const agent::v1::Credentials& credentials) const {
   return issuers_.Resolve(credentials.api_url());
@@ -145,6 +159,7 @@ absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked() {
         "the credentials changed behind the agent's back; an unsaved refreshed token is "
         "given up");
     unsaved_ = false;
+    WipeString(&unsaved_from_token_);
   }
   last_load_ = loaded.status();
   // Loading may repair permissions (changing the fingerprint): take it afterwards.
@@ -155,9 +170,9 @@ absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked() {
       touched && (loaded.ok() != cached_.has_value() ||
                   (loaded.ok() && loaded->SerializeAsString() != cached_->SerializeAsString()));
   if (loaded.ok()) {
-    cached_ = *loaded;
+    SetCachedLocked(*loaded);
   } else {
-    cached_.reset();
+    WipeCredentials(&cached_);
   }
   if (changed) {
     LogInfo("the credentials file changed behind the agent's back; reloaded");
@@ -199,7 +214,7 @@ absl::StatusOr<agent::v1::Credentials> Session::UsableLocked(std::vector<std::st
 void Session::MarkExpiredLocked(const std::string& token, absl::string_view why) {
   (void)CurrentLocked();  // another agent may have refreshed meanwhile
   if (!cached_ || cached_->token() != token || ExpiredLocked()) return;
-  expired_token_ = token;
+  ReplaceSecret(&expired_token_, token);
   expired_reason_ = std::string(why);
   LogWarning("the session expired: %s", why);
   PublishLocked(agent::v1::SESSION_CHANGE_EXPIRED);
@@ -271,11 +286,12 @@ absl::Status Session::SaveLocked(const agent::v1::Credentials& credentials,
                                  agent::v1::SessionChange change) {
   if (absl::Status saved = store_.Save(credentials); !saved.ok()) return saved;
   unsaved_ = false;
+  WipeString(&unsaved_from_token_);
   unsaved_failures_ = 0;
   unsaved_retry_at_ = absl::InfiniteFuture();
   fingerprint_ = store_.Fingerprint();
   loaded_once_ = true;
-  cached_ = credentials;
+  SetCachedLocked(credentials);
   PublishLocked(change);
   return absl::OkStatus();
 }
@@ -312,13 +328,13 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify) {
   absl::MutexLock lock(&mu_);
   if (!user.ok()) {
     if (absl::IsUnauthenticated(user.status())) {
-      known_user_token_.clear();
+      WipeString(&known_user_token_);
       MarkExpiredLocked(snapshot.credentials.token(), user.status().message());
     }
     return user.status();
   }
   snapshot.user = *std::move(user);
-  known_user_token_ = snapshot.credentials.token();
+  ReplaceSecret(&known_user_token_, snapshot.credentials.token());
   known_user_ = snapshot.user;
   known_user_at_ = clock_.Monotonic();
   return snapshot;
@@ -462,9 +478,10 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
       return removed;
     }
     fingerprint_ = store_.Fingerprint();
-    cached_.reset();
+    WipeCredentials(&cached_);
     unsaved_ = false;
-    known_user_token_.clear();
+    WipeString(&unsaved_from_token_);
+    WipeString(&known_user_token_);
     PublishLocked(agent::v1::SESSION_CHANGE_SIGNED_OUT);
   }
   held->reset();
@@ -572,7 +589,7 @@ absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens
     }
     pending_login_.reset();
     refresh_failures_ = 0;
-    known_user_token_ = fresh.token();
+    ReplaceSecret(&known_user_token_, fresh.token());
     known_user_ = *user;
     known_user_at_ = clock_.Monotonic();
   }
@@ -661,19 +678,21 @@ absl::Status Session::Refresh(bool only_if_due) {
   }
   SetTime(clock_.Now(), updated.mutable_stored_at());
   refresh_failures_ = 0;
-  if (known_user_token_ == before.token()) known_user_token_ = updated.token();  // same user
+  if (known_user_token_ == before.token()) {
+    ReplaceSecret(&known_user_token_, updated.token());  // same user
+  }
   if (absl::Status saved = SaveLocked(updated, agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
       !saved.ok()) {
     // Nothing lost: with rotation the old refresh token is dead, so the new tokens are kept in
     // memory, used, and saved again until that works.
     LogError("a refreshed token could not be saved (%s); keeping it in memory and retrying",
              saved.message());
-    if (!unsaved_) unsaved_from_token_ = before.token();
+    if (!unsaved_) ReplaceSecret(&unsaved_from_token_, before.token());
     unsaved_ = true;
     unsaved_error_ = std::string(saved.message());
     unsaved_retry_at_ =
         clock_.Monotonic() + Doubling(++unsaved_failures_, absl::Seconds(5), absl::Minutes(5));
-    cached_ = updated;
+    SetCachedLocked(updated);
     PublishLocked(agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
     ScheduleChanged();
     return absl::OkStatus();

@@ -57,6 +57,8 @@ class Session {
   // a revoked token is noticed within that bound.
   Session(CredentialStore& store, Issuers& issuers, RevocationQueue& revocations, Clock& clock,
           absl::Duration identity_max_age = absl::ZeroDuration());
+  // Wipes the tokens it holds (secret_memory.h).
+  ~Session();
 
   // The status when it can be answered from memory at once (signed out, expired, or an identity
   // younger than the staleness bound, with no warnings to report); nullopt when answering needs
@@ -147,6 +149,8 @@ class Session {
   void MarkExpiredLocked(const std::string& token, absl::string_view why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool ExpiredLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Replaces the cached session, wiping the tokens of the one it held.
+  void SetCachedLocked(agent::v1::Credentials credentials) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   agent::v1::SessionSnapshot SnapshotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PublishLocked(agent::v1::SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Time RefreshDueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
