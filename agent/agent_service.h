@@ -10,14 +10,11 @@
 #include "agent/executor.h"
 #include "agent/login_broker.h"
 #include "agent/session.h"
+#include "agent/wire_contract.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
 
 namespace datagen {
-
-// Trailing metadata on every reply of this service (see agent.proto): lets a client tell the
-// agent's own UNAVAILABLE (identity server unreachable) from not reaching the agent at all.
-inline constexpr char kAgentReplyKey[] = "x-datagen-agent";
 
 // Counts calls in progress, for an agent that exits when idle. Thread-safe.
 class Activity {

@@ -13,15 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "agent/fd_io.h"
 #include "agent/log.h"
 #include "agent/paths.h"
 
 namespace datagen {
 namespace {
-
-std::string Errno(absl::string_view what, absl::string_view path) {
-  return absl::StrCat(what, " ", path, ": ", std::strerror(errno));
-}
 
 // Removes "<name>.tmp-<pid>" files beside `path` that a writer killed mid-write left behind:
 // ours, regular, and of a pid that no longer runs. A live pid's file may be a write in progress
@@ -51,10 +48,10 @@ void RemoveTempFilesOfDeadWriters(const std::string& path) {
 
 absl::Status SyncFolder(const std::string& dir) {
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return absl::InternalError(Errno("cannot open folder", dir));
+  if (fd < 0) return absl::InternalError(ErrnoMessage("cannot open folder", dir));
   int synced = fsync(fd);
   close(fd);
-  if (synced != 0) return absl::InternalError(Errno("cannot sync folder", dir));
+  if (synced != 0) return absl::InternalError(ErrnoMessage("cannot sync folder", dir));
   return absl::OkStatus();
 }
 
@@ -62,20 +59,14 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   std::string temp = absl::StrFormat("%s.tmp-%d", path, getpid());
   unlink(temp.c_str());  // a leftover of a crashed writer with our pid
   int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::InternalError(Errno("cannot create", temp));
+  if (fd < 0) return absl::InternalError(ErrnoMessage("cannot create", temp));
   auto fail = [&](absl::string_view what) {
-    absl::Status error = absl::InternalError(Errno(what, temp));
+    absl::Status error = absl::InternalError(ErrnoMessage(what, temp));
     if (fd >= 0) close(fd);
     unlink(temp.c_str());
     return error;
   };
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail("cannot write");
-    done += static_cast<size_t>(n);
-  }
+  if (!WriteAll(fd, content)) return fail("cannot write");
   if (fsync(fd) != 0) return fail("cannot sync");
   int closed = close(fd);
   fd = -1;
@@ -95,14 +86,14 @@ absl::StatusOr<std::string> ReadPrivateFile(const std::string& path, absl::strin
       return absl::FailedPreconditionError(
           absl::StrCat(what, " ", path, " is a symbolic link; refusing to follow it"));
     }
-    return absl::FailedPreconditionError(Errno("cannot open", path));
+    return absl::FailedPreconditionError(ErrnoMessage("cannot open", path));
   }
   auto fail = [fd](absl::Status status) {
     close(fd);
     return status;
   };
   struct stat st;
-  if (fstat(fd, &st) != 0) return fail(absl::InternalError(Errno("cannot inspect", path)));
+  if (fstat(fd, &st) != 0) return fail(absl::InternalError(ErrnoMessage("cannot inspect", path)));
   if (!S_ISREG(st.st_mode)) {
     return fail(
         absl::FailedPreconditionError(absl::StrCat(what, " ", path, " is not a regular file")));
@@ -114,7 +105,8 @@ absl::StatusOr<std::string> ReadPrivateFile(const std::string& path, absl::strin
   }
   if ((st.st_mode & 077) != 0) {
     if (fchmod(fd, 0600) != 0) {
-      return fail(absl::FailedPreconditionError(Errno("cannot tighten the permissions of", path)));
+      return fail(
+          absl::FailedPreconditionError(ErrnoMessage("cannot tighten the permissions of", path)));
     }
     std::string note = absl::StrFormat(
         "%s %s was readable by others (mode %04o); its permissions were tightened to 0600", what,
@@ -130,7 +122,7 @@ absl::StatusOr<std::string> ReadPrivateFile(const std::string& path, absl::strin
   while (got < content.size()) {
     ssize_t n = read(fd, content.data() + got, content.size() - got);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(absl::InternalError(Errno("cannot read", path)));
+    if (n < 0) return fail(absl::InternalError(ErrnoMessage("cannot read", path)));
     if (n == 0) break;
     got += static_cast<size_t>(n);
   }
@@ -142,9 +134,30 @@ absl::StatusOr<std::string> ReadPrivateFile(const std::string& path, absl::strin
 absl::Status RemoveFileDurably(const std::string& path) {
   if (unlink(path.c_str()) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return absl::OkStatus();
-    return absl::InternalError(Errno("cannot delete", path));
+    return absl::InternalError(ErrnoMessage("cannot delete", path));
   }
   return SyncFolder(Dirname(path));
+}
+
+std::string ErrnoMessage(absl::string_view what, absl::string_view path) {
+  return absl::StrCat(what, " ", path, ": ", std::strerror(errno));
+}
+
+absl::StatusOr<std::string> MoveCorruptFileAside(const std::string& path, absl::string_view what,
+                                                 absl::string_view why, absl::Time now) {
+  std::string stamp = absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone());
+  std::string aside = absl::StrCat(path, ".corrupt-", stamp);
+  for (int n = 1; access(aside.c_str(), F_OK) == 0 && n < 100; ++n) {
+    aside = absl::StrCat(path, ".corrupt-", stamp, "-", n);
+  }
+  if (rename(path.c_str(), aside.c_str()) != 0) {
+    return absl::DataLossError(
+        absl::StrCat(what, " ", path, " is corrupt (", why,
+                     ") and could not be moved aside: ", std::strerror(errno)));
+  }
+  (void)SyncFolder(Dirname(path));
+  LogWarning("%s %s is corrupt (%s); kept as %s", what, path, why, aside);
+  return aside;
 }
 
 }  // namespace datagen

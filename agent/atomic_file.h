@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace datagen {
 
@@ -30,6 +31,16 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
 absl::StatusOr<std::string> ReadPrivateFile(const std::string& path, absl::string_view what,
                                             uid_t uid, size_t max_bytes,
                                             std::vector<std::string>* warnings);
+
+// Keeps a corrupt file for inspection instead of overwriting it: renames `path` to
+// "<path>.corrupt-<UTC time>" (with "-N" added when that name is taken), fsyncs the folder, logs
+// a warning naming `what` ("the credentials file"), `why` and the new name, and returns the new
+// name. DataLoss naming the file and the reason when it cannot be moved.
+absl::StatusOr<std::string> MoveCorruptFileAside(const std::string& path, absl::string_view what,
+                                                 absl::string_view why, absl::Time now);
+
+// "<what> <path>: <strerror(errno)>", for errors of system calls on files.
+std::string ErrnoMessage(absl::string_view what, absl::string_view path);
 
 // fsyncs a folder, so that renames and deletions in it survive a crash.
 absl::Status SyncFolder(const std::string& dir);

@@ -22,13 +22,7 @@
 #include "agent/token_reply.h"
 
 namespace datagen {
-namespace {
-
-std::string Errno(absl::string_view what, absl::string_view path) {
-  return absl::StrCat(what, " ", path, ": ", std::strerror(errno));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 absl::Status ValidateCredentials(const agent::v1::Credentials& c) {
   if (c.token().empty()) return absl::InvalidArgumentError("it has no token");
@@ -55,20 +49,11 @@ FileCredentialStore::FileCredentialStore(std::string path, uid_t uid, Clock& clo
     : path_(std::move(path)), dir_(Dirname(path_)), uid_(uid), clock_(clock) {}
 
 absl::Status FileCredentialStore::Quarantine(absl::string_view why) {
-  std::string stamp = absl::FormatTime("%Y%m%dT%H%M%SZ", clock_.Now(), absl::UTCTimeZone());
-  std::string aside = absl::StrCat(path_, ".corrupt-", stamp);
-  for (int n = 1; access(aside.c_str(), F_OK) == 0 && n < 100; ++n) {
-    aside = absl::StrCat(path_, ".corrupt-", stamp, "-", n);
-  }
-  if (rename(path_.c_str(), aside.c_str()) != 0) {
-    return absl::DataLossError(
-        absl::StrCat("the credentials file ", path_, " is corrupt (", why,
-                     ") and could not be moved aside: ", std::strerror(errno)));
-  }
-  (void)SyncFolder(dir_);
-  LogWarning("credentials file %s is corrupt (%s); kept as %s", path_, why, aside);
+  absl::StatusOr<std::string> aside =
+      MoveCorruptFileAside(path_, "the credentials file", why, clock_.Now());
+  if (!aside.ok()) return aside.status();
   return absl::DataLossError(absl::StrCat("the credentials file was corrupt (", why,
-                                          "); it was kept for inspection as ", aside));
+                                          "); it was kept for inspection as ", *aside));
 }
 
 absl::StatusOr<agent::v1::Credentials> FileCredentialStore::Load(
@@ -76,7 +61,7 @@ absl::StatusOr<agent::v1::Credentials> FileCredentialStore::Load(
   struct stat dir_st;
   if (lstat(dir_.c_str(), &dir_st) != 0) {
     if (errno == ENOENT) return absl::NotFoundError("no credentials file");
-    return absl::FailedPreconditionError(Errno("cannot inspect", dir_));
+    return absl::FailedPreconditionError(ErrnoMessage("cannot inspect", dir_));
   }
   std::string repaired;
   if (absl::Status dir_ok = EnsurePrivateDir(dir_, uid_, LooseFolder::kTighten, &repaired);

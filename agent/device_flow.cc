@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "agent/backoff.h"
 #include "agent/identity_client.h"
 #include "agent/json.h"
 #include "agent/log.h"
@@ -45,20 +46,12 @@ DeviceFlow::DeviceFlow(HttpTransport& transport, Clock& clock, Endpoints endpoin
       scope_(std::move(scope)) {}
 
 absl::StatusOr<DeviceAuthorization> DeviceFlow::Start(const absl::Notification* cancel) {
-  HttpRequest request;
-  request.method = "POST";
-  request.url = endpoints_.device_authorization;
-  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
-                     {"Accept", "application/json"}};
-  request.body = FormEncode({{"client_id", client_id_}, {"scope", scope_}});
+  HttpRequest request =
+      FormPost(endpoints_.device_authorization, {{"client_id", client_id_}, {"scope", scope_}});
   request.timeout = kRequestTimeout;
   request.cancel = cancel;
   absl::StatusOr<HttpResponse> response = transport_.Send(request);
-  if (!response.ok()) {
-    if (absl::IsCancelled(response.status())) return response.status();
-    return absl::UnavailableError(
-        absl::StrCat("could not start the login: ", response.status().message()));
-  }
+  if (!response.ok()) return TransportError(response.status(), "could not start the login");
   if (response->status != 200) {
     std::string why =
         absl::StrCat("the server refused to start a login (", DescribeErrorReply(*response), ")");
@@ -114,9 +107,7 @@ void DeviceFlow::ScheduleIn(absl::Duration delay) {
 }
 
 absl::Duration DeviceFlow::Backoff() const {
-  absl::Duration delay = interval_;
-  for (int i = 0; i < transient_failures_ && delay < kMaxBackoff; ++i) delay *= 2;
-  return std::max(interval_, std::min(delay, kMaxBackoff));
+  return ExponentialBackoff(transient_failures_ + 1, interval_, kMaxBackoff);
 }
 
 absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notification* cancel) {
@@ -126,14 +117,10 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
     return absl::DeadlineExceededError(
         "the login timed out: the code expired before it was approved");
   }
-  HttpRequest request;
-  request.method = "POST";
-  request.url = endpoints_.token;
-  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
-                     {"Accept", "application/json"}};
-  request.body = FormEncode({{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},
-                             {"device_code", authorization_.device_code},
-                             {"client_id", client_id_}});
+  HttpRequest request =
+      FormPost(endpoints_.token, {{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},
+                                  {"device_code", authorization_.device_code},
+                                  {"client_id", client_id_}});
   request.timeout =
       std::max(absl::Seconds(1), std::min(kRequestTimeout, authorization_.deadline - mono));
   request.cancel = cancel;
@@ -151,12 +138,14 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
   };
 
   if (!response.ok()) {
-    if (absl::IsCancelled(response.status())) return response.status();
     if (OversizedReplyStatus(response.status()) == 200) {
       // A success that cannot be read whole is a malformed success, not a transient failure.
       return absl::UnknownError(
           absl::StrCat("the server's token reply is malformed: ", response.status().message()));
     }
+    absl::Status failed = TransportError(response.status(), "could not poll");
+    // The helper missing is not a server's hiccup: the login cannot go on.
+    if (absl::IsCancelled(failed) || absl::IsInternal(failed)) return failed;
     return transient(response.status().message());
   }
   if (response->status == 429 || response->status == 503) {

@@ -57,10 +57,7 @@ absl::StatusOr<Endpoints> Discovery::Fetch() {
     request.headers = {{"Accept", "application/json"}};
     request.timeout = absl::Seconds(10);
     absl::StatusOr<HttpResponse> response = transport_.Send(request);
-    if (!response.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("discovery failed: ", response.status().message()));
-    }
+    if (!response.ok()) return TransportError(response.status(), "discovery failed");
     if (response->status == 404) continue;
     if (response->status != 200) {
       return absl::UnavailableError(

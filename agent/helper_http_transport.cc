@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "agent/clock.h"
+#include "agent/fd_io.h"
 #include "agent/paths.h"
 #include "proto/datagen/agent/internal/http.pb.h"
 
@@ -27,37 +28,14 @@ namespace {
 // A reply is at most kMaxResponseBytes of body plus headers and framing.
 constexpr size_t kMaxReplyBytes = kMaxResponseBytes + 256 * 1024;
 
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 HelperHttpTransport::HelperHttpTransport(std::string helper_path)
     : helper_path_(std::move(helper_path)) {}
 
 std::string HelperHttpTransport::HelperBesideSelf() {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n > 0) {
-    self[n] = '\0';
-    std::string beside = Dirname(self) + "/datagen-agent-http";
-    if (access(beside.c_str(), X_OK) == 0) return beside;
-  }
-  // Else the first on PATH, as the CLI finds the agent.
-  const char* path = std::getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path ? path : "", ':', absl::SkipEmpty())) {
-    std::string candidate = absl::StrCat(dir, "/datagen-agent-http");
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "datagen-agent-http";  // Send reports that it cannot be started
+  std::string found = FindCompanionBinary("datagen-agent-http");
+  return found.empty() ? "datagen-agent-http" : found;  // else Send says it cannot be started
 }
 
 absl::StatusOr<HttpResponse> HelperHttpTransport::Send(const HttpRequest& request) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "agent/curl_http_transport.h"
+#include "agent/fd_io.h"
 #include "proto/datagen/agent/internal/http.pb.h"
 
 int main() {
@@ -52,11 +53,5 @@ int main() {
     out.set_body(response->body);
   }
   std::string bytes = out.SerializeAsString();
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t written = write(STDOUT_FILENO, bytes.data() + done, bytes.size() - done);
-    if (written <= 0) return 1;
-    done += static_cast<size_t>(written);
-  }
-  return 0;
+  return datagen::WriteAll(STDOUT_FILENO, bytes) ? 0 : 1;
 }

@@ -52,6 +52,21 @@ int OversizedReplyStatus(const absl::Status& status);
 // True for HTTP statuses worth retrying later: 429 and 5xx.
 inline bool IsRetryableHttpStatus(int status) { return status == 429 || status >= 500; }
 
+// A POST of `fields` as application/x-www-form-urlencoded, asking for JSON: every OAuth
+// endpoint the agent calls (RFC 8628 3.1 and 3.4, RFC 6749 6, RFC 7009 2.1).
+HttpRequest FormPost(std::string url,
+                     const std::vector<std::pair<std::string, std::string>>& fields);
+
+// What a failed Send means, the one classification every caller uses. `context` begins the
+// message ("could not reach the server to refresh"):
+//   Cancelled           stays Cancelled (nobody waits any more);
+//   Unavailable         (connection, timeout, TLS) stays Unavailable: retry later;
+//   ResourceExhausted   (a reply over kMaxResponseBytes) becomes Unknown: the server is broken;
+//   InvalidArgument     (a URL that policy refuses) becomes FailedPrecondition;
+//   anything else       (the HTTP helper is missing or failed) becomes Internal, saying that this
+//                       installation is at fault, not the server.
+absl::Status TransportError(const absl::Status& failed, absl::string_view context);
+
 // Thread-safe: Send may be called from several threads at once.
 class HttpTransport {
  public:

@@ -41,11 +41,7 @@ absl::StatusOr<server::v1::UserInfo> IdentityClient::FetchUserInfo(absl::string_
   absl::StatusOr<HttpResponse> response = transport_.Send(request);
   if (!response.ok()) {
     discovery_.Invalidate();
-    return absl::Status(response.status().code() == absl::StatusCode::kResourceExhausted
-                            ? absl::StatusCode::kUnknown
-                            : absl::StatusCode::kUnavailable,
-                        absl::StrCat("could not read your identity from the server: ",
-                                     response.status().message()));
+    return TransportError(response.status(), "could not read your identity from the server");
   }
   if (response->status == 401 || response->status == 403) {
     return absl::UnauthenticatedError(
@@ -84,20 +80,14 @@ absl::StatusOr<server::v1::UserInfo> IdentityClient::FetchUserInfo(absl::string_
 absl::Status IdentityClient::Revoke(absl::string_view token, absl::string_view hint) {
   absl::StatusOr<Endpoints> endpoints = discovery_.Get();
   if (!endpoints.ok()) return endpoints.status();
-  HttpRequest request;
-  request.method = "POST";
-  request.url = endpoints->revocation;
-  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
-                     {"Accept", "application/json"}};
-  request.body = FormEncode({{"token", std::string(token)},
-                             {"token_type_hint", std::string(hint)},
-                             {"client_id", client_id_}});
+  HttpRequest request = FormPost(endpoints->revocation, {{"token", std::string(token)},
+                                                         {"token_type_hint", std::string(hint)},
+                                                         {"client_id", client_id_}});
   request.timeout = absl::Seconds(10);
   absl::StatusOr<HttpResponse> response = transport_.Send(request);
   if (!response.ok()) {
     discovery_.Invalidate();
-    return absl::UnavailableError(
-        absl::StrCat("could not reach the server to revoke: ", response.status().message()));
+    return TransportError(response.status(), "could not reach the server to revoke");
   }
   if (response->status == 200) return absl::OkStatus();
   std::string why =
@@ -113,19 +103,13 @@ namespace datagen {
 absl::StatusOr<IssuedTokens> IdentityClient::Refresh(absl::string_view refresh_token) {
   absl::StatusOr<Endpoints> endpoints = discovery_.Get();
   if (!endpoints.ok()) return endpoints.status();
-  HttpRequest request;
-  request.method = "POST";
-  request.url = endpoints->token;
-  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
-                     {"Accept", "application/json"}};
-  request.body = FormEncode({{"grant_type", "refresh_token"},
-                             {"refresh_token", std::string(refresh_token)},
-                             {"client_id", client_id_}});
+  HttpRequest request = FormPost(endpoints->token, {{"grant_type", "refresh_token"},
+                                                    {"refresh_token", std::string(refresh_token)},
+                                                    {"client_id", client_id_}});
   absl::StatusOr<HttpResponse> response = transport_.Send(request);
   if (!response.ok()) {
     discovery_.Invalidate();
-    return absl::UnavailableError(
-        absl::StrCat("could not reach the server to refresh: ", response.status().message()));
+    return TransportError(response.status(), "could not reach the server to refresh");
   }
   if (IsRetryableHttpStatus(response->status)) {
     return absl::UnavailableError(

@@ -9,6 +9,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "agent/atomic_file.h"
+#include "agent/backoff.h"
 #include "agent/file_lock.h"
 #include "agent/json.h"
 #include "agent/log.h"
@@ -42,10 +43,12 @@ void EraseTokens(agent::internal::PendingRevocations& queue,
 
 }  // namespace
 
+bool RevocationQueue::WorthRetrying(const absl::Status& revoked) {
+  return absl::IsUnavailable(revoked) || absl::IsInternal(revoked);
+}
+
 absl::Duration RevocationQueue::RetryDelay(int attempts) {
-  absl::Duration wait = kFirstRetry;
-  for (int i = 1; i < attempts && wait < kMaxRetry; ++i) wait *= 2;
-  return std::min(wait, kMaxRetry);
+  return ExponentialBackoff(attempts, kFirstRetry, kMaxRetry);
 }
 
 RevocationQueue::RevocationQueue(std::string path, uid_t uid, Clock& clock)
@@ -75,15 +78,11 @@ absl::Status RevocationQueue::ReadLocked() {
   if (!content.ok() && !absl::IsOutOfRange(content.status())) return content.status();
   if (!content.ok() ||
       (!content->empty() && !ParseJson(*content, "the pending revocations file", &read).ok())) {
-    std::string aside = absl::StrCat(
-        path_, ".corrupt-", absl::FormatTime("%Y%m%dT%H%M%SZ", clock_.Now(), absl::UTCTimeZone()));
-    if (rename(path_.c_str(), aside.c_str()) != 0) {
-      return absl::DataLossError(
-          absl::StrCat("the pending revocations file is corrupt and could "
-                       "not be moved aside: ",
-                       std::strerror(errno)));
-    }
-    LogWarning("the pending revocations file was corrupt; kept as %s", aside);
+    absl::StatusOr<std::string> aside = MoveCorruptFileAside(
+        path_, "the pending revocations file",
+        content.ok() ? absl::string_view("it is not a valid queue") : content.status().message(),
+        clock_.Now());
+    if (!aside.ok()) return aside.status();
   }
   // Entries that are not tokens at all are dropped.
   auto* items = read.mutable_items();
@@ -189,7 +188,7 @@ int RevocationQueue::RetryDue(const Revoke& revoke) {
     if (revoked.ok()) {
       LogInfo("a pending revocation was accepted by the server");
       done.push_back(token.token);
-    } else if (absl::IsUnavailable(revoked)) {
+    } else if (WorthRetrying(revoked)) {
       failed[token.token] = true;
     } else {
       LogWarning("giving up a pending revocation the server refuses: %s", revoked.message());

@@ -32,8 +32,8 @@ class RevocationQueue {
     std::string hint;     // "access_token" or "refresh_token"
     std::string api_url;  // the issuer that issued it
   };
-  // Revokes one token at its issuer (RFC 7009): OK when accepted, Unavailable when the server
-  // could not be reached (retried later), any other error when refused for good (dropped).
+  // Revokes one token at its issuer (RFC 7009): OK when accepted; an error WorthRetrying keeps
+  // it (retried later); any other error means refused for good (dropped).
   using Revoke = std::function<absl::Status(const Token& token)>;
 
   // `path` is the pending-revocations file; it is read now.
@@ -57,6 +57,11 @@ class RevocationQueue {
   // for good, leave the queue; unreachable ones back off (5 s, doubling, at most 10 min).
   // Returns how many are left.
   int RetryDue(const Revoke& revoke) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Whether a failed revocation is kept to be tried again: the server could not be reached
+  // (Unavailable) or this installation could not send it (Internal: the HTTP helper). Any other
+  // error is the server refusing for good.
+  static bool WorthRetrying(const absl::Status& revoked);
 
   // Backoff after `attempts` failed attempts.
   static absl::Duration RetryDelay(int attempts);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/backoff.h"
 #include "agent/log.h"
 #include "agent/proto_time.h"
 #include "agent/secret_memory.h"
@@ -14,12 +15,6 @@ namespace {
 constexpr absl::string_view kNotSignedIn = "not signed in";
 constexpr absl::Duration kMaxRefreshLead = absl::Minutes(5);
 constexpr absl::Duration kMaxRefreshBackoff = absl::Minutes(5);
-
-absl::Duration Doubling(int failures, absl::Duration first, absl::Duration most) {
-  absl::Duration wait = first;
-  for (int i = 1; i < failures && wait < most; ++i) wait *= 2;
-  return std::min(wait, most);
-}
 
 const server::v1::UserMembership* FindMembership(const server::v1::UserInfo& user,
                                                  absl::string_view slug) {
@@ -492,7 +487,7 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
   std::shared_ptr<Issuer> issuer = issuers_.For(IssuerOf(ending));
   for (const auto& t : tokens) {
     absl::Status revoked = issuer->identity.Revoke(t.token, t.hint);
-    if (revoked.ok() || !absl::IsUnavailable(revoked)) {
+    if (revoked.ok() || !RevocationQueue::WorthRetrying(revoked)) {
       accepted.push_back(t.token);  // refused for good: retrying would not help
     }
     if (!revoked.ok() && first_error.ok()) first_error = revoked;
@@ -655,7 +650,8 @@ absl::Status Session::Refresh(bool only_if_due) {
       MarkExpiredLocked(before.token(), tokens.status().message());
     } else {
       ++refresh_failures_;
-      absl::Duration wait = Doubling(refresh_failures_, absl::Seconds(1), kMaxRefreshBackoff);
+      absl::Duration wait =
+          ExponentialBackoff(refresh_failures_, absl::Seconds(1), kMaxRefreshBackoff);
       refresh_retry_at_ = clock_.Monotonic() + wait;
       LogWarning("refresh failed (%s); retrying in %s", tokens.status().message(),
                  absl::FormatDuration(wait));
@@ -690,8 +686,8 @@ absl::Status Session::Refresh(bool only_if_due) {
     if (!unsaved_) ReplaceSecret(&unsaved_from_token_, before.token());
     unsaved_ = true;
     unsaved_error_ = std::string(saved.message());
-    unsaved_retry_at_ =
-        clock_.Monotonic() + Doubling(++unsaved_failures_, absl::Seconds(5), absl::Minutes(5));
+    unsaved_retry_at_ = clock_.Monotonic() +
+                        ExponentialBackoff(++unsaved_failures_, absl::Seconds(5), absl::Minutes(5));
     SetCachedLocked(updated);
     PublishLocked(agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
     ScheduleChanged();
@@ -707,8 +703,8 @@ void Session::RetryUnsavedLocked() {
   if (absl::Status saved = SaveLocked(keep, agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
       !saved.ok()) {
     unsaved_error_ = std::string(saved.message());
-    unsaved_retry_at_ =
-        clock_.Monotonic() + Doubling(++unsaved_failures_, absl::Seconds(5), absl::Minutes(5));
+    unsaved_retry_at_ = clock_.Monotonic() +
+                        ExponentialBackoff(++unsaved_failures_, absl::Seconds(5), absl::Minutes(5));
     return;
   }
   LogInfo("the refreshed token that could not be saved earlier is saved now");

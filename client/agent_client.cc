@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "agent/fd_io.h"
 #include "agent/paths.h"
 #include "grpcpp/create_channel_posix.h"
 
@@ -28,24 +29,6 @@ constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 bool FromAgent(const grpc::ClientContext& context) {
   return context.GetServerTrailingMetadata().count(kAgentReplyKey) > 0 ||
          context.GetServerInitialMetadata().count(kAgentReplyKey) > 0;
-}
-
-// datagen-agent beside this binary, else the first on PATH; "" when there is none.
-std::string FindAgentBinary() {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n > 0) {
-    self[n] = '\0';
-    std::string beside = Dirname(self) + "/datagen-agent";
-    if (access(beside.c_str(), X_OK) == 0) return beside;
-  }
-  const char* path = std::getenv("PATH");
-  if (path == nullptr) return "";
-  for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
-    std::string candidate = absl::StrCat(dir, "/datagen-agent");
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
 }
 
 }  // namespace
@@ -110,7 +93,7 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
 }
 
 grpc::Status AgentClient::StartAgent() {
-  std::string binary = FindAgentBinary();
+  std::string binary = FindCompanionBinary("datagen-agent");
   if (binary.empty()) {
     return Unreachable(
         "no datagen-agent is running and none could be found beside datagen or on PATH");

@@ -7,14 +7,13 @@
 #include <memory>
 #include <string>
 
+#include "agent/wire_contract.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
 
 namespace datagen::cli {
 
-// Trailing metadata the agent attaches to every reply it sends, so that the client can tell the
-// agent's own UNAVAILABLE (the identity server is unreachable) from not reaching the agent.
-inline constexpr char kAgentReplyKey[] = "x-datagen-agent";
+using ::datagen::kAgentReplyKey;  // agent/wire_contract.h
 
 class AgentClient {
  public:
