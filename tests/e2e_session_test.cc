@@ -35,15 +35,6 @@ std::string FileField(const E2eEnv& env, const std::string& field) {
   return credentials.GetReflection()->GetString(credentials, descriptor);
 }
 
-bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
-
 TEST(E2eSession, AWatcherSeesLoginOrgSwitchAHandEditAndLogoutInOrder) {
   E2eEnv env;
   ASSERT_EQ(env.AdminPost("/_admin/config", "interval=1&auto_approve_after=0"), 200);
@@ -159,9 +150,9 @@ TEST(E2eSession, LogoutWithTheServerDownRevokesOnceItIsBack) {
   EXPECT_TRUE(env.TokenActive(token));
 
   ASSERT_EQ(env.AdminPost("/_admin/fault", "down=0"), 200);
-  EXPECT_TRUE(WaitFor([&] { return !env.TokenActive(token); }, absl::Seconds(20)))
+  EXPECT_TRUE(WaitUntil([&] { return !env.TokenActive(token); }, absl::Seconds(20)))
       << "the agent retries the revocation until the server accepts it";
-  EXPECT_TRUE(WaitFor([&] { return stat(pending.c_str(), &st) != 0; }, absl::Seconds(5)));
+  EXPECT_TRUE(WaitUntil([&] { return stat(pending.c_str(), &st) != 0; }, absl::Seconds(5)));
   r = env.Datagen({"auth", "status"});
   EXPECT_EQ(r.err, "error: not signed in\nrun: datagen auth login\n");
 }
@@ -178,7 +169,7 @@ TEST(E2eSession, ASocketActivatedAgentServesTheCliAndExitsWhenIdle) {
   Child activator(argv, env.Env(), env.dir() + "/activate.out", env.dir() + "/activate.err");
   struct stat st;
   ASSERT_TRUE(
-      WaitFor([&] { return stat(env.socket_path().c_str(), &st) == 0; }, absl::Seconds(10)));
+      WaitUntil([&] { return stat(env.socket_path().c_str(), &st) == 0; }, absl::Seconds(10)));
   RunResult r = env.Datagen({"auth", "status", "--no-autostart"});
   EXPECT_EQ(r.exit_code, 0) << r.err << ReadFile(env.dir() + "/activate.err");
   EXPECT_THAT(r.out, HasSubstr("role: admin"));

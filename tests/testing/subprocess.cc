@@ -172,4 +172,13 @@ void WriteFile(const std::string& path, const std::string& content, int mode) {
   chmod(path.c_str(), mode);
 }
 
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
+  auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
 }  // namespace datagen::testing

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,10 @@ class Child {
   pid_t pid_ = -1;
   int status_ = -1;
 };
+
+// Polls `condition` every 20 ms until it holds or `timeout` (monotonic) has passed; returns
+// whether it held. The one way tests wait for something another process does.
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(10));
 
 // A path of the test's runfiles (e.g. "client/datagen").
 std::string Runfile(const std::string& path);
