@@ -1,7 +1,10 @@
 // The agent's one source of truth about the user's session: the stored credentials (reloaded
 // when the file changes behind the agent's back), whether the server still accepts them, a
 // login waiting for approval, the tokens awaiting revocation, and the watchers told of every
-// change.
+// change. A thin composition of single-purpose parts, each with its own contract and tests:
+// CredentialsCache (the file, reloads, an interrupted logout, an unsaved refreshed token),
+// IdentityCache (the staleness bound), RefreshSchedule (when to refresh, backoff), WatchHub
+// (generations, fan-out) and status_reply.h (the one builder of the Status reply).
 #ifndef DATAGEN_AGENT_SESSION_H_
 #define DATAGEN_AGENT_SESSION_H_
 
@@ -18,10 +21,14 @@
 #include "absl/synchronization/mutex.h"
 #include "agent/clock.h"
 #include "agent/credential_store.h"
-#include "agent/identity_client.h"
+#include "agent/credentials_cache.h"
+#include "agent/identity_cache.h"
 #include "agent/issuers.h"
+#include "agent/refresh_schedule.h"
 #include "agent/revocation_queue.h"
+#include "agent/status_reply.h"
 #include "agent/token_reply.h"
+#include "agent/watch_hub.h"
 #include "proto/datagen/agent/v1/agent.pb.h"
 
 namespace datagen {
@@ -41,13 +48,8 @@ namespace datagen {
 // FailedPrecondition for unsafe files or an org the user does not belong to.
 class Session {
  public:
-  // Receives WatchEvents. Called with the session's lock held: implementations must not block
-  // and must not call back into the session.
-  class Watcher {
-   public:
-    virtual ~Watcher() = default;
-    virtual void OnSessionEvent(const agent::v1::WatchEvent& event) = 0;
-  };
+  // Receives WatchEvents, with the session's lock held: must not block or call back into it.
+  using Watcher = WatchHub::Watcher;
 
   // How long before expiry GetToken refreshes a token it hands out.
   static constexpr absl::Duration kHandOutMargin = absl::Seconds(60);
@@ -112,10 +114,8 @@ class Session {
     std::vector<std::string> warnings;
   };
 
-  // The current credentials, reloaded from the store when its fingerprint changed (a change
-  // not made by this session is published as SESSION_CHANGE_FILE_CHANGED). What the load
-  // found (repairs, a corrupt file moved aside) is kept for the next call a person sees, even
-  // when background work did the load.
+  // The current credentials (CredentialsCache::Current); a change behind the agent's back is
+  // published as SESSION_CHANGE_FILE_CHANGED.
   absl::StatusOr<agent::v1::Credentials> CurrentLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // For calls that answer a person: Unauthenticated when there is no session or the server
   // refused it; the corrupt-file report if one is unreported; unreported warnings are moved to
@@ -123,34 +123,34 @@ class Session {
   absl::StatusOr<agent::v1::Credentials> UsableLocked(std::vector<std::string>* warnings)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Current credentials (refreshed first if already expired) plus the user's identity: from
-  // the cache when it is younger than identity_max_age_ and `verify` is false, else from a
-  // userinfo round trip (which refills the cache).
+  // the identity cache when fresh and `verify` is false, else from a userinfo round trip (which
+  // refills the cache).
   absl::StatusOr<Snapshot> Read(bool verify) ABSL_LOCKS_EXCLUDED(mu_);
   // Saves `credentials` as the session and publishes `change`.
   absl::Status SaveLocked(const agent::v1::Credentials& credentials,
                           agent::v1::SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The issuer of `credentials`.
   std::string IssuerOf(const agent::v1::Credentials& credentials) const;
-  // The reply for Status from what is known; both the memory path and the full path use it.
-  agent::v1::GetStatusResponse StatusReplyLocked(const agent::v1::Credentials& credentials,
-                                                 const server::v1::UserInfo& user,
-                                                 std::vector<std::string> warnings)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Warnings every reply about the session carries: an unsaved refreshed token, a configured
-  // issuer other than the session's.
-  void StandingWarningsLocked(const agent::v1::Credentials& credentials,
-                              std::vector<std::string>* warnings)
+  // What the status builder needs to know beside the credentials and the user.
+  SessionContext ContextLocked(const agent::v1::Credentials& credentials)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues `credentials`' tokens for revocation at their issuer; false when they could not be.
   bool QueueRevocation(const agent::v1::Credentials& credentials, const std::string& issuer);
-  // Saves a refreshed token that could not be saved before. Under the store's lock.
-  void RetryUnsavedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Revokes `tokens` now (the logout path); those accepted or refused for good leave the queue.
+  // Fills the reply's revoked / revocation_error.
+  void RevokeNow(const std::vector<RevocationQueue::Token>& tokens,
+                 agent::v1::LogoutResponse* reply);
+  // The credentials a login produced, before they are stored.
+  agent::v1::Credentials NewSession(const IssuedTokens& tokens, const std::string& issuer,
+                                    const server::v1::UserInfo& user);
+  // Stores a login's credentials and remembers its user; *replaced gets the session it
+  // replaced, if any.
+  absl::Status StoreLogin(const agent::v1::Credentials& fresh, const server::v1::UserInfo& user,
+                          std::optional<agent::v1::Credentials>* replaced) ABSL_LOCKS_EXCLUDED(mu_);
   // The server refused the session whose token is `token`.
   void MarkExpiredLocked(const std::string& token, absl::string_view why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool ExpiredLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Replaces the cached session, wiping the tokens of the one it held.
-  void SetCachedLocked(agent::v1::Credentials credentials) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   agent::v1::SessionSnapshot SnapshotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PublishLocked(agent::v1::SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Time RefreshDueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -159,47 +159,33 @@ class Session {
   // Refreshes the access token with the refresh token. One at a time: a second caller waits
   // and then finds the token fresh. `only_if_due` skips the request when it is not due.
   absl::Status Refresh(bool only_if_due) ABSL_LOCKS_EXCLUDED(mu_, refresh_mu_);
+  // Takes a refresh's result into the session (saved, or kept in memory when it cannot be).
+  absl::Status ApplyRefreshLocked(const agent::v1::Credentials& before, const IssuedTokens& tokens)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Revokes the access token, then the refresh token if any (RFC 7009). Never under mu_.
   absl::Status RevokeTokens(const agent::v1::Credentials& credentials) ABSL_LOCKS_EXCLUDED(mu_);
+  // Background work of DoDueWork: the unsaved token's save, the revocation queue.
+  void RetryUnsavedIfDue() ABSL_LOCKS_EXCLUDED(mu_);
+  void RetryRevocationsIfDue() ABSL_LOCKS_EXCLUDED(mu_);
 
-  CredentialStore& store_;
   Issuers& issuers_;
+  CredentialStore& store_;
   RevocationQueue& revocations_;
   Clock& clock_;
-  const absl::Duration identity_max_age_;
   // Set once the agent holds its lock (after the server may already serve calls): guarded.
   absl::Mutex listener_mu_ ABSL_ACQUIRED_AFTER(mu_);
   std::function<void()> on_schedule_change_ ABSL_GUARDED_BY(listener_mu_);
 
   absl::Mutex refresh_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   absl::Mutex mu_;
-  std::string fingerprint_ ABSL_GUARDED_BY(mu_);
-  bool loaded_once_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::string> unreported_warnings_ ABSL_GUARDED_BY(mu_);
-  absl::Status last_load_ ABSL_GUARDED_BY(mu_);  // of the store, as of fingerprint_
-  absl::Status unreported_problem_ ABSL_GUARDED_BY(mu_);
-  std::optional<agent::v1::Credentials> cached_ ABSL_GUARDED_BY(mu_);
+  CredentialsCache credentials_ ABSL_GUARDED_BY(mu_);
+  IdentityCache identity_ ABSL_GUARDED_BY(mu_);
+  RefreshSchedule refresh_schedule_ ABSL_GUARDED_BY(mu_);
+  WatchHub watchers_ ABSL_GUARDED_BY(mu_);
   // The token the server refused, and why; the session is expired while it is the current one.
   std::string expired_token_ ABSL_GUARDED_BY(mu_);
   std::string expired_reason_ ABSL_GUARDED_BY(mu_);
-  // Transient refresh failures in a row, and when to try again (monotonic).
-  int refresh_failures_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time refresh_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  // A refreshed token that could not be saved lives in cached_ (with rotation the old refresh
-  // token is already dead): used, and its save retried at unsaved_retry_at_ (monotonic).
-  bool unsaved_ ABSL_GUARDED_BY(mu_) = false;
-  std::string unsaved_from_token_ ABSL_GUARDED_BY(mu_);  // the token it replaced
-  std::string unsaved_error_ ABSL_GUARDED_BY(mu_);
-  int unsaved_failures_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time unsaved_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   std::optional<agent::v1::DeviceCode> pending_login_ ABSL_GUARDED_BY(mu_);
-  // What the server last said about the session whose access token is `known_user_token_`.
-  std::string known_user_token_ ABSL_GUARDED_BY(mu_);
-  server::v1::UserInfo known_user_ ABSL_GUARDED_BY(mu_);
-  absl::Time known_user_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // monotonic
-  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<uint64_t, Watcher*> watchers_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace datagen

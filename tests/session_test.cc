@@ -497,3 +497,63 @@ TEST_F(SessionTest, EveryRewriteTakesTheStoresLock) {
 
 }  // namespace
 }  // namespace datagen
+
+namespace datagen {
+namespace {
+
+// The memory path (TryStatusFromMemory, for prompts) and the full path (Status) build one
+// reply: whenever memory can answer, it answers exactly what the full path does.
+class StatusPathsTest : public SessionTest {
+ protected:
+  // Asks the full path (which fills the identity cache), then memory, and compares them.
+  void ExpectBothPathsAgree(const std::string& what) {
+    SCOPED_TRACE(what);
+    absl::StatusOr<agent::v1::GetStatusResponse> full = cached_.Status(/*verify=*/true);
+    std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> memory =
+        cached_.TryStatusFromMemory();
+    ASSERT_TRUE(memory.has_value()) << "memory could not answer";
+    ASSERT_EQ(memory->status(), full.status());
+    if (full.ok()) {
+      EXPECT_EQ((*memory)->DebugString(), full->DebugString());
+    }
+  }
+
+  Session cached_{store_, issuers_, revocations_, clock_, absl::Seconds(60)};
+};
+
+TEST_F(StatusPathsTest, AgreeSignedOutSignedInWithRevocationsPendingAndAtAnotherIssuer) {
+  ExpectBothPathsAgree("signed out");
+  SignIn("test-org");
+  ExpectBothPathsAgree("signed in");
+  ASSERT_THAT(revocations_.Add({{"dgat_ended", "access_token", kIssuer}}), IsOk());
+  ExpectBothPathsAgree("with a revocation pending");
+  agent::v1::Credentials elsewhere = *store_.stored();
+  elsewhere.set_api_url("https://other.example");
+  store_.Put(elsewhere);
+  http_.Reply("https://other.example/v1/me", 200, kYou);
+  ExpectBothPathsAgree("issued by another server than the configured one");
+}
+
+TEST_F(StatusPathsTest, AgreeOnAnExpiredSession) {
+  SignIn();
+  ASSERT_THAT(cached_.Status(), IsOk());
+  http_.SetReply(kUserinfo, 401, "");
+  absl::Status first = cached_.Status(/*verify=*/true).status();
+  EXPECT_THAT(first, StatusIs(absl::StatusCode::kUnauthenticated,
+                              HasSubstr("your session expired: the server rejected")));
+  ExpectBothPathsAgree("expired");
+}
+
+TEST_F(StatusPathsTest, MemoryDefersWhatOnlyTheFullPathCanSay) {
+  SignIn("gone-org");  // a membership warning: the full path reports it
+  ASSERT_THAT(cached_.Status(), IsOk());
+  EXPECT_FALSE(cached_.TryStatusFromMemory().has_value());
+  SignIn();
+  ASSERT_THAT(cached_.Status(), IsOk());
+  ASSERT_TRUE(cached_.TryStatusFromMemory().has_value());
+  clock_.Advance(absl::Seconds(60));  // the staleness bound
+  EXPECT_FALSE(cached_.TryStatusFromMemory().has_value());
+}
+
+}  // namespace
+}  // namespace datagen
