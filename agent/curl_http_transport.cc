@@ -61,17 +61,12 @@ struct SlistDeleter {
 
 void CurlHttpTransport::GlobalInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-absl::StatusOr<HttpResponse> CurlHttpTransport::Send(const HttpRequest& request) {
-  absl::StatusOr<ParsedUrl> url = ParseUrl(request.url);
-  if (!url.ok()) return url.status();
-  if (absl::Status allowed = CheckUrlAllowed(request.url); !allowed.ok()) return allowed;
+namespace {
 
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return absl::InternalError("libcurl could not create a handle");
-  CURL* h = curl.get();
-  Exchange exchange;
-  char error[CURL_ERROR_SIZE] = "";
-
+// The transfer's settings: no redirects, HTTP(S) only, the request's timeout, the body and
+// header callbacks into `exchange`, cancellation, no proxy for loopback, the CA bundle variables.
+void SetOptions(CURL* h, const HttpRequest& request, const ParsedUrl& url, Exchange* exchange,
+                char* error) {
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -84,9 +79,9 @@ absl::StatusOr<HttpResponse> CurlHttpTransport::Send(const HttpRequest& request)
       static_cast<long>(std::min<int64_t>(5000, absl::ToInt64Milliseconds(request.timeout))));
   curl_easy_setopt(h, CURLOPT_MAXFILESIZE, static_cast<long>(kMaxResponseBytes));
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &exchange);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, exchange);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &exchange);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, exchange);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "datagen-agent/1");
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
   if (request.cancel != nullptr) {
@@ -94,7 +89,7 @@ absl::StatusOr<HttpResponse> CurlHttpTransport::Send(const HttpRequest& request)
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, request.cancel);
   }
-  if (IsLoopbackHost(url->host)) {
+  if (IsLoopbackHost(url.host)) {
     curl_easy_setopt(h, CURLOPT_PROXY, "");  // never send loopback traffic through a proxy
   }
   // Certificate verification is libcurl's default; honour the conventional CA bundle variables.
@@ -104,7 +99,48 @@ absl::StatusOr<HttpResponse> CurlHttpTransport::Send(const HttpRequest& request)
       break;
     }
   }
+}
 
+// What a finished transfer means: the response, or the error HttpTransport::Send documents.
+absl::StatusOr<HttpResponse> Outcome(CURL* h, CURLcode code, const ParsedUrl& url,
+                                     Exchange* exchange, const char* error) {
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  if (exchange->too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    absl::Status oversized = absl::ResourceExhaustedError(absl::StrCat(
+        "the reply from ", url.host, " was larger than ", kMaxResponseBytes, " bytes"));
+    oversized.SetPayload(kHttpStatusPayload, absl::Cord(std::to_string(status)));
+    return oversized;
+  }
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    return absl::CancelledError(absl::StrCat("the request to ", url.host, " was cancelled"));
+  }
+  if (code == CURLE_OPERATION_TIMEDOUT) {
+    return absl::UnavailableError(absl::StrCat("timed out talking to ", url.host));
+  }
+  if (code != CURLE_OK) {
+    std::string detail = *error != '\0' ? error : curl_easy_strerror(code);
+    return absl::UnavailableError(absl::StrCat("could not reach ", url.host, ": ", detail));
+  }
+  exchange->response.status = static_cast<int>(status);
+  return std::move(exchange->response);
+}
+
+}  // namespace
+
+absl::StatusOr<HttpResponse> CurlHttpTransport::Send(const HttpRequest& request) {
+  absl::StatusOr<ParsedUrl> url = ParseUrl(request.url);
+  if (!url.ok()) return url.status();
+  if (absl::Status allowed = CheckUrlAllowed(request.url); !allowed.ok()) return allowed;
+  if (request.method != "GET" && request.method != "POST") {
+    return absl::InvalidArgumentError(absl::StrCat("unsupported HTTP method ", request.method));
+  }
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return absl::InternalError("libcurl could not create a handle");
+  CURL* h = curl.get();
+  Exchange exchange;
+  char error[CURL_ERROR_SIZE] = "";
+  SetOptions(h, request, *url, &exchange, error);
   curl_slist* raw_headers = nullptr;
   for (const auto& [name, value] : request.headers) {
     raw_headers = curl_slist_append(raw_headers, absl::StrCat(name, ": ", value).c_str());
@@ -115,33 +151,9 @@ absl::StatusOr<HttpResponse> CurlHttpTransport::Send(const HttpRequest& request)
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.c_str());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
-  } else if (request.method != "GET") {
-    return absl::InvalidArgumentError(absl::StrCat("unsupported HTTP method ", request.method));
   }
-
   CURLcode code = curl_easy_perform(h);
-  if (exchange.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    absl::Status error = absl::ResourceExhaustedError(absl::StrCat(
-        "the reply from ", url->host, " was larger than ", kMaxResponseBytes, " bytes"));
-    error.SetPayload(kHttpStatusPayload, absl::Cord(std::to_string(status)));
-    return error;
-  }
-  if (code == CURLE_ABORTED_BY_CALLBACK) {
-    return absl::CancelledError(absl::StrCat("the request to ", url->host, " was cancelled"));
-  }
-  if (code != CURLE_OK) {
-    std::string detail = *error != '\0' ? error : curl_easy_strerror(code);
-    if (code == CURLE_OPERATION_TIMEDOUT) {
-      return absl::UnavailableError(absl::StrCat("timed out talking to ", url->host));
-    }
-    return absl::UnavailableError(absl::StrCat("could not reach ", url->host, ": ", detail));
-  }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  exchange.response.status = static_cast<int>(status);
-  return std::move(exchange.response);
+  return Outcome(h, code, *url, &exchange, error);
 }
 
 }  // namespace datagen

@@ -126,17 +126,6 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
   request.cancel = cancel;
   ++polls_;
   absl::StatusOr<HttpResponse> response = transport_.Send(request);
-  const absl::Time now = clock_.Now();  // for Retry-After's HTTP dates only
-  mono = clock_.Monotonic();
-
-  auto transient = [&](absl::string_view why) -> std::optional<IssuedTokens> {
-    ++transient_failures_;
-    ScheduleIn(Backoff());
-    LogWarning("login: poll failed (%s); next try in %s", why,
-               absl::FormatDuration(next_poll_at_ - mono));
-    return std::nullopt;
-  };
-
   if (!response.ok()) {
     if (OversizedReplyStatus(response.status()) == 200) {
       // A success that cannot be read whole is a malformed success, not a transient failure.
@@ -146,41 +135,58 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
     absl::Status failed = TransportError(response.status(), "could not poll");
     // The helper missing is not a server's hiccup: the login cannot go on.
     if (absl::IsCancelled(failed) || absl::IsInternal(failed)) return failed;
-    return transient(response.status().message());
+    return Transient(response.status().message());
   }
-  if (response->status == 429 || response->status == 503) {
-    if (auto wait = ParseRetryAfter(response->Header("retry-after"), now)) {
+  return Interpret(*response);
+}
+
+std::optional<IssuedTokens> DeviceFlow::Transient(absl::string_view why) {
+  ++transient_failures_;
+  ScheduleIn(Backoff());
+  LogWarning("login: poll failed (%s); next try in %s", why,
+             absl::FormatDuration(next_poll_at_ - clock_.Monotonic()));
+  return std::nullopt;
+}
+
+absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Interpret(const HttpResponse& response) {
+  if (response.status == 429 || response.status == 503) {
+    // Retry-After may be an HTTP date: the wall clock, for that only.
+    if (auto wait = ParseRetryAfter(response.Header("retry-after"), clock_.Now())) {
       ++transient_failures_;
       ScheduleIn(std::max(*wait, interval_));
       LogInfo("login: the server asked to retry after %s", absl::FormatDuration(*wait));
       return std::nullopt;
     }
-    return transient(absl::StrCat("HTTP ", response->status));
+    return Transient(absl::StrCat("HTTP ", response.status));
   }
-  if (response->status != 200 && response->status != 400 && response->status != 401) {
-    return transient(absl::StrCat("HTTP ", response->status));
+  if (response.status != 200 && response.status != 400 && response.status != 401) {
+    return Transient(absl::StrCat("HTTP ", response.status));
   }
   absl::StatusOr<TokenReply> reply =
-      ParseTokenReply(response->Header("content-type"), response->body);
+      ParseTokenReply(response.Header("content-type"), response.body);
   if (!reply.ok()) {
-    if (response->status == 200) {
+    if (response.status == 200) {
       return absl::UnknownError(
           absl::StrCat("the server's token reply is malformed: ", reply.status().message()));
     }
-    return transient(absl::StrCat("HTTP ", response->status, " with an unreadable body"));
+    return Transient(absl::StrCat("HTTP ", response.status, " with an unreadable body"));
   }
   if (reply->tokens) {
-    if (response->status != 200) {
-      return transient(absl::StrCat("HTTP ", response->status, " with tokens"));
+    if (response.status != 200) {
+      return Transient(absl::StrCat("HTTP ", response.status, " with tokens"));
     }
     LogInfo("login: approved after %d polls", polls_);
     return std::move(reply->tokens);
   }
-  if (response->status == 200) {
+  if (response.status == 200) {
     return absl::UnknownError("the server's token reply is malformed: it has no access_token");
   }
   transient_failures_ = 0;
-  const std::string& error = reply->error;
+  return InterpretError(*reply);
+}
+
+absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::InterpretError(const TokenReply& reply) {
+  const std::string& error = reply.error;
   if (error == "authorization_pending") {
     ScheduleIn(interval_);
     return std::nullopt;
@@ -198,7 +204,7 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
   if (error == "expired_token") {
     return absl::DeadlineExceededError("the code expired before it was approved");
   }
-  return absl::UnknownError(absl::StrCat("the server ended the login: ", reply->description));
+  return absl::UnknownError(absl::StrCat("the server ended the login: ", reply.description));
 }
 
 absl::StatusOr<IssuedTokens> DeviceFlow::Run(absl::Notification& cancel) {

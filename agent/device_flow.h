@@ -74,6 +74,12 @@ class DeviceFlow {
   void ScheduleIn(absl::Duration delay);
   // Backoff after the n-th consecutive transient failure.
   absl::Duration Backoff() const;
+  // A failure that may pass: the next poll backs off. Returns "no tokens yet".
+  std::optional<IssuedTokens> Transient(absl::string_view why);
+  // What a token endpoint's reply means (RFC 8628 3.5): tokens, "not yet", or the end.
+  absl::StatusOr<std::optional<IssuedTokens>> Interpret(const HttpResponse& response);
+  // An error reply's code: authorization_pending and slow_down go on; the rest end the login.
+  absl::StatusOr<std::optional<IssuedTokens>> InterpretError(const TokenReply& reply);
 
   HttpTransport& transport_;
   Clock& clock_;

@@ -11,14 +11,15 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "agent/clock.h"
 #include "agent/fd_io.h"
-#include "agent/paths.h"
-#include "proto/datagen/agent/internal/http.pb.h"
+#include "agent/helper_protocol.h"
+#include "agent/secret_memory.h"
 
 extern char** environ;
 
@@ -27,6 +28,110 @@ namespace {
 
 // A reply is at most kMaxResponseBytes of body plus headers and framing.
 constexpr size_t kMaxReplyBytes = kMaxResponseBytes + 256 * 1024;
+
+// One run of the helper, with pipes to its stdin and stdout. Destruction closes both and reaps
+// the helper, killing it first if it has not finished.
+class HelperRun {
+ public:
+  static absl::StatusOr<std::unique_ptr<HelperRun>> Spawn(const std::string& path);
+  ~HelperRun();
+
+  // Writes the whole request, then closes the helper's stdin.
+  absl::Status Write(absl::string_view request);
+  // Reads the helper's stdout to its end, unless `deadline` (monotonic) passes or `cancel` is
+  // notified first.
+  absl::StatusOr<std::string> ReadAll(absl::Time deadline, const absl::Notification* cancel);
+  // Waits for the helper to exit; true when it exited 0.
+  bool Succeeded();
+
+ private:
+  HelperRun() = default;
+  pid_t pid_ = -1;
+  int to_ = -1;    // the helper's stdin
+  int from_ = -1;  // the helper's stdout
+};
+
+absl::StatusOr<std::unique_ptr<HelperRun>> HelperRun::Spawn(const std::string& path) {
+  int to_helper[2], from_helper[2];
+  if (pipe2(to_helper, O_CLOEXEC) != 0) return absl::InternalError("cannot create a pipe");
+  if (pipe2(from_helper, O_CLOEXEC) != 0) {
+    close(to_helper[0]);
+    close(to_helper[1]);
+    return absl::InternalError("cannot create a pipe");
+  }
+  std::unique_ptr<HelperRun> run(new HelperRun());
+  run->to_ = to_helper[1];
+  run->from_ = from_helper[0];
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, to_helper[0], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, from_helper[1], STDOUT_FILENO);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attributes, &none);  // the agent blocks SIGTERM; the helper not
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+  char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
+  int spawned = posix_spawn(&run->pid_, path.c_str(), &actions, &attributes, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  close(to_helper[0]);
+  close(from_helper[1]);
+  if (spawned != 0) {
+    run->pid_ = -1;
+    return absl::InternalError(absl::StrCat("cannot start ", path, ": ", std::strerror(spawned)));
+  }
+  return run;
+}
+
+HelperRun::~HelperRun() {
+  if (to_ >= 0) close(to_);
+  if (from_ >= 0) close(from_);
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);  // a no-op once it has exited (it stays a zombie until reaped here)
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+absl::Status HelperRun::Write(absl::string_view request) {
+  bool written = WriteAll(to_, request);
+  close(to_);
+  to_ = -1;
+  if (!written) return absl::InternalError("the HTTP helper did not take the request");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> HelperRun::ReadAll(absl::Time deadline,
+                                               const absl::Notification* cancel) {
+  std::string reply;
+  while (true) {
+    if (cancel != nullptr && cancel->HasBeenNotified()) {
+      return absl::CancelledError("the request was cancelled");
+    }
+    absl::Duration left = deadline - MonotonicNow();
+    if (left <= absl::ZeroDuration()) return absl::UnavailableError("the HTTP helper timed out");
+    pollfd fd = {from_, POLLIN, 0};
+    int wait_ms = static_cast<int>(std::min<int64_t>(200, absl::ToInt64Milliseconds(left) + 1));
+    if (poll(&fd, 1, wait_ms) < 0 && errno != EINTR) return absl::InternalError("poll failed");
+    if (fd.revents == 0) continue;
+    char buffer[64 * 1024];
+    ssize_t n = read(from_, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return reply;
+    reply.append(buffer, n);
+    if (reply.size() > kMaxReplyBytes) {
+      return absl::InternalError("the HTTP helper's reply is too large");
+    }
+  }
+}
+
+bool HelperRun::Succeeded() {
+  int status = 0;
+  if (waitpid(pid_, &status, 0) != pid_) return false;
+  pid_ = -1;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
 }  // namespace
 
@@ -39,109 +144,19 @@ std::string HelperHttpTransport::HelperBesideSelf() {
 }
 
 absl::StatusOr<HttpResponse> HelperHttpTransport::Send(const HttpRequest& request) {
-  agent::internal::HttpExchangeRequest exchange;
-  exchange.set_method(request.method);
-  exchange.set_url(request.url);
-  for (const auto& [name, value] : request.headers) {
-    auto* header = exchange.add_headers();
-    header->set_name(name);
-    header->set_value(value);
-  }
-  exchange.set_body(request.body);
-  exchange.set_timeout_ms(absl::ToInt64Milliseconds(request.timeout));
-
-  int to_helper[2], from_helper[2];
-  if (pipe2(to_helper, O_CLOEXEC) != 0) return absl::InternalError("cannot create a pipe");
-  if (pipe2(from_helper, O_CLOEXEC) != 0) {
-    close(to_helper[0]);
-    close(to_helper[1]);
-    return absl::InternalError("cannot create a pipe");
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, to_helper[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, from_helper[1], STDOUT_FILENO);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attributes, &none);  // the agent blocks SIGTERM; the helper not
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
-  char* argv[] = {const_cast<char*>(helper_path_.c_str()), nullptr};
-  pid_t pid = -1;
-  int spawned = posix_spawn(&pid, helper_path_.c_str(), &actions, &attributes, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  close(to_helper[0]);
-  close(from_helper[1]);
-  auto finish = [&](absl::Status error) -> absl::StatusOr<HttpResponse> {
-    close(to_helper[1]);
-    close(from_helper[0]);
-    if (pid > 0) {
-      if (!error.ok()) kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    return error;
-  };
-  if (spawned != 0) {
-    pid = -1;
-    return finish(absl::InternalError(
-        absl::StrCat("cannot start ", helper_path_, ": ", std::strerror(spawned))));
-  }
-  if (!WriteAll(to_helper[1], exchange.SerializeAsString())) {
-    return finish(absl::InternalError("the HTTP helper did not take the request"));
-  }
-  close(to_helper[1]);
-  to_helper[1] = -1;
-
-  std::string reply;
-  absl::Time deadline = MonotonicNow() + request.timeout + absl::Seconds(1);  // monotonic
-  while (true) {
-    if (request.cancel != nullptr && request.cancel->HasBeenNotified()) {
-      return finish(absl::CancelledError("the request was cancelled"));
-    }
-    absl::Duration left = deadline - MonotonicNow();
-    if (left <= absl::ZeroDuration()) {
-      return finish(absl::UnavailableError("the HTTP helper timed out"));
-    }
-    pollfd fd = {from_helper[0], POLLIN, 0};
-    int wait_ms = static_cast<int>(std::min<int64_t>(200, absl::ToInt64Milliseconds(left) + 1));
-    if (poll(&fd, 1, wait_ms) < 0 && errno != EINTR) {
-      return finish(absl::InternalError("poll failed"));
-    }
-    if (fd.revents == 0) continue;
-    char buffer[64 * 1024];
-    ssize_t n = read(from_helper[0], buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    reply.append(buffer, n);
-    if (reply.size() > kMaxReplyBytes) {
-      return finish(absl::InternalError("the HTTP helper's reply is too large"));
-    }
-  }
-  close(from_helper[0]);
-  from_helper[0] = -1;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  pid = -1;
-  agent::internal::HttpExchangeResponse response;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !response.ParseFromString(reply)) {
-    return absl::InternalError("the HTTP helper failed");
-  }
-  if (response.error_code() != 0) {
-    absl::Status error(static_cast<absl::StatusCode>(response.error_code()),
-                       response.error_message());
-    if (response.oversized_status() != 0) {
-      error.SetPayload(kHttpStatusPayload, absl::Cord(std::to_string(response.oversized_status())));
-    }
-    return error;
-  }
-  HttpResponse out;
-  out.status = response.status();
-  for (const auto& header : response.headers())
-    out.headers.emplace_back(header.name(), header.value());
-  out.body = response.body();
-  return out;
+  absl::StatusOr<std::unique_ptr<HelperRun>> run = HelperRun::Spawn(helper_path_);
+  if (!run.ok()) return run.status();
+  std::string bytes = EncodeHelperRequest(request);
+  absl::Status written = (*run)->Write(bytes);
+  WipeString(&bytes);  // it holds a token
+  if (!written.ok()) return written;
+  absl::Time deadline = MonotonicNow() + request.timeout + absl::Seconds(1);
+  absl::StatusOr<std::string> reply = (*run)->ReadAll(deadline, request.cancel);
+  if (!reply.ok()) return reply.status();
+  if (!(*run)->Succeeded()) return absl::InternalError("the HTTP helper failed");
+  absl::StatusOr<HttpResponse> response = DecodeHelperOutcome(*reply);
+  WipeString(&*reply);
+  return response;
 }
 
 }  // namespace datagen

@@ -10,7 +10,7 @@
 
 #include "agent/curl_http_transport.h"
 #include "agent/fd_io.h"
-#include "proto/datagen/agent/internal/http.pb.h"
+#include "agent/helper_protocol.h"
 
 int main() {
   // It holds a token for as long as it runs: not readable by other processes, no core file.
@@ -24,34 +24,10 @@ int main() {
     input.append(buffer, n);
     if (input.size() > 2 * datagen::kMaxResponseBytes) return 2;  // requests are small
   }
-  datagen::agent::internal::HttpExchangeRequest exchange;
-  if (!exchange.ParseFromString(input)) return 2;
-  datagen::HttpRequest request;
-  request.method = exchange.method();
-  request.url = exchange.url();
-  for (const auto& header : exchange.headers()) {
-    request.headers.emplace_back(header.name(), header.value());
-  }
-  request.body = exchange.body();
-  request.timeout = absl::Milliseconds(exchange.timeout_ms());
-
+  absl::StatusOr<datagen::HttpRequest> request = datagen::DecodeHelperRequest(input);
+  if (!request.ok()) return 2;
   datagen::CurlHttpTransport::GlobalInit();
   datagen::CurlHttpTransport transport;
-  absl::StatusOr<datagen::HttpResponse> response = transport.Send(request);
-  datagen::agent::internal::HttpExchangeResponse out;
-  if (!response.ok()) {
-    out.set_error_code(static_cast<int>(response.status().code()));
-    out.set_error_message(std::string(response.status().message()));
-    out.set_oversized_status(datagen::OversizedReplyStatus(response.status()));
-  } else {
-    out.set_status(response->status);
-    for (const auto& [name, value] : response->headers) {
-      auto* header = out.add_headers();
-      header->set_name(name);
-      header->set_value(value);
-    }
-    out.set_body(response->body);
-  }
-  std::string bytes = out.SerializeAsString();
+  std::string bytes = datagen::EncodeHelperOutcome(transport.Send(*request));
   return datagen::WriteAll(STDOUT_FILENO, bytes) ? 0 : 1;
 }

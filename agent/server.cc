@@ -86,12 +86,25 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   std::unique_ptr<AgentServer> server(new AgentServer);
   server->socket_path_ = socket_path;
   server->uid_ = uid;
+  if (absl::Status locked = server->TakeLock(); !locked.ok()) return locked;
+  if (inherited_fd >= 0) {
+    server->listen_fd_ = inherited_fd;
+    server->owns_socket_file_ = false;  // systemd's: it stays when the agent exits
+    LogInfo("serving the socket passed by systemd (socket activation)");
+  } else if (absl::Status listening = server->Listen(); !listening.ok()) {
+    return listening;
+  }
+  if (absl::Status started = server->StartServing(services); !started.ok()) return started;
+  LogInfo("datagen-agent listening on %s (pid %d)", socket_path, getpid());
+  return server;
+}
 
+absl::Status AgentServer::TakeLock() {
   // One agent per socket: the lock is held for the agent's lifetime and never deleted (deleting
   // it would let a second agent lock a fresh file while a third still holds the old one).
-  std::string lock_path = socket_path + ".lock";
-  server->lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (server->lock_fd_ < 0) {
+  std::string lock_path = socket_path_ + ".lock";
+  lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot open lock file ", lock_path, ": ", std::strerror(errno)));
   }
@@ -100,71 +113,66 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   // the process shows as a zombie). Leave only once the holder answers on the socket, so that
   // whoever started this agent finds one serving; take the lock if it is freed meanwhile.
   const absl::Time give_up = MonotonicNow() + kLockWait;
-  while (flock(server->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+  while (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) {
       return absl::FailedPreconditionError(
           absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(errno)));
     }
-    if (SomethingAnswers(socket_path) || MonotonicNow() >= give_up) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "another datagen-agent", ReadPid(server->lock_fd_), " is already serving ", socket_path));
+    if (SomethingAnswers(socket_path_) || MonotonicNow() >= give_up) {
+      return absl::AlreadyExistsError(absl::StrCat("another datagen-agent", ReadPid(lock_fd_),
+                                                   " is already serving ", socket_path_));
     }
     absl::SleepFor(absl::Milliseconds(5));
   }
   std::string pid = absl::StrCat(getpid(), "\n");
-  if (ftruncate(server->lock_fd_, 0) != 0 ||
-      pwrite(server->lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (ftruncate(lock_fd_, 0) != 0 ||
+      pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     LogWarning("could not record the pid in %s", lock_path);
   }
+  return absl::OkStatus();
+}
 
-  if (inherited_fd >= 0) {
-    server->listen_fd_ = inherited_fd;
-    server->owns_socket_file_ = false;  // systemd's: it stays when the agent exits
-    LogInfo("serving the socket passed by systemd (socket activation)");
-  }
+absl::Status AgentServer::Listen() {
   // We hold the lock, so a socket file there now belongs to a dead agent: replace it.
   struct stat st;
-  if (inherited_fd < 0 && lstat(socket_path.c_str(), &st) == 0) {
+  if (lstat(socket_path_.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       return absl::FailedPreconditionError(
-          absl::StrCat(socket_path, " exists and is not a socket; refusing to replace it"));
+          absl::StrCat(socket_path_, " exists and is not a socket; refusing to replace it"));
     }
-    LogInfo("replacing the stale socket %s left by an agent that is gone", socket_path);
-    unlink(socket_path.c_str());
+    LogInfo("replacing the stale socket %s left by an agent that is gone", socket_path_);
+    unlink(socket_path_.c_str());
   }
-  if (inherited_fd < 0) {
-    server->listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (server->listen_fd_ < 0) return absl::InternalError("cannot create a Unix socket");
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-    mode_t old_umask = umask(0177);  // the socket itself 0600
-    int bound = bind(server->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    umask(old_umask);
-    if (bound != 0 || listen(server->listen_fd_, 128) != 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot listen on ", socket_path, ": ", std::strerror(errno)));
-    }
+  listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) return absl::InternalError("cannot create a Unix socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket_path_.c_str(), socket_path_.size() + 1);
+  mode_t old_umask = umask(0177);  // the socket itself 0600
+  int bound = bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  umask(old_umask);
+  if (bound != 0 || listen(listen_fd_, 128) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot listen on ", socket_path_, ": ", std::strerror(errno)));
   }
+  return absl::OkStatus();
+}
 
+absl::Status AgentServer::StartServing(const std::vector<grpc::Service*>& services) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   for (grpc::Service* service : services) builder.RegisterService(service);
-  server->grpc_server_ = builder.BuildAndStart();
-  if (!server->grpc_server_) return absl::InternalError("gRPC server failed to start");
-  if (auto* health = server->grpc_server_->GetHealthCheckService()) {
-    health->SetServingStatus(true);
-  }
-
-  server->wake_fd_ = eventfd(0, EFD_CLOEXEC);
-  if (server->wake_fd_ < 0) return absl::InternalError("cannot create an eventfd");
-  server->accept_thread_ = std::thread([s = server.get()] {
+  grpc_server_ = builder.BuildAndStart();
+  if (!grpc_server_) return absl::InternalError("gRPC server failed to start");
+  if (auto* health = grpc_server_->GetHealthCheckService()) health->SetServingStatus(true);
+  wake_fd_ = eventfd(0, EFD_CLOEXEC);
+  if (wake_fd_ < 0) return absl::InternalError("cannot create an eventfd");
+  accept_thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "dg-accept");
-    s->AcceptLoop();
+    AcceptLoop();
   });
-  LogInfo("datagen-agent listening on %s (pid %d)", socket_path, getpid());
-  return server;
+  return absl::OkStatus();
 }
 
 void AgentServer::AcceptLoop() {

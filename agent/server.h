@@ -41,6 +41,12 @@ class AgentServer {
 
  private:
   AgentServer() = default;
+  // Takes the lock beside the socket, waiting (at most kLockWait) for a dying holder.
+  absl::Status TakeLock();
+  // Binds and listens on the socket path (0600), replacing a dead agent's socket file.
+  absl::Status Listen();
+  // Starts gRPC over `services` and the thread that accepts checked peers.
+  absl::Status StartServing(const std::vector<grpc::Service*>& services);
   void AcceptLoop();
 
   std::string socket_path_;
