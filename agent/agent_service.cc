@@ -8,21 +8,6 @@
 
 namespace datagen {
 
-void Activity::Begin() {
-  absl::MutexLock lock(&mu_);
-  ++active_;
-}
-
-void Activity::End() {
-  absl::MutexLock lock(&mu_);
-  if (--active_ == 0) idle_since_ = MonotonicNow();
-}
-
-absl::Time Activity::IdleSince() {
-  absl::MutexLock lock(&mu_);
-  return active_ > 0 ? absl::InfiniteFuture() : idle_since_;
-}
-
 constexpr size_t kMaxIssuerUrl = 2048;
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -30,8 +15,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-AgentService::AgentService(Session& session, LoginBroker& broker, Executor& executor)
-    : session_(session), broker_(broker), executor_(executor) {}
+AgentService::AgentService(Session& session, LoginBroker& broker, Executor& executor,
+                           Activity& activity)
+    : session_(session), broker_(broker), executor_(executor), activity_(activity) {}
 
 namespace {
 

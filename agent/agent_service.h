@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "agent/activity.h"
 #include "agent/clock.h"
 #include "agent/executor.h"
 #include "agent/login_broker.h"
@@ -16,20 +17,6 @@
 
 namespace datagen {
 
-// Counts calls in progress, for an agent that exits when idle. Thread-safe.
-class Activity {
- public:
-  void Begin() ABSL_LOCKS_EXCLUDED(mu_);
-  void End() ABSL_LOCKS_EXCLUDED(mu_);
-  // Since when nothing has been in progress; InfiniteFuture while something is.
-  absl::Time IdleSince() ABSL_LOCKS_EXCLUDED(mu_);
-
- private:
-  absl::Mutex mu_;
-  int active_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time idle_since_ ABSL_GUARDED_BY(mu_) = MonotonicNow();  // monotonic
-};
-
 // The same canonical code and message (absl and gRPC number their codes identically).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
@@ -38,9 +25,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // outlive the gRPC server.
 class AgentService final : public agent::v1::AuthAgent::CallbackService {
  public:
-  AgentService(Session& session, LoginBroker& broker, Executor& executor);
-
-  Activity& activity() { return activity_; }
+  // Calls, streams and logins in progress are counted in `activity`.
+  AgentService(Session& session, LoginBroker& broker, Executor& executor, Activity& activity);
 
   grpc::ServerWriteReactor<agent::v1::LoginEvent>* Login(
       grpc::CallbackServerContext* context, const agent::v1::LoginRequest* request) override;
@@ -72,7 +58,7 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   Session& session_;
   LoginBroker& broker_;
   Executor& executor_;
-  Activity activity_;
+  Activity& activity_;
 };
 
 }  // namespace datagen

@@ -13,16 +13,21 @@ Executor::Executor(int threads) {
   }
 }
 
-Executor::~Executor() {
+Executor::~Executor() { Shutdown(); }
+
+void Executor::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  for (std::thread& t : threads_) t.join();
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 void Executor::Run(std::function<void()> task) {
   absl::MutexLock lock(&mu_);
+  if (stopping_) return;
   queue_.push_back(std::move(task));
 }
 

@@ -13,7 +13,8 @@
 
 namespace datagen {
 
-// Thread-safe. The destructor runs every task already queued, then joins the threads.
+// Thread-safe. Shutdown (or the destructor) runs every task already queued, then joins the
+// threads; tasks given after that are dropped.
 class Executor {
  public:
   explicit Executor(int threads);
@@ -22,6 +23,8 @@ class Executor {
   Executor& operator=(const Executor&) = delete;
 
   void Run(std::function<void()> task) ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs what is queued, then stops the threads. Idempotent.
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Work();

@@ -13,7 +13,9 @@ namespace datagen {
 LoginBroker::LoginBroker(Issuers& issuers, Clock& clock, Session& session, std::string scope)
     : issuers_(issuers), clock_(clock), session_(session), scope_(std::move(scope)) {}
 
-LoginBroker::~LoginBroker() {
+LoginBroker::~LoginBroker() { Shutdown(); }
+
+void LoginBroker::Shutdown() {
   absl::MutexLock lock(&mu_);
   shutting_down_ = true;
   if (current_) current_->cancel.Notify();

@@ -37,8 +37,12 @@ class LoginBroker {
   };
 
   LoginBroker(Issuers& issuers, Clock& clock, Session& session, std::string scope);
-  // Cancels a login in progress and waits for its thread.
+  // Shutdown.
   ~LoginBroker();
+
+  // Cancels a login in progress and waits for its thread; later Attaches end at once with
+  // Unavailable. Idempotent.
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Attaches `listener` (not owned; must stay valid until Detach returns or OnLoginDone was
   // called) to the login in progress, starting one at `issuer` ("": the configured issuer) if

@@ -2,7 +2,6 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,22 +15,12 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
-#include "agent/agent_service.h"
+#include "agent/agent.h"
 #include "agent/clock.h"
-#include "agent/credential_store.h"
-#include "agent/discovery.h"
-#include "agent/executor.h"
-#include "agent/file_watcher.h"
 #include "agent/helper_http_transport.h"
-#include "agent/identity_client.h"
-#include "agent/issuers.h"
 #include "agent/log.h"
-#include "agent/login_broker.h"
 #include "agent/paths.h"
-#include "agent/revocation_queue.h"
 #include "agent/server.h"
-#include "agent/session.h"
-#include "agent/wake_loop.h"
 
 ABSL_FLAG(std::string, socket, "",
           "Unix socket to serve (default: $DATAGEN_AGENT_SOCKET, else "
@@ -85,6 +74,53 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+// The configuration from flags and the environment.
+absl::StatusOr<datagen::AgentConfig> ConfigFromFlags() {
+  datagen::EnvLookup env = datagen::ProcessEnv();
+  datagen::AgentConfig config;
+  config.uid = getuid();
+  config.socket_path = absl::GetFlag(FLAGS_socket);
+  if (config.socket_path.empty()) {
+    absl::StatusOr<std::string> resolved = datagen::SocketPath(env, config.uid);
+    if (!resolved.ok()) return resolved.status();
+    config.socket_path = *resolved;
+  }
+  config.credentials_path = absl::GetFlag(FLAGS_credentials);
+  if (config.credentials_path.empty()) {
+    absl::StatusOr<std::string> resolved = datagen::CredentialsPath(env);
+    if (!resolved.ok()) return resolved.status();
+    config.credentials_path = *resolved;
+  }
+  config.api_url = absl::GetFlag(FLAGS_api_url);
+  if (config.api_url.empty()) config.api_url = env("DATAGEN_API_URL").value_or(kDefaultApiUrl);
+  config.client_id = absl::GetFlag(FLAGS_client_id);
+  config.scope = kScope;
+  config.identity_max_age = absl::GetFlag(FLAGS_identity_max_age);
+  config.inherited_fd = datagen::AgentServer::TakeSocketFromSystemd();
+  return config;
+}
+
+// Waits for a stop signal, or until the agent has been idle for `idle_exit` (when not zero).
+void WaitForTheEnd(datagen::Agent& agent, const sigset_t& stop_signals, absl::Duration idle_exit) {
+  int signal_number = 0;
+  if (idle_exit <= absl::ZeroDuration()) {
+    sigwait(&stop_signals, &signal_number);
+  } else {
+    while (signal_number <= 0) {
+      // Wakes only when the agent would have been idle long enough; while something is in
+      // progress, looks again after idle_exit. sigtimedwait's timeout runs on CLOCK_MONOTONIC.
+      absl::Duration left = agent.UntilIdleFor(idle_exit);
+      if (left <= absl::ZeroDuration()) {
+        datagen::LogInfo("idle for %s; exiting", absl::FormatDuration(idle_exit));
+        return;
+      }
+      timespec wait = absl::ToTimespec(std::clamp(left, absl::Milliseconds(10), idle_exit));
+      signal_number = sigtimedwait(&stop_signals, nullptr, &wait);
+    }
+  }
+  datagen::LogInfo("received %s; shutting down", strsignal(signal_number));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,106 +139,27 @@ int main(int argc, char** argv) {
   // a release build that tests have not.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (absl::GetFlag(FLAGS_verbose)) datagen::SetLogLevel(datagen::LogLevel::kDebug);
-
-  // Signals are taken synchronously by sigwait below; block them before any thread starts so
-  // that every thread inherits the mask.
+  // Signals are taken synchronously (WaitForTheEnd); blocked before any thread starts so that
+  // every thread inherits the mask.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGHUP);
+  for (int stop : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, stop);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  datagen::EnvLookup env = datagen::ProcessEnv();
-  const uid_t uid = getuid();
-  std::string socket_path = absl::GetFlag(FLAGS_socket);
-  if (socket_path.empty()) {
-    absl::StatusOr<std::string> resolved = datagen::SocketPath(env, uid);
-    if (!resolved.ok()) return Fail(resolved.status());
-    socket_path = *resolved;
-  }
-  std::string credentials_path = absl::GetFlag(FLAGS_credentials);
-  if (credentials_path.empty()) {
-    absl::StatusOr<std::string> resolved = datagen::CredentialsPath(env);
-    if (!resolved.ok()) return Fail(resolved.status());
-    credentials_path = *resolved;
-  }
-  std::string api_url = absl::GetFlag(FLAGS_api_url);
-  if (api_url.empty()) api_url = env("DATAGEN_API_URL").value_or(kDefaultApiUrl);
-
+  absl::StatusOr<datagen::AgentConfig> config = ConfigFromFlags();
+  if (!config.ok()) return Fail(config.status());
   // HTTP happens in short-lived datagen-agent-http processes: this one maps no curl/OpenSSL.
   datagen::HelperHttpTransport transport(datagen::HelperHttpTransport::HelperBesideSelf());
-  datagen::Issuers issuers(transport, absl::GetFlag(FLAGS_client_id), api_url);
-  datagen::Clock& clock = *datagen::RealClock::Get();
-  datagen::FileCredentialStore store(credentials_path, uid, clock);
-  datagen::RevocationQueue revocations(
-      datagen::Dirname(credentials_path) + "/pending-revocations.json", uid, clock);
-  datagen::Session session(store, issuers, revocations, clock,
-                           absl::GetFlag(FLAGS_identity_max_age));
-  datagen::LoginBroker broker(issuers, clock, session, kScope);
-  datagen::Executor executor(4);
-  datagen::AgentService service(session, broker, executor);
-
-  absl::StatusOr<std::unique_ptr<datagen::AgentServer>> server = datagen::AgentServer::Start(
-      socket_path, uid, {&service}, datagen::AgentServer::TakeSocketFromSystemd());
-  if (absl::IsAlreadyExists(server.status())) {
+  absl::StatusOr<std::unique_ptr<datagen::Agent>> agent =
+      datagen::Agent::Start(*std::move(config), transport, *datagen::RealClock::Get());
+  if (absl::IsAlreadyExists(agent.status())) {
     // Two clients auto-started agents at once, or one is already running: the live one serves.
-    datagen::LogInfo("%s; exiting", server.status().message());
+    datagen::LogInfo("%s; exiting", agent.status().message());
     return 0;
   }
-  if (!server.ok()) return Fail(server.status());
-  datagen::LogInfo("credentials file %s; identity server %s", credentials_path, api_url);
-
-  // Background work (refresh ahead of expiry, pending revocations) wakes only when due.
-  datagen::WakeLoop maintenance([&session] { return session.DoDueWork(); });
-  session.SetScheduleListener([&maintenance] { maintenance.Poke(); });
-  // Edits of the credentials file behind the agent's back reach watchers at once. The folder
-  // is created when missing; a loose one is left for the store to repair and report.
-  std::string credentials_dir = datagen::Dirname(credentials_path);
-  struct stat dir_stat;
-  absl::Status dir_ready =
-      lstat(credentials_dir.c_str(), &dir_stat) == 0
-          ? absl::OkStatus()
-          : datagen::EnsurePrivateDir(credentials_dir, uid, datagen::LooseFolder::kRefuse);
-  std::unique_ptr<datagen::FileWatcher> file_watcher;
-  if (dir_ready.ok()) {
-    auto started =
-        datagen::FileWatcher::Start(credentials_path, [&session] { session.CheckFile(); });
-    if (started.ok()) {
-      file_watcher = *std::move(started);
-    } else {
-      datagen::LogWarning("%s; file changes are noticed at the next call",
-                          started.status().message());
-    }
-  } else {
-    datagen::LogWarning("%s", dir_ready.message());
-  }
-
-  const absl::Duration idle_exit = absl::GetFlag(FLAGS_idle_exit);
-  int signal_number = 0;
-  while (true) {
-    if (idle_exit <= absl::ZeroDuration()) {
-      sigwait(&stop_signals, &signal_number);
-      break;
-    }
-    // Wakes only at the moment the agent would have been idle long enough.
-    // Monotonic: setting the wall clock neither hastens nor delays it (sigtimedwait's relative
-    // timeout runs on CLOCK_MONOTONIC too).
-    absl::Time idle_since = service.activity().IdleSince();
-    absl::Time now = datagen::MonotonicNow();
-    absl::Time deadline =
-        idle_since == absl::InfiniteFuture() ? now + idle_exit : idle_since + idle_exit;
-    if (now >= deadline && !broker.active()) {
-      datagen::LogInfo("idle for %s; exiting", absl::FormatDuration(idle_exit));
-      break;
-    }
-    timespec wait = absl::ToTimespec(std::max(deadline - now, absl::Milliseconds(10)));
-    signal_number = sigtimedwait(&stop_signals, nullptr, &wait);
-    if (signal_number > 0) break;
-  }
-  if (signal_number > 0) datagen::LogInfo("received %s; shutting down", strsignal(signal_number));
-  file_watcher.reset();
-  (*server)->Shutdown();
+  if (!agent.ok()) return Fail(agent.status());
+  WaitForTheEnd(**agent, stop_signals, absl::GetFlag(FLAGS_idle_exit));
+  (*agent)->Stop();
   return 0;
 }

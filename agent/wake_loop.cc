@@ -8,20 +8,23 @@
 
 namespace datagen {
 
-WakeLoop::WakeLoop(std::function<absl::Time()> work) : work_(std::move(work)) {
+WakeLoop::WakeLoop(Clock& clock, std::function<absl::Time()> work)
+    : clock_(clock), work_(std::move(work)) {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "dg-wake-loop");
     Loop();
   });
 }
 
-WakeLoop::~WakeLoop() {
+WakeLoop::~WakeLoop() { Stop(); }
+
+void WakeLoop::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void WakeLoop::Poke() {
@@ -40,7 +43,7 @@ void WakeLoop::Loop() {
     if (next == absl::InfiniteFuture()) {
       wake_.wait(lock, woken);
     } else {
-      absl::Duration left = std::max(next - MonotonicNow(), absl::ZeroDuration());
+      absl::Duration left = std::max(next - clock_.Monotonic(), absl::ZeroDuration());
       // At most a day per wait: steady_clock's time_point would overflow on huge durations.
       left = std::min(left, absl::Hours(24));
       wake_.wait_until(lock, std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(left),

@@ -1,0 +1,28 @@
+#include "agent/activity.h"
+
+namespace datagen {
+
+void Activity::Begin() {
+  absl::MutexLock lock(&mu_);
+  ++active_;
+}
+
+void Activity::End() {
+  absl::MutexLock lock(&mu_);
+  if (--active_ == 0) idle_since_ = clock_.Monotonic();
+}
+
+absl::Time Activity::IdleSince() {
+  absl::MutexLock lock(&mu_);
+  return active_ > 0 ? absl::InfiniteFuture() : idle_since_;
+}
+
+absl::Duration Activity::UntilIdleFor(absl::Duration idle_exit) {
+  absl::Time since = IdleSince();
+  if (idle_exit <= absl::ZeroDuration() || since == absl::InfiniteFuture()) {
+    return absl::InfiniteDuration();
+  }
+  return since + idle_exit - clock_.Monotonic();
+}
+
+}  // namespace datagen

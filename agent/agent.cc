@@ -1,0 +1,83 @@
+#include "agent/agent.h"
+
+#include <sys/stat.h>
+
+#include "agent/log.h"
+#include "agent/paths.h"
+
+namespace datagen {
+
+Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock)
+    : config_(std::move(config)),
+      clock_(clock),
+      issuers_(transport, config_.client_id, config_.api_url),
+      store_(config_.credentials_path, config_.uid, clock),
+      revocations_(Dirname(config_.credentials_path) + "/pending-revocations.json", config_.uid,
+                   clock),
+      session_(store_, issuers_, revocations_, clock, config_.identity_max_age),
+      broker_(issuers_, clock, session_, config_.scope),
+      executor_(config_.executor_threads),
+      activity_(clock),
+      service_(session_, broker_, executor_, activity_) {}
+
+absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTransport& transport,
+                                                    Clock& clock) {
+  std::unique_ptr<Agent> agent(new Agent(std::move(config), transport, clock));
+  absl::StatusOr<std::unique_ptr<AgentServer>> server =
+      AgentServer::Start(agent->config_.socket_path, agent->config_.uid, {&agent->service_},
+                         agent->config_.inherited_fd);
+  if (!server.ok()) return server.status();
+  agent->server_ = *std::move(server);
+  LogInfo("credentials file %s; identity server %s", agent->config_.credentials_path,
+          agent->config_.api_url);
+  // Background work (refresh ahead of expiry, pending revocations) wakes only when due.
+  Agent* self = agent.get();
+  agent->maintenance_ =
+      std::make_unique<WakeLoop>(clock, [self] { return self->session_.DoDueWork(); });
+  agent->session_.SetScheduleListener([self] { self->maintenance_->Poke(); });
+  agent->WatchCredentialsFile();
+  return agent;
+}
+
+void Agent::WatchCredentialsFile() {
+  // Edits of the credentials file behind the agent's back reach watchers at once. The folder
+  // is created when missing; a loose one is left for the store to repair and report.
+  std::string dir = Dirname(config_.credentials_path);
+  struct stat st;
+  absl::Status ready = lstat(dir.c_str(), &st) == 0
+                           ? absl::OkStatus()
+                           : EnsurePrivateDir(dir, config_.uid, LooseFolder::kRefuse);
+  if (!ready.ok()) {
+    LogWarning("%s", ready.message());
+    return;
+  }
+  auto started = FileWatcher::Start(config_.credentials_path, [this] { session_.CheckFile(); });
+  if (!started.ok()) {
+    LogWarning("%s; file changes are noticed at the next call", started.status().message());
+    return;
+  }
+  file_watcher_ = *std::move(started);
+}
+
+void Agent::Stop() {
+  {
+    absl::MutexLock lock(&stop_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  if (server_) server_->Shutdown();
+  broker_.Shutdown();
+  executor_.Shutdown();
+  file_watcher_.reset();
+  if (maintenance_) maintenance_->Stop();
+  session_.SetScheduleListener(nullptr);
+}
+
+Agent::~Agent() { Stop(); }
+
+absl::Duration Agent::UntilIdleFor(absl::Duration idle_exit) {
+  if (broker_.active()) return absl::InfiniteDuration();
+  return activity_.UntilIdleFor(idle_exit);
+}
+
+}  // namespace datagen

@@ -1,0 +1,99 @@
+// The agent as one object: its configuration in, every part wired (store, queue, issuers,
+// session, login broker, executor, gRPC service and server, background work, file watcher),
+// started, and stopped in a written-down order. main parses flags and signals and runs it; the
+// test harness builds it over fakes.
+#ifndef DATAGEN_AGENT_AGENT_H_
+#define DATAGEN_AGENT_AGENT_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "agent/activity.h"
+#include "agent/agent_service.h"
+#include "agent/clock.h"
+#include "agent/credential_store.h"
+#include "agent/executor.h"
+#include "agent/file_watcher.h"
+#include "agent/http_transport.h"
+#include "agent/issuers.h"
+#include "agent/login_broker.h"
+#include "agent/revocation_queue.h"
+#include "agent/server.h"
+#include "agent/session.h"
+#include "agent/wake_loop.h"
+
+namespace datagen {
+
+struct AgentConfig {
+  std::string socket_path;
+  std::string credentials_path;
+  std::string api_url;  // the configured issuer
+  std::string client_id = "datagen-cli";
+  std::string scope = "openid email orgs offline_access";
+  uid_t uid = 0;
+  // The staleness bound of the identity cache (see Session).
+  absl::Duration identity_max_age = absl::Seconds(60);
+  // A listening socket passed by systemd, or -1.
+  int inherited_fd = -1;
+  // Threads for calls that may block on the network.
+  int executor_threads = 4;
+};
+
+// Thread-safe. Does not own the transport or the clock, which must outlive it.
+class Agent {
+ public:
+  // Wires every part and starts serving. AlreadyExists when another agent serves the socket
+  // (that one answers; nothing here was started).
+  static absl::StatusOr<std::unique_ptr<Agent>> Start(AgentConfig config, HttpTransport& transport,
+                                                      Clock& clock);
+
+  // Stops, in this order, so that nothing runs on a part already gone:
+  //   1. the server: no new connections or calls; calls in flight end (cancelled after 2 s);
+  //   2. the login broker: a login in progress is cancelled and its thread joined;
+  //   3. the executor: work already queued runs, then its threads are joined;
+  //   4. background work: the file watcher and the wake loop are stopped and joined;
+  //   5. listeners: the session no longer calls back into the wake loop.
+  // Idempotent; the destructor calls it. The parts are destroyed after, in reverse order of
+  // construction.
+  void Stop();
+  ~Agent();
+
+  // How long until the agent has been idle (no call, stream or login) for `idle_exit`: zero or
+  // less when it has; InfiniteDuration when `idle_exit` is zero or something is in progress.
+  absl::Duration UntilIdleFor(absl::Duration idle_exit);
+
+  Session& session() { return session_; }
+  LoginBroker& broker() { return broker_; }
+  const AgentConfig& config() const { return config_; }
+
+ private:
+  Agent(AgentConfig config, HttpTransport& transport, Clock& clock);
+  // The file watcher on the credentials folder (created when missing); a failure is logged and
+  // changes are then noticed at the next call.
+  void WatchCredentialsFile();
+
+  const AgentConfig config_;
+  Clock& clock_;
+  // Construction order is dependency order; destruction runs it backwards.
+  Issuers issuers_;
+  FileCredentialStore store_;
+  RevocationQueue revocations_;
+  Session session_;
+  LoginBroker broker_;
+  Executor executor_;
+  Activity activity_;
+  AgentService service_;
+  std::unique_ptr<AgentServer> server_;
+  std::unique_ptr<WakeLoop> maintenance_;
+  std::unique_ptr<FileWatcher> file_watcher_;
+  absl::Mutex stop_mu_;
+  bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
+};
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_AGENT_H_
