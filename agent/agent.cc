@@ -7,11 +7,14 @@
 
 namespace datagen {
 
-Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock)
+Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, CredentialStore* store)
     : config_(std::move(config)),
       clock_(clock),
       issuers_(transport, config_.client_id, config_.api_url),
-      store_(config_.credentials_path, config_.uid, clock),
+      own_store_(store != nullptr ? nullptr
+                                  : std::make_unique<FileCredentialStore>(config_.credentials_path,
+                                                                          config_.uid, clock)),
+      store_(store != nullptr ? *store : *own_store_),
       revocations_(Dirname(config_.credentials_path) + "/pending-revocations.json", config_.uid,
                    clock),
       session_(store_, issuers_, revocations_, clock, config_.identity_max_age),
@@ -21,8 +24,8 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock)
       service_(session_, broker_, executor_, activity_) {}
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTransport& transport,
-                                                    Clock& clock) {
-  std::unique_ptr<Agent> agent(new Agent(std::move(config), transport, clock));
+                                                    Clock& clock, CredentialStore* store) {
+  std::unique_ptr<Agent> agent(new Agent(std::move(config), transport, clock, store));
   absl::StatusOr<std::unique_ptr<AgentServer>> server =
       AgentServer::Start(agent->config_.socket_path, agent->config_.uid, {&agent->service_},
                          agent->config_.inherited_fd);
@@ -32,9 +35,11 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTran
           agent->config_.api_url);
   // Background work (refresh ahead of expiry, pending revocations) wakes only when due.
   Agent* self = agent.get();
-  agent->maintenance_ =
-      std::make_unique<WakeLoop>(clock, [self] { return self->session_.DoDueWork(); });
-  agent->session_.SetScheduleListener([self] { self->maintenance_->Poke(); });
+  if (agent->config_.background_work) {
+    agent->maintenance_ =
+        std::make_unique<WakeLoop>(clock, [self] { return self->session_.DoDueWork(); });
+    agent->session_.SetScheduleListener([self] { self->maintenance_->Poke(); });
+  }
   agent->WatchCredentialsFile();
   return agent;
 }

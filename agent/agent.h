@@ -41,15 +41,20 @@ struct AgentConfig {
   int inherited_fd = -1;
   // Threads for calls that may block on the network.
   int executor_threads = 4;
+  // Background work (refresh ahead of expiry, revocation retries) on its own thread, woken when
+  // due. Off only in tests that run Session::DoDueWork themselves, step by step.
+  bool background_work = true;
 };
 
 // Thread-safe. Does not own the transport or the clock, which must outlive it.
 class Agent {
  public:
   // Wires every part and starts serving. AlreadyExists when another agent serves the socket
-  // (that one answers; nothing here was started).
+  // (that one answers; nothing here was started). `store` (not owned) replaces the credentials
+  // file at config.credentials_path, for tests; the pending revocations stay beside that path.
   static absl::StatusOr<std::unique_ptr<Agent>> Start(AgentConfig config, HttpTransport& transport,
-                                                      Clock& clock);
+                                                      Clock& clock,
+                                                      CredentialStore* store = nullptr);
 
   // Stops, in this order, so that nothing runs on a part already gone:
   //   1. the server: no new connections or calls; calls in flight end (cancelled after 2 s);
@@ -68,10 +73,12 @@ class Agent {
 
   Session& session() { return session_; }
   LoginBroker& broker() { return broker_; }
+  Issuers& issuers() { return issuers_; }
+  RevocationQueue& revocations() { return revocations_; }
   const AgentConfig& config() const { return config_; }
 
  private:
-  Agent(AgentConfig config, HttpTransport& transport, Clock& clock);
+  Agent(AgentConfig config, HttpTransport& transport, Clock& clock, CredentialStore* store);
   // The file watcher on the credentials folder (created when missing); a failure is logged and
   // changes are then noticed at the next call.
   void WatchCredentialsFile();
@@ -80,7 +87,8 @@ class Agent {
   Clock& clock_;
   // Construction order is dependency order; destruction runs it backwards.
   Issuers issuers_;
-  FileCredentialStore store_;
+  std::unique_ptr<CredentialStore> own_store_;  // the file's, unless a store was given
+  CredentialStore& store_;
   RevocationQueue revocations_;
   Session session_;
   LoginBroker broker_;

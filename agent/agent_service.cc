@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "agent/bounded_queue.h"
 
 namespace datagen {
 
@@ -29,7 +30,7 @@ template <typename Event>
 class QueuedStream : public grpc::ServerWriteReactor<Event> {
  public:
   QueuedStream(grpc::CallbackServerContext* context, Activity& activity, size_t max_queued)
-      : activity_(activity), max_queued_(max_queued) {
+      : activity_(activity), queue_(max_queued) {
     context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
     activity_.Begin();
   }
@@ -62,8 +63,7 @@ class QueuedStream : public grpc::ServerWriteReactor<Event> {
   void Enqueue(Event event) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     if (finished_ || closing_) return;
-    if (queue_.size() >= max_queued_) queue_.pop_front();
-    queue_.push_back(std::move(event));
+    queue_.Push(std::move(event));
     PumpLocked();
   }
   // Ends the stream with `status` once the queued events are written.
@@ -79,8 +79,7 @@ class QueuedStream : public grpc::ServerWriteReactor<Event> {
     if (writing_ || finished_) return;
     if (!queue_.empty()) {
       writing_ = true;
-      in_flight_ = std::move(queue_.front());  // the queue may be trimmed during the write
-      queue_.pop_front();
+      in_flight_ = queue_.Pop();  // the queue may be trimmed during the write
       this->StartWrite(&in_flight_);
     } else if (closing_) {
       FinishLocked(final_status_);
@@ -93,9 +92,8 @@ class QueuedStream : public grpc::ServerWriteReactor<Event> {
   }
 
   Activity& activity_;
-  const size_t max_queued_;
   absl::Mutex mu_;
-  std::deque<Event> queue_ ABSL_GUARDED_BY(mu_);
+  BoundedQueue<Event> queue_ ABSL_GUARDED_BY(mu_);
   Event in_flight_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;

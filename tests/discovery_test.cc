@@ -3,6 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_http_transport.h"
+#include "tests/testing/identity_server.h"
 #include "tests/testing/status_matchers.h"
 
 namespace datagen {
@@ -13,7 +14,7 @@ using ::testing::HasSubstr;
 using testing::IsOk;
 using testing::StatusIs;
 
-constexpr char kIssuer[] = "https://id.example";
+using testing::kIssuer;
 constexpr char kOidc[] = "https://id.example/.well-known/openid-configuration";
 constexpr char kRfc8414[] = "https://id.example/.well-known/oauth-authorization-server";
 

@@ -4,6 +4,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_http_transport.h"
+#include "tests/testing/identity_server.h"
 #include "tests/testing/status_matchers.h"
 
 namespace datagen {
@@ -15,9 +16,9 @@ using testing::IsOk;
 using ::testing::Not;
 using testing::StatusIs;
 
-constexpr char kIssuer[] = "https://id.example";
-constexpr char kUserinfo[] = "https://id.example/v1/me";
-constexpr char kRevoke[] = "https://id.example/oauth/revoke";
+using testing::kIssuer;
+constexpr const char* kUserinfo = testing::kUserinfoEndpoint;
+constexpr const char* kRevoke = testing::kRevokeEndpoint;
 
 class IdentityClientTest : public ::testing::Test {
  protected:

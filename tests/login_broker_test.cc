@@ -5,11 +5,8 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/fake_clock.h"
-#include "tests/testing/fake_http_transport.h"
-#include "tests/testing/memory_credential_store.h"
+#include "tests/testing/agent_harness.h"
 #include "tests/testing/status_matchers.h"
-#include "tests/testing/temp_dir.h"
 
 namespace datagen {
 namespace {
@@ -20,50 +17,12 @@ using testing::IsOk;
 using testing::MemoryCredentialStore;
 using testing::StatusIs;
 
-constexpr char kIssuer[] = "https://id.example";
-constexpr char kDevice[] = "https://id.example/oauth/device/code";
-constexpr char kToken[] = "https://id.example/oauth/token";
-constexpr char kUserinfo[] = "https://id.example/v1/me";
-
-// Scripted HTTP whose token endpoint holds every poll until the test opens the gate (or the
-// request is cancelled), so that callers can join a login that is still waiting.
-class GatedTransport final : public HttpTransport {
- public:
-  explicit GatedTransport(FakeHttpTransport& inner) : inner_(inner) {}
-  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
-    if (request.url == kToken) {
-      absl::MutexLock lock(&mu_);
-      ++waiting_;
-      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return open_ || (request.cancel != nullptr && request.cancel->HasBeenNotified());
-      };
-      while (!ready()) mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(5));
-      --waiting_;
-      if (!open_) return absl::CancelledError("cancelled");
-    }
-    return inner_.Send(request);
-  }
-  void Open() {
-    absl::MutexLock lock(&mu_);
-    open_ = true;
-  }
-  void AwaitNoPoll() {
-    absl::MutexLock lock(&mu_);
-    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return waiting_ == 0; };
-    mu_.Await(absl::Condition(&idle));
-  }
-  void AwaitPoll() {
-    absl::MutexLock lock(&mu_);
-    auto polling = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return waiting_ > 0; };
-    mu_.Await(absl::Condition(&polling));
-  }
-
- private:
-  FakeHttpTransport& inner_;
-  absl::Mutex mu_;
-  bool open_ ABSL_GUARDED_BY(mu_) = false;
-  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
-};
+using testing::AgentHarness;
+using testing::GatedTransport;
+using testing::kIssuer;
+constexpr const char* kDevice = testing::kDeviceEndpoint;
+constexpr const char* kToken = testing::kTokenEndpoint;
+constexpr const char* kUserinfo = testing::kUserinfoEndpoint;
 
 class RecordingListener final : public LoginBroker::Listener {
  public:
@@ -107,15 +66,15 @@ class LoginBrokerTest : public ::testing::Test {
         {"slug":"a","role":"member"},{"slug":"b","role":"admin","default":true}]})");
   }
 
-  FakeHttpTransport http_;
-  GatedTransport gated_{http_};
-  FakeClock clock_;
-  MemoryCredentialStore store_;
-  Issuers issuers_{gated_, "datagen-cli", kIssuer};
-  testing::TempDir dir_;
-  RevocationQueue revocations_{dir_.path() + "/pending-revocations.json", getuid(), clock_};
-  Session session_{store_, issuers_, revocations_, clock_};
-  LoginBroker broker_{issuers_, clock_, session_, "openid"};
+  // The agent's own wiring; its login broker, session and store are the ones under test.
+  AgentHarness harness_;
+  FakeHttpTransport& http_ = harness_.http();
+  GatedTransport& gated_ = harness_.gate();
+  FakeClock& clock_ = harness_.clock();
+  MemoryCredentialStore& store_ = harness_.store();
+  RevocationQueue& revocations_ = harness_.agent().revocations();
+  Session& session_ = harness_.session();
+  LoginBroker& broker_ = harness_.agent().broker();
 };
 
 TEST_F(LoginBrokerTest, ConcurrentCallersShareOneCodeAndOneResult) {

@@ -4,11 +4,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/fake_clock.h"
-#include "tests/testing/fake_http_transport.h"
-#include "tests/testing/memory_credential_store.h"
+#include "tests/testing/agent_harness.h"
 #include "tests/testing/status_matchers.h"
-#include "tests/testing/temp_dir.h"
 
 namespace datagen {
 namespace {
@@ -20,15 +17,20 @@ using testing::IsOk;
 using testing::MemoryCredentialStore;
 using testing::StatusIs;
 
-constexpr char kIssuer[] = "https://id.example";
-constexpr char kUserinfo[] = "https://id.example/v1/me";
-constexpr char kRevoke[] = "https://id.example/oauth/revoke";
-constexpr char kYou[] = R"({"email":"you@yourcompany.com","memberships":[
-    {"slug":"yourcompany","role":"admin","default":true},{"slug":"test-org","role":"member"}]})";
+using testing::AgentHarness;
+using testing::kIssuer;
+using testing::kOtherIssuer;
+using testing::kYou;
+constexpr const char* kUserinfo = testing::kUserinfoEndpoint;
+constexpr const char* kRevoke = testing::kRevokeEndpoint;
+constexpr const char* kToken = testing::kTokenEndpoint;
 
 class SessionTest : public ::testing::Test {
  protected:
-  SessionTest() { http_.Reply(kUserinfo, 200, kYou); }
+  SessionTest() {
+    harness_.gate().Open();
+    http_.Reply(kUserinfo, 200, kYou);
+  }
 
   void SignIn(const std::string& org = "yourcompany") {
     agent::v1::Credentials c;
@@ -38,13 +40,14 @@ class SessionTest : public ::testing::Test {
     store_.Put(c);
   }
 
-  FakeHttpTransport http_;
-  FakeClock clock_;
-  MemoryCredentialStore store_;
-  Issuers issuers_{http_, "datagen-cli", kIssuer};
-  testing::TempDir dir_;
-  RevocationQueue revocations_{dir_.path() + "/pending-revocations.json", getuid(), clock_};
-  Session session_{store_, issuers_, revocations_, clock_};
+  // The agent's own wiring (background work off: tests run DoDueWork themselves).
+  AgentHarness harness_;
+  FakeHttpTransport& http_ = harness_.http();
+  FakeClock& clock_ = harness_.clock();
+  MemoryCredentialStore& store_ = harness_.store();
+  Issuers& issuers_ = harness_.agent().issuers();
+  RevocationQueue& revocations_ = harness_.agent().revocations();
+  Session& session_ = harness_.session();
 };
 
 TEST_F(SessionTest, SignedOutIsUnauthenticatedWithoutTouchingTheNetwork) {
@@ -202,8 +205,6 @@ class RecordingWatcher final : public Session::Watcher {
   std::vector<agent::v1::WatchEvent> events;
 };
 
-constexpr char kToken[] = "https://id.example/oauth/token";
-
 void SetExpiry(agent::v1::Credentials* c, absl::Time stored, absl::Duration lifetime) {
   c->mutable_stored_at()->set_seconds(absl::ToUnixSeconds(stored));
   c->mutable_token_expires_at()->set_seconds(absl::ToUnixSeconds(stored + lifetime));
@@ -351,12 +352,12 @@ TEST_F(SessionTest, ARevocationThatFailsIsPersistedAndRetriedUntilAccepted) {
   EXPECT_THAT(session_.Status(),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("still await revocation")));
   // A restarted agent would read the same queue from its file.
-  RevocationQueue reread(dir_.path() + "/pending-revocations.json", getuid(), clock_);
+  RevocationQueue reread(harness_.dir() + "/config/pending-revocations.json", getuid(), clock_);
   EXPECT_EQ(reread.size(), 2);
   absl::Time next = session_.DoDueWork();
   EXPECT_EQ(revocations_.size(), 0);
   EXPECT_EQ(next, absl::InfiniteFuture());
-  EXPECT_NE(access((dir_.path() + "/pending-revocations.json").c_str(), F_OK), 0);
+  EXPECT_NE(access((harness_.dir() + "/config/pending-revocations.json").c_str(), F_OK), 0);
 }
 
 }  // namespace
@@ -366,8 +367,6 @@ namespace datagen {
 namespace {
 
 // --- Trust (issue 10) ----------------------------------------------------------------------
-
-constexpr char kOtherIssuer[] = "https://other.example";
 
 TEST_F(SessionTest, ASessionsTokensGoOnlyToTheIssuerThatIssuedIt) {
   agent::v1::Credentials c;

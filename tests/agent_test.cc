@@ -1,0 +1,122 @@
+// The Agent as datagen-agent runs it, in process over fakes (AgentHarness): it serves the CLI's
+// own client on a real socket, and stops in its written-down order whatever is in progress.
+#include "agent/agent.h"
+
+#include <sys/stat.h>
+
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/agent_harness.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/subprocess.h"
+
+namespace datagen {
+namespace {
+
+using testing::AgentHarness;
+using ::testing::HasSubstr;
+using testing::kDeviceEndpoint;
+using testing::kUserinfoEndpoint;
+using testing::kYou;
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+TEST(AgentTest, ServesTheCliClientOnItsSocket) {
+  AgentHarness harness;
+  harness.http().Reply(kUserinfoEndpoint, 200, kYou);
+  harness.SignIn("dgat_tok", "test-org");
+  agent::v1::GetStatusResponse status;
+  grpc::Status answered = harness.NewClient()->GetStatus(/*verify=*/false, &status);
+  ASSERT_TRUE(answered.ok()) << answered.error_message();
+  EXPECT_EQ(status.email(), "you@yourcompany.com");
+  EXPECT_EQ(status.role(), "member");
+  agent::v1::LogoutResponse logout;
+  harness.http().Reply(testing::kRevokeEndpoint, 200, "");
+  ASSERT_TRUE(harness.NewClient()->Logout(&logout).ok());
+  EXPECT_EQ(logout.status(), "logged_out");
+  EXPECT_FALSE(harness.store().stored().has_value());
+}
+
+TEST(AgentTest, StopEndsALoginInProgressAndAWatchAndRemovesTheSocket) {
+  AgentHarness harness;
+  harness.http().Reply(kDeviceEndpoint, 200,
+                       R"({"device_code":"dgdc_1","user_code":"ABCD-EFGH","verification_uri":
+                           "https://id.example/device","expires_in":600,"interval":1})");
+  std::unique_ptr<cli::AgentClient> login_client = harness.NewClient();
+  grpc::Status login_status;
+  std::thread login(
+      [&] { login_status = login_client->Login("", [](const agent::v1::LoginEvent&) {}); });
+  std::unique_ptr<cli::AgentClient> watch_client = harness.NewClient();
+  absl::Notification watching;
+  grpc::Status watch_status;
+  std::thread watch([&] {
+    watch_status = watch_client->Watch([&](const agent::v1::WatchEvent&) {
+      if (!watching.HasBeenNotified()) watching.Notify();
+    });
+  });
+  harness.gate().AwaitPoll();  // the login waits for approval at the server
+  ASSERT_TRUE(watching.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(harness.agent().broker().active());
+
+  absl::Time started = absl::Now();
+  harness.agent().Stop();
+  EXPECT_LT(absl::Now() - started, absl::Seconds(5)) << "a held login must not hold up Stop";
+  login.join();
+  watch.join();
+  EXPECT_FALSE(login_status.ok());
+  EXPECT_FALSE(watch_status.ok());
+  EXPECT_FALSE(harness.agent().broker().active()) << "the login was cancelled and joined";
+  EXPECT_FALSE(Exists(harness.socket_path()));
+  harness.agent().Stop();  // idempotent; the destructor stops again
+}
+
+TEST(AgentTest, CallsAfterStopAreRefusedNotHung) {
+  AgentHarness harness;
+  harness.agent().Stop();
+  agent::v1::GetStatusResponse status;
+  std::unique_ptr<cli::AgentClient> client = harness.NewClient();
+  grpc::Status refused = client->GetStatus(false, &status);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(client->agent_unreachable());
+}
+
+TEST(AgentTest, IdleExitIsDueAfterTheIdlePeriodOnTheInjectedClock) {
+  AgentHarness harness;
+  Agent& agent = harness.agent();
+  EXPECT_EQ(agent.UntilIdleFor(absl::ZeroDuration()), absl::InfiniteDuration()) << "never";
+  EXPECT_EQ(agent.UntilIdleFor(absl::Seconds(30)), absl::Seconds(30));
+  harness.clock().Advance(absl::Seconds(20));
+  EXPECT_EQ(agent.UntilIdleFor(absl::Seconds(30)), absl::Seconds(10));
+  // A call ends the idle period; it begins again when the call ends.
+  agent::v1::GetStatusResponse status;
+  (void)harness.NewClient()->GetStatus(false, &status);
+  EXPECT_EQ(agent.UntilIdleFor(absl::Seconds(30)), absl::Seconds(30));
+  harness.clock().Advance(absl::Seconds(31));
+  EXPECT_LE(agent.UntilIdleFor(absl::Seconds(30)), absl::ZeroDuration());
+  // Setting the wall clock changes nothing: idle time is monotonic.
+  harness.clock().StepWall(-absl::Hours(2));
+  EXPECT_EQ(agent.UntilIdleFor(absl::Seconds(30)), -absl::Seconds(1));
+}
+
+TEST(AgentTest, ALoginInProgressIsNeverIdle) {
+  AgentHarness harness;
+  harness.http().Reply(kDeviceEndpoint, 200,
+                       R"({"device_code":"dgdc_1","user_code":"ABCD-EFGH","verification_uri":
+                           "https://id.example/device","expires_in":600,"interval":1})");
+  std::unique_ptr<cli::AgentClient> client = harness.NewClient();
+  std::thread login([&] { (void)client->Login("", [](const agent::v1::LoginEvent&) {}); });
+  harness.gate().AwaitPoll();
+  harness.clock().Advance(absl::Hours(1));
+  EXPECT_EQ(harness.agent().UntilIdleFor(absl::Seconds(30)), absl::InfiniteDuration());
+  harness.agent().Stop();
+  login.join();
+}
+
+}  // namespace
+}  // namespace datagen
