@@ -1,0 +1,95 @@
+#include "client/command_table.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace datagen::cli {
+
+const std::vector<FlagSpec>& CommonFlags() {
+  static const auto* flags = new std::vector<FlagSpec>{
+      {"--format", true, "--format needs a value: text or json"},
+      {"--no-autostart", false, ""},
+  };
+  return *flags;
+}
+
+const std::vector<CommandSpec>& Commands() {
+  static const auto* commands = new std::vector<CommandSpec>{
+      {"login",
+       {{"--no-browser", false, ""}},
+       "login [--format text|json] [--no-browser]",
+       {"login   [--format text|json] [--no-browser]"}},
+      {"logout", {}, "logout [--format text|json]", {"logout  [--format text|json]"}},
+      {"status",
+       {{"--verify", false, ""}, {"--watch", false, ""}},
+       "status [--format text|json] [--verify | --watch]",
+       {"status  [--format text|json] [--verify | --watch]"}},
+      {"token",
+       {},
+       "token [--format text|json]",
+       {"token   [--format text|json]   (prints the access token, for scripts)"}},
+      {"org",
+       {{"--list", false, ""},
+        {"--use", true, "--use needs an organization slug"},
+        {"--verify", false, ""}},
+       "org (--list [--verify] | --use <slug>) [--format text|json]",
+       {"org --list        [--format text|json] [--verify]",
+        "org --use <slug>  [--format text|json]"}},
+  };
+  return *commands;
+}
+
+const CommandSpec* FindCommand(const std::string& name) {
+  for (const CommandSpec& command : Commands()) {
+    if (command.name == name) return &command;
+  }
+  return nullptr;
+}
+
+const FlagSpec* FindFlag(const CommandSpec& command, const std::string& name) {
+  for (const auto* flags : {&CommonFlags(), &command.flags}) {
+    for (const FlagSpec& flag : *flags) {
+      if (flag.name == name) return &flag;
+    }
+  }
+  return nullptr;
+}
+
+std::string UsageFor(const CommandSpec* command) {
+  if (command == nullptr) {
+    std::vector<std::string> names;
+    for (const CommandSpec& c : Commands()) {
+      if (c.name != "token") names.push_back(c.name);  // for scripts: listed in --help only
+    }
+    return absl::StrCat("usage: datagen auth <", absl::StrJoin(names, "|"),
+                        "> [--format text|json]");
+  }
+  return absl::StrCat("usage: datagen auth ", command->synopsis);
+}
+
+std::string HelpText() {
+  std::string help =
+      "Sign in via device flow, switch organizations, and check your session.\n"
+      "\n"
+      "usage:\n";
+  for (const CommandSpec& command : Commands()) {
+    for (const std::string& line : command.help_lines) {
+      absl::StrAppend(&help, "  datagen auth ", line, "\n");
+    }
+  }
+  absl::StrAppend(
+      &help,
+      "\n"
+      "status and org --list answer from the agent's memory when the server confirmed the\n"
+      "session within the last minute; --verify asks the server now.\n"
+      "\n"
+      "common flags:\n"
+      "  --format text|json  output format (default text)\n"
+      "  --no-autostart      do not start datagen-agent when none is running\n"
+      "                      (also DATAGEN_NO_AUTOSTART=1)\n"
+      "\n"
+      "exit codes: 0 ok, 1 error, 2 usage error, 4 not signed in or session expired\n");
+  return help;
+}
+
+}  // namespace datagen::cli
