@@ -8,7 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "agent/clock.h"
+#include "agent/common/clock.h"
 
 namespace datagen {
 

@@ -2,8 +2,8 @@
 
 #include <sys/stat.h>
 
-#include "agent/log.h"
-#include "agent/paths.h"
+#include "agent/common/log.h"
+#include "agent/common/paths.h"
 
 namespace datagen {
 

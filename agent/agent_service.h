@@ -7,11 +7,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agent/activity.h"
-#include "agent/clock.h"
+#include "agent/common/clock.h"
+#include "agent/common/wire_contract.h"
 #include "agent/executor.h"
 #include "agent/login_broker.h"
 #include "agent/session.h"
-#include "agent/wire_contract.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
 

@@ -2,9 +2,9 @@
 
 #include <utility>
 
-#include "agent/backoff.h"
-#include "agent/log.h"
-#include "agent/secret_memory.h"
+#include "agent/common/backoff.h"
+#include "agent/common/log.h"
+#include "agent/common/secret_memory.h"
 #include "agent/status_reply.h"
 
 namespace datagen {

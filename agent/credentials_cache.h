@@ -16,8 +16,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "agent/credential_store.h"
-#include "agent/revocation_queue.h"
+#include "agent/store/credential_store.h"
+#include "agent/store/revocation_queue.h"
 #include "proto/datagen/agent/v1/agent.pb.h"
 
 namespace datagen {

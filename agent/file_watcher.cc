@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "agent/paths.h"
+#include "agent/common/paths.h"
 
 namespace datagen {
 

@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <string>
 
-#include "agent/curl_http_transport.h"
-#include "agent/fd_io.h"
-#include "agent/helper_protocol.h"
+#include "agent/common/fd_io.h"
+#include "agent/http/curl_http_transport.h"
+#include "agent/http/helper_protocol.h"
 
 int main() {
   // It holds a token for as long as it runs: not readable by other processes, no core file.

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "agent/secret_memory.h"
+#include "agent/common/secret_memory.h"
 
 namespace datagen {
 

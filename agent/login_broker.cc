@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "agent/device_flow.h"
-#include "agent/log.h"
+#include "agent/common/log.h"
+#include "agent/oauth/device_flow.h"
 
 namespace datagen {
 

@@ -14,8 +14,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "agent/clock.h"
-#include "agent/issuers.h"
+#include "agent/common/clock.h"
+#include "agent/oauth/issuers.h"
 #include "agent/session.h"
 #include "proto/datagen/agent/v1/agent.pb.h"
 

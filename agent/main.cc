@@ -16,10 +16,10 @@
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/agent.h"
-#include "agent/clock.h"
-#include "agent/helper_http_transport.h"
-#include "agent/log.h"
-#include "agent/paths.h"
+#include "agent/common/clock.h"
+#include "agent/common/log.h"
+#include "agent/common/paths.h"
+#include "agent/http/helper_http_transport.h"
 #include "agent/server.h"
 
 ABSL_FLAG(std::string, socket, "",

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "agent/backoff.h"
-#include "agent/proto_time.h"
+#include "agent/common/backoff.h"
+#include "agent/common/proto_time.h"
 
 namespace datagen {
 

@@ -19,9 +19,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "agent/clock.h"
-#include "agent/log.h"
-#include "agent/paths.h"
+#include "agent/common/clock.h"
+#include "agent/common/log.h"
+#include "agent/common/paths.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_posix.h"
 

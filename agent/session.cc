@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "agent/log.h"
-#include "agent/proto_time.h"
-#include "agent/secret_memory.h"
+#include "agent/common/log.h"
+#include "agent/common/proto_time.h"
+#include "agent/common/secret_memory.h"
 
 namespace datagen {
 

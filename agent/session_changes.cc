@@ -5,8 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "agent/log.h"
-#include "agent/proto_time.h"
+#include "agent/common/log.h"
+#include "agent/common/proto_time.h"
+#include "agent/common/text.h"
 #include "agent/session.h"
 
 namespace datagen {

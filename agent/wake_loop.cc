@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "agent/clock.h"
+#include "agent/common/clock.h"
 
 namespace datagen {
 

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "absl/time/time.h"
-#include "agent/clock.h"
+#include "agent/common/clock.h"
 
 namespace datagen {
 

@@ -16,8 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "agent/fd_io.h"
-#include "agent/paths.h"
+#include "agent/common/fd_io.h"
+#include "agent/common/paths.h"
 #include "grpcpp/create_channel_posix.h"
 
 namespace datagen::cli {

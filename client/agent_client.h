@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "agent/wire_contract.h"
+#include "agent/common/wire_contract.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
 

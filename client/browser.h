@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "agent/paths.h"
+#include "agent/common/paths.h"
 
 namespace datagen::cli {
 

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "agent/paths.h"
+#include "agent/common/paths.h"
 #include "client/agent_client.h"
 #include "client/cli_args.h"
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "agent/paths.h"
+#include "agent/common/paths.h"
 #include "client/agent_client.h"
 #include "client/cli_args.h"
 #include "client/commands.h"

@@ -1,4 +1,4 @@
-#include "agent/atomic_file.h"
+#include "agent/store/atomic_file.h"
 
 #include <sys/stat.h>
 #include <sys/wait.h>

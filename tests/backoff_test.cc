@@ -1,4 +1,4 @@
-#include "agent/backoff.h"
+#include "agent/common/backoff.h"
 
 #include "gtest/gtest.h"
 

@@ -1,4 +1,4 @@
-#include "agent/credential_store.h"
+#include "agent/store/credential_store.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -19,8 +19,8 @@ def e2e_test(name, data = [], deps = []):
         srcs = [name + ".cc"],
         data = data,
         deps = [
-            "//agent:json",
-            "//agent:paths",
+            "//agent/common:json",
+            "//agent/common:paths",
             "//proto:agent_cc_proto",
             "//tests/testing:e2e_env",
             "//third_party:gtest_main",

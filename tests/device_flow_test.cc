@@ -1,4 +1,4 @@
-#include "agent/device_flow.h"
+#include "agent/oauth/device_flow.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"

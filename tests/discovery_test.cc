@@ -1,4 +1,4 @@
-#include "agent/discovery.h"
+#include "agent/oauth/discovery.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -20,7 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "agent/json.h"
+#include "agent/common/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/datagen/agent/v1/agent.pb.h"

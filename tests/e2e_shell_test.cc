@@ -1,5 +1,5 @@
 // End to end: the prompt snippet (tools/shell/datagen-prompt.sh) in bash and zsh.
-#include "agent/paths.h"
+#include "agent/common/paths.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/e2e_env.h"

@@ -1,4 +1,4 @@
-#include "agent/fd_io.h"
+#include "agent/common/fd_io.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

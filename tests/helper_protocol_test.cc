@@ -1,5 +1,5 @@
 // What the agent writes to its HTTP helper the helper reads back whole, and the other way.
-#include "agent/helper_protocol.h"
+#include "agent/http/helper_protocol.h"
 
 #include "absl/strings/cord.h"
 #include "gmock/gmock.h"

@@ -1,5 +1,5 @@
 // The one form POST and the one classification of transport errors that every caller uses.
-#include "agent/http_transport.h"
+#include "agent/http/http_transport.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -1,4 +1,4 @@
-#include "agent/identity_client.h"
+#include "agent/oauth/identity_client.h"
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"

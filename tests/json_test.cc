@@ -1,4 +1,4 @@
-#include "agent/json.h"
+#include "agent/common/json.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

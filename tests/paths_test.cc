@@ -1,4 +1,4 @@
-#include "agent/paths.h"
+#include "agent/common/paths.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,6 +1,6 @@
 #include "agent/refresh_schedule.h"
 
-#include "agent/proto_time.h"
+#include "agent/common/proto_time.h"
 #include "gtest/gtest.h"
 
 namespace datagen {

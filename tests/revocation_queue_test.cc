@@ -1,7 +1,7 @@
 // The revocation queue: each token is kept until its issuer accepts it, retried with backoff,
 // and never lost to another agent sharing the file, to a corrupt or foreign file, or to a write
 // that fails.
-#include "agent/revocation_queue.h"
+#include "agent/store/revocation_queue.h"
 
 #include <sys/stat.h>
 #include <sys/wait.h>

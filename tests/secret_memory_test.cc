@@ -1,5 +1,5 @@
 // Tokens the agent drops are wiped: every byte the string owned reads zero afterwards.
-#include "agent/secret_memory.h"
+#include "agent/common/secret_memory.h"
 
 #include <string>
 

@@ -1,6 +1,6 @@
 #include "agent/status_reply.h"
 
-#include "agent/proto_time.h"
+#include "agent/common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"

@@ -1,4 +1,4 @@
-#include "agent/url.h"
+#include "agent/http/url.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

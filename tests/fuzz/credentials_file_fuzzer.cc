@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/credential_store.h"
+#include "agent/store/credential_store.h"
 #include "tests/testing/fake_clock.h"
 
 namespace {

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
-#include "agent/device_flow.h"
-#include "agent/discovery.h"
-#include "agent/identity_client.h"
+#include "agent/oauth/device_flow.h"
+#include "agent/oauth/discovery.h"
+#include "agent/oauth/identity_client.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_http_transport.h"
 

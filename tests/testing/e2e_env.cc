@@ -18,9 +18,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "agent/curl_http_transport.h"
-#include "agent/json.h"
-#include "agent/paths.h"
+#include "agent/common/json.h"
+#include "agent/common/paths.h"
+#include "agent/http/curl_http_transport.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 

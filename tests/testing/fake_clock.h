@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "agent/clock.h"
+#include "agent/common/clock.h"
 
 namespace datagen::testing {
 

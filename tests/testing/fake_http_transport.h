@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "agent/http_transport.h"
+#include "agent/http/http_transport.h"
 
 namespace datagen::testing {
 

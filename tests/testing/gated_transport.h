@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
-#include "agent/http_transport.h"
+#include "agent/http/http_transport.h"
 #include "tests/testing/fake_http_transport.h"
 #include "tests/testing/identity_server.h"
 

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "agent/credential_store.h"
+#include "agent/store/credential_store.h"
 
 namespace datagen::testing {
 

@@ -1,0 +1,25 @@
+// Small POSIX helpers that the agent, its HTTP helper and the CLI share: one write loop and one
+// way to find a companion binary.
+//
+// Thread-safe (no state of their own).
+#ifndef DATAGEN_AGENT_COMMON_FD_IO_H_
+#define DATAGEN_AGENT_COMMON_FD_IO_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace datagen {
+
+// Writes all of `data` to `fd`, retrying short writes and EINTR. False on any other error
+// (errno tells which); then an unknown part of `data` was written.
+bool WriteAll(int fd, absl::string_view data);
+
+// The executable `name` beside the running binary (/proc/self/exe), else the first on PATH;
+// "" when there is none. How the CLI finds datagen-agent and the agent its HTTP helper: an
+// installed pair always uses its own partner, whatever PATH says.
+std::string FindCompanionBinary(absl::string_view name);
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_COMMON_FD_IO_H_

@@ -1,0 +1,70 @@
+// Where the agent's files live (cli.md "Files and environment"), and the checks that make a
+// folder safe to keep a socket or credentials in.
+//
+// Shared by the agent and the CLI: the socket's location is part of the API's contract.
+#ifndef DATAGEN_AGENT_COMMON_PATHS_H_
+#define DATAGEN_AGENT_COMMON_PATHS_H_
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace datagen {
+
+// Reads one environment variable; nullopt when unset. Empty values count as unset.
+using EnvLookup = std::function<std::optional<std::string>(absl::string_view name)>;
+
+// The process environment (getenv).
+EnvLookup ProcessEnv();
+
+// Unix socket paths longer than this do not fit in sockaddr_un.
+inline constexpr size_t kMaxSocketPathLength = 107;
+
+// $XDG_CONFIG_HOME/datagen/credentials.json, else $HOME/.config/datagen/credentials.json.
+// FailedPrecondition when neither variable is set or the path is relative.
+absl::StatusOr<std::string> CredentialsPath(const EnvLookup& env);
+
+// $DATAGEN_AGENT_SOCKET, else $XDG_RUNTIME_DIR/datagen/agent.sock, else
+// /tmp/datagen-<uid>/agent.sock. InvalidArgument when relative or too long for a Unix socket.
+absl::StatusOr<std::string> SocketPath(const EnvLookup& env, uid_t uid);
+
+// The folder part of `path` ("/a/b/c" -> "/a/b"; "/c" -> "/").
+std::string Dirname(absl::string_view path);
+
+// What to do about a folder that is open to other users.
+enum class LooseFolder {
+  kRefuse,   // an error, as ssh and tmux do for their socket folders
+  kTighten,  // chmod it to 0700 and report that in *repaired
+};
+
+// Makes sure `dir` is a real folder (not a symlink) owned by `uid` and closed to others,
+// creating it (and missing parents, 0700) when absent. FailedPrecondition, with a message that
+// names the folder and what is wrong, when it is owned by another uid, is not a folder, or is open
+// to others under kRefuse. Under kTighten a loose folder is chmod'ed to 0700 and *repaired (when
+// given) is set to a sentence saying so.
+absl::Status EnsurePrivateDir(const std::string& dir, uid_t uid, LooseFolder loose,
+                              std::string* repaired = nullptr);
+
+// What every client must check before it sends a byte to an agent (agent.md "Security"): the
+// socket's folder is a real folder owned by `uid` and not writable by group or others (else
+// another user may have created it first, as anyone can under /tmp, and listen in it), and the
+// socket, when present, is a socket owned by `uid`. OK when the folder does not exist yet (an
+// auto-start creates it private). FailedPrecondition otherwise, with a message that names the
+// path, its owner and mode, and what to do.
+absl::Status CheckAgentSocket(const std::string& socket_path, uid_t uid);
+
+// Connects to the agent at `socket_path` as a client must: CheckAgentSocket first, then the
+// connect, then the peer's uid (SO_PEERCRED) must be `uid`. Returns the connected socket
+// (SOCK_CLOEXEC, blocking), owned by the caller. FailedPrecondition when a check fails (nothing
+// was sent); Unavailable when nothing accepts connections there.
+absl::StatusOr<int> ConnectToAgent(const std::string& socket_path, uid_t uid);
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_COMMON_PATHS_H_

@@ -1,0 +1,15 @@
+// What the agent and every client of its socket agree on beyond proto/: the metadata that the
+// service attaches to its replies. One definition, used by both ends.
+#ifndef DATAGEN_AGENT_COMMON_WIRE_CONTRACT_H_
+#define DATAGEN_AGENT_COMMON_WIRE_CONTRACT_H_
+
+namespace datagen {
+
+// Metadata on every reply of the agent's service (see agent.proto), initial or trailing: lets a
+// client tell the agent's own UNAVAILABLE (the identity server is unreachable) from not reaching
+// the agent at all.
+inline constexpr char kAgentReplyKey[] = "x-datagen-agent";
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_COMMON_WIRE_CONTRACT_H_

@@ -1,0 +1,54 @@
+// The identity server's endpoints: OpenID Connect Discovery, then RFC 8414, then default paths
+// (server-api.md "Base URL and discovery").
+#ifndef DATAGEN_AGENT_OAUTH_DISCOVERY_H_
+#define DATAGEN_AGENT_OAUTH_DISCOVERY_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "agent/http/http_transport.h"
+
+namespace datagen {
+
+struct Endpoints {
+  std::string device_authorization;
+  std::string token;
+  std::string revocation;
+  std::string userinfo;
+  // Where they came from: "openid-configuration", "oauth-authorization-server" or "defaults".
+  std::string source;
+};
+
+// Thread-safe. Fetches the metadata on first use and caches it for the object's lifetime;
+// Invalidate() (called after a request to a cached endpoint failed) makes the next Get fetch
+// again. Does not own `transport`, which must outlive it.
+class Discovery {
+ public:
+  // `issuer` is the base URL (DATAGEN_API_URL); a trailing '/' is ignored.
+  Discovery(HttpTransport& transport, std::string issuer);
+
+  // The endpoints. Unavailable when the server cannot be reached or answers the discovery
+  // request with an error other than 404 (not cached: the next call tries again);
+  // InvalidArgument when the issuer or a discovered endpoint breaks the URL policy, or a
+  // discovery document is malformed.
+  absl::StatusOr<Endpoints> Get() ABSL_LOCKS_EXCLUDED(mu_);
+
+  void Invalidate() ABSL_LOCKS_EXCLUDED(mu_);
+
+  const std::string& issuer() const { return issuer_; }
+
+ private:
+  absl::StatusOr<Endpoints> Fetch();
+
+  HttpTransport& transport_;
+  const std::string issuer_;
+  absl::Mutex mu_;
+  std::optional<Endpoints> cached_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_OAUTH_DISCOVERY_H_
