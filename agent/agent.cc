@@ -9,7 +9,6 @@ namespace datagen {
 
 Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, CredentialStore* store)
     : config_(std::move(config)),
-      clock_(clock),
       issuers_(transport, config_.client_id, config_.api_url),
       own_store_(store != nullptr ? nullptr
                                   : std::make_unique<FileCredentialStore>(config_.credentials_path,

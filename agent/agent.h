@@ -84,7 +84,6 @@ class Agent {
   void WatchCredentialsFile();
 
   const AgentConfig config_;
-  Clock& clock_;
   // Construction order is dependency order; destruction runs it backwards.
   Issuers issuers_;
   std::unique_ptr<CredentialStore> own_store_;  // the file's, unless a store was given

@@ -11,6 +11,13 @@ namespace {
 
 bool IsHelp(const std::string& arg) { return arg == "--help" || arg == "-h" || arg == "help"; }
 
+// "Nothing wrong so far": parsing goes on.
+ParseResult Continue() {
+  ParseResult result;
+  result.ok = true;
+  return result;
+}
+
 ParseResult Error(std::string message, const CommandSpec* command, Format format) {
   ParseResult result;
   result.error = {std::move(message), UsageFor(command), format};
@@ -42,7 +49,7 @@ ParseResult ReadFlags(const std::vector<std::string>& args, const CommandSpec& c
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") {
       *help = true;
-      return {true};
+      return Continue();
     }
     size_t eq = arg.find('=');
     std::string name = arg.substr(0, eq);
@@ -66,7 +73,7 @@ ParseResult ReadFlags(const std::vector<std::string>& args, const CommandSpec& c
     }
     flags->given[name] = value;
   }
-  return {true};
+  return Continue();
 }
 
 // The command's own rules, once its flags are read.

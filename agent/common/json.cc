@@ -69,22 +69,27 @@ absl::Status ParseJson(absl::string_view json, absl::string_view what,
   return absl::OkStatus();
 }
 
-std::string ToJson(const google::protobuf::Message& message, bool all_fields) {
+namespace {
+
+// protobuf's JSON printer with the field names as in the .proto files.
+std::string Print(const google::protobuf::Message& message, bool all_fields, bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = all_fields;
+  options.add_whitespace = pretty;
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(message, &out, options);
   return out;
 }
 
+}  // namespace
+
+std::string ToJson(const google::protobuf::Message& message, bool all_fields) {
+  return Print(message, all_fields, /*pretty=*/false);
+}
+
 std::string ToPrettyJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.add_whitespace = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
-  return out;
+  return Print(message, /*all_fields=*/false, /*pretty=*/true);
 }
 
 }  // namespace datagen

@@ -20,22 +20,18 @@ void SetLogLevel(LogLevel level);
 // Writes "<RFC 3339 time> <level> <message>\n" to stderr in one write(2). Thread-safe.
 void LogLine(LogLevel level, absl::string_view message);
 
-template <typename... Args>
-void LogInfo(const absl::FormatSpec<Args...>& format, const Args&... args) {
-  LogLine(LogLevel::kInfo, absl::StrFormat(format, args...));
-}
-template <typename... Args>
-void LogWarning(const absl::FormatSpec<Args...>& format, const Args&... args) {
-  LogLine(LogLevel::kWarning, absl::StrFormat(format, args...));
-}
-template <typename... Args>
-void LogError(const absl::FormatSpec<Args...>& format, const Args&... args) {
-  LogLine(LogLevel::kError, absl::StrFormat(format, args...));
-}
-template <typename... Args>
-void LogDebug(const absl::FormatSpec<Args...>& format, const Args&... args) {
-  LogLine(LogLevel::kDebug, absl::StrFormat(format, args...));
-}
+// LogInfo("signed in as %s", email), and so on: a formatted LogLine at that level.
+template <LogLevel kLevel>
+struct LevelLogger {
+  template <typename... Args>
+  void operator()(const absl::FormatSpec<Args...>& format, const Args&... args) const {
+    LogLine(kLevel, absl::StrFormat(format, args...));
+  }
+};
+inline constexpr LevelLogger<LogLevel::kInfo> LogInfo;
+inline constexpr LevelLogger<LogLevel::kWarning> LogWarning;
+inline constexpr LevelLogger<LogLevel::kError> LogError;
+inline constexpr LevelLogger<LogLevel::kDebug> LogDebug;
 
 }  // namespace datagen
 

@@ -4,7 +4,6 @@
 #include "absl/strings/str_cat.h"
 #include "agent/common/json.h"
 #include "agent/common/log.h"
-#include "agent/http/url.h"
 
 namespace datagen {
 namespace {}  // namespace
