@@ -59,5 +59,35 @@ TEST(WriteFileAtomically, RemovesWhatKilledWritersLeftButNotALiveWritersFile) {
   EXPECT_EQ(ReadFile(path), "whole");
 }
 
+TEST(MoveCorruptFileAside, KeepsTheFileUnderATimestampedNameAndNeverOverwritesOne) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/credentials.json";
+  const absl::Time at = absl::FromUnixSeconds(1795820000);  // 2026-11-28T...Z
+  WriteFile(path, "first");
+  absl::StatusOr<std::string> aside = MoveCorruptFileAside(path, "the file", "it is empty", at);
+  ASSERT_THAT(aside, IsOk());
+  EXPECT_EQ(*aside,
+            path + ".corrupt-" + absl::FormatTime("%Y%m%dT%H%M%SZ", at, absl::UTCTimeZone()));
+  EXPECT_EQ(ReadFile(*aside), "first");
+  EXPECT_EQ(access(path.c_str(), F_OK), -1);
+  // The same second again: a second name, the first kept.
+  WriteFile(path, "second");
+  absl::StatusOr<std::string> again = MoveCorruptFileAside(path, "the file", "again", at);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(*again, *aside + "-1");
+  EXPECT_EQ(ReadFile(*aside), "first");
+  EXPECT_EQ(ReadFile(*again), "second");
+}
+
+TEST(MoveCorruptFileAside, SaysWhyWhenItCannotMoveIt) {
+  testing::TempDir dir;
+  EXPECT_THAT(
+      MoveCorruptFileAside(dir.path() + "/absent", "the queue", "it is not JSON", absl::Now()),
+      testing::StatusIs(absl::StatusCode::kDataLoss,
+                        ::testing::HasSubstr("the queue " + dir.path() +
+                                             "/absent is corrupt (it is not JSON) and "
+                                             "could not be moved aside")));
+}
+
 }  // namespace
 }  // namespace datagen
