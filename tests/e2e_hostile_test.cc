@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "agent/common/json.h"
+#include "client/agent_client.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -230,18 +231,19 @@ open(sys.argv[3], 'w').write(str(s.server_port)); s.serve_forever()
 
 // --- Hostile peers (same uid: another uid is refused before any call, see e2e_agent_test) -----
 
-std::unique_ptr<agent::v1::AuthAgent::Stub> Stub(const E2eEnv& env) {
-  grpc::ChannelArguments args;
-  args.SetMaxSendMessageSize(16 << 20);
-  return agent::v1::AuthAgent::NewStub(grpc::CreateCustomChannel(
-      "unix:" + env.socket_path(), grpc::InsecureChannelCredentials(), args));
+// The CLI's own client (no auto-start): what it sends is checked by the agent, not trusted.
+std::unique_ptr<cli::AgentClient> Client(const E2eEnv& env) {
+  cli::AgentClient::Options options;
+  options.socket_path = env.socket_path();
+  options.autostart = false;
+  return std::make_unique<cli::AgentClient>(options);
 }
 
 TEST(HostilePeers, OversizedAndMalformedFieldsAreInvalidArgument) {
   E2eEnv env;
   env.WriteCredentials(env.MintToken());
   ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
-  auto stub = Stub(env);
+  std::unique_ptr<cli::AgentClient> client = Client(env);
   const std::string slugs[] = {"",
                                std::string(10000, 'a'),
                                "a\nb",
@@ -250,21 +252,15 @@ TEST(HostilePeers, OversizedAndMalformedFieldsAreInvalidArgument) {
                                std::string("a\0b", 3),
                                "\xc3\xa9t\xc3\xa9"};
   for (const std::string& slug : slugs) {
-    grpc::ClientContext context;
-    agent::v1::UseOrgRequest request;
-    request.set_slug(slug);
     agent::v1::UseOrgResponse reply;
-    grpc::Status status = stub->UseOrg(&context, request, &reply);
+    grpc::Status status = client->UseOrg(slug, &reply);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << "slug of " << slug.size() << " bytes: " << status.error_message();
   }
   {
     // Far beyond what any request needs: refused by the transport, before any handler.
-    grpc::ClientContext context;
-    agent::v1::UseOrgRequest request;
-    request.set_slug(std::string(8 << 20, 'a'));
     agent::v1::UseOrgResponse reply;
-    grpc::Status status = stub->UseOrg(&context, request, &reply);
+    grpc::Status status = client->UseOrg(std::string(8 << 20, 'a'), &reply);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
   }
   RunResult r = env.Datagen({"auth", "status"});
