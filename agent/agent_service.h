@@ -28,24 +28,37 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   // Calls, streams and logins in progress are counted in `activity`.
   AgentService(Session& session, LoginBroker& broker, Executor& executor, Activity& activity);
 
+  // Attaches the caller to the login in progress (LoginBroker), streaming its code and result.
   grpc::ServerWriteReactor<agent::v1::LoginEvent>* Login(
       grpc::CallbackServerContext* context, const agent::v1::LoginRequest* request) override;
 
+  // From memory on gRPC's thread when it can (Session::TryStatusFromMemory), else offloaded.
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
                                       const agent::v1::GetStatusRequest* request,
                                       agent::v1::GetStatusResponse* response) override;
+
+  // Offloaded: it may ask the server.
   grpc::ServerUnaryReactor* ListOrgs(grpc::CallbackServerContext* context,
                                      const agent::v1::ListOrgsRequest* request,
                                      agent::v1::ListOrgsResponse* response) override;
+
+  // Offloaded: it always asks the server, then rewrites the file.
   grpc::ServerUnaryReactor* UseOrg(grpc::CallbackServerContext* context,
                                    const agent::v1::UseOrgRequest* request,
                                    agent::v1::UseOrgResponse* response) override;
+
+  // Offloaded: it deletes the file, then revokes at the server.
   grpc::ServerUnaryReactor* Logout(grpc::CallbackServerContext* context,
                                    const agent::v1::LogoutRequest* request,
                                    agent::v1::LogoutResponse* response) override;
+
+  // Offloaded: it may refresh the token first.
   grpc::ServerUnaryReactor* GetToken(grpc::CallbackServerContext* context,
                                      const agent::v1::GetTokenRequest* request,
                                      agent::v1::GetTokenResponse* response) override;
+
+  // Streams the session as it changes (Session watchers), oldest events dropped for a slow
+  // reader, never the newest.
   grpc::ServerWriteReactor<agent::v1::WatchEvent>* Watch(
       grpc::CallbackServerContext* context, const agent::v1::WatchRequest* request) override;
 

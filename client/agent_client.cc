@@ -148,27 +148,27 @@ grpc::Status AgentClient::StartAgent() {
 grpc::Status AgentClient::GetStatus(bool verify, agent::v1::GetStatusResponse* reply) {
   agent::v1::GetStatusRequest request;
   request.set_verify(verify);
-  return Call(&agent::v1::AuthAgent::Stub::GetStatus, request, reply);
+  return Call(&agent::v1::AuthAgent::StubInterface::GetStatus, request, reply);
 }
 
 grpc::Status AgentClient::ListOrgs(bool verify, agent::v1::ListOrgsResponse* reply) {
   agent::v1::ListOrgsRequest request;
   request.set_verify(verify);
-  return Call(&agent::v1::AuthAgent::Stub::ListOrgs, request, reply);
+  return Call(&agent::v1::AuthAgent::StubInterface::ListOrgs, request, reply);
 }
 
 grpc::Status AgentClient::UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply) {
   agent::v1::UseOrgRequest request;
   request.set_slug(slug);
-  return Call(&agent::v1::AuthAgent::Stub::UseOrg, request, reply);
+  return Call(&agent::v1::AuthAgent::StubInterface::UseOrg, request, reply);
 }
 
 grpc::Status AgentClient::Logout(agent::v1::LogoutResponse* reply) {
-  return Call(&agent::v1::AuthAgent::Stub::Logout, agent::v1::LogoutRequest(), reply);
+  return Call(&agent::v1::AuthAgent::StubInterface::Logout, agent::v1::LogoutRequest(), reply);
 }
 
 grpc::Status AgentClient::GetToken(agent::v1::GetTokenResponse* reply) {
-  return Call(&agent::v1::AuthAgent::Stub::GetToken, agent::v1::GetTokenRequest(), reply);
+  return Call(&agent::v1::AuthAgent::StubInterface::GetToken, agent::v1::GetTokenRequest(), reply);
 }
 
 grpc::Status AgentClient::EnsureRunning() {
@@ -188,7 +188,8 @@ grpc::Status AgentClient::Stream(Method method, const Request& request,
     if (grpc::Status running = EnsureRunning(); !running.ok()) return running;
   }
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<Event>> reader = ((*stub_).*method)(&context, request);
+  std::unique_ptr<grpc::ClientReaderInterface<Event>> reader =
+      ((*stub_).*method)(&context, request);
   Event event;
   while (reader->Read(&event)) on_event(event);
   grpc::Status status = reader->Finish();
@@ -203,11 +204,12 @@ grpc::Status AgentClient::Login(const std::string& api_url,
                                 const std::function<void(const agent::v1::LoginEvent&)>& on_event) {
   agent::v1::LoginRequest request;
   request.set_api_url(api_url);
-  return Stream<agent::v1::LoginEvent>(&agent::v1::AuthAgent::Stub::Login, request, on_event);
+  return Stream<agent::v1::LoginEvent>(&agent::v1::AuthAgent::StubInterface::Login, request,
+                                       on_event);
 }
 
 grpc::Status AgentClient::Watch(const std::function<void(const agent::v1::WatchEvent&)>& on_event) {
-  return Stream<agent::v1::WatchEvent>(&agent::v1::AuthAgent::Stub::Watch,
+  return Stream<agent::v1::WatchEvent>(&agent::v1::AuthAgent::StubInterface::Watch,
                                        agent::v1::WatchRequest(), on_event);
 }
 

@@ -72,7 +72,8 @@ class AgentClient {
   bool agent_unreachable_ = false;
   bool unsafe_ = false;
   std::string last_error_;
-  std::unique_ptr<agent::v1::AuthAgent::Stub> stub_;
+  // The generated stub interface: every call goes through it.
+  std::unique_ptr<agent::v1::AuthAgent::StubInterface> stub_;
 };
 
 }  // namespace datagen::cli

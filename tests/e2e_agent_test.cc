@@ -73,10 +73,7 @@ TEST(E2eAgent, NoAutostartFlagAndEnvironment) {
 TEST(E2eAgent, SigtermRemovesTheSocketAndExitsZero) {
   E2eEnv env;
   Child agent({E2eEnv::AgentBinary()}, env.Env(), env.dir() + "/a.out", env.dir() + "/a.err");
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!Exists(env.socket_path()) && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  WaitUntil([&] { return Exists(env.socket_path()); });
   ASSERT_TRUE(Exists(env.socket_path()));
   ASSERT_EQ(env.Datagen({"auth", "status", "--no-autostart"}).exit_code, 4);
   agent.Signal(SIGTERM);
@@ -85,10 +82,7 @@ TEST(E2eAgent, SigtermRemovesTheSocketAndExitsZero) {
   EXPECT_THAT(ReadFile(env.dir() + "/a.err"), HasSubstr("socket"));
   // SIGINT too.
   Child again({E2eEnv::AgentBinary()}, env.Env(), env.dir() + "/b.out", env.dir() + "/b.err");
-  deadline = absl::Now() + absl::Seconds(10);
-  while (!Exists(env.socket_path()) && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  WaitUntil([&] { return Exists(env.socket_path()); });
   again.Signal(SIGINT);
   EXPECT_EQ(again.Wait(), 0);
   EXPECT_FALSE(Exists(env.socket_path()));
@@ -219,11 +213,7 @@ TEST(E2eAgent, AKilledAgentIsReplacedByTheNextClient) {
   pid_t first = env.AgentPid();
   ASSERT_GT(first, 0);
   kill(first, SIGKILL);
-  absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (kill(first, 0) == 0 && absl::Now() < deadline &&
-         ReadFile("/proc/" + std::to_string(first) + "/stat").find(") Z") == std::string::npos) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  AwaitGone(first);
   RunResult r = env.Datagen({"auth", "status"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(env.AgentPid(), first);
@@ -268,11 +258,12 @@ TEST(E2eAgent, EveryDocumentedAgentCommandLineStarts) {
     std::string shown = absl::StrJoin(documented, " ");
     Child agent(argv, env.Env(), env.dir() + "/agent.out", env.dir() + "/agent.err");
     RunResult status;
-    for (absl::Time end = absl::Now() + absl::Seconds(20); absl::Now() < end;) {
-      status = env.Datagen({"auth", "status", "--no-autostart"});
-      if (status.exit_code == 4 || !agent.running()) break;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
+    WaitUntil(
+        [&] {
+          status = env.Datagen({"auth", "status", "--no-autostart"});
+          return status.exit_code == 4 || !agent.running();
+        },
+        absl::Seconds(20));
     EXPECT_EQ(status.exit_code, 4)
         << "datagen-agent " << shown << ": " << ReadFile(env.dir() + "/agent.err");
     agent.Signal(SIGTERM);

@@ -14,10 +14,7 @@ using ::testing::HasSubstr;
 // The browser runs on after `datagen` has its answer (the agent saw the approval before the
 // page finished): wait for its log to say `text`.
 std::string AwaitLog(const std::string& path, const std::string& text) {
-  absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (ReadFile(path).find(text) == std::string::npos && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  WaitUntil([&] { return ReadFile(path).find(text) != std::string::npos; }, absl::Seconds(20));
   return ReadFile(path);
 }
 

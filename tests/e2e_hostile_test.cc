@@ -216,11 +216,8 @@ open(sys.argv[3], 'w').write(str(s.server_port)); s.serve_forever()
       {"/usr/bin/python3", dir + "/tls.py", dir + "/cert.pem", dir + "/key.pem", port_file},
       {"PATH=/usr/bin:/bin"}, dir + "/tls.out", dir + "/tls.err");
   int port = 0;
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline &&
-         !absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(port_file)), &port)) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  WaitUntil(
+      [&] { return absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(port_file)), &port); });
   ASSERT_GT(port, 0) << ReadFile(dir + "/tls.err");
   RunResult r = env.Datagen({"auth", "login", "--no-browser"},
                             {absl::StrCat("DATAGEN_API_URL=https://127.0.0.1:", port)});

@@ -23,12 +23,13 @@ class IndependentServer : public ::testing::Test {
     server_ = Child({"/usr/bin/python3", Runfile("tests/independent/oidc_server.py"),
                      env_.dir() + "/port", env_.dir() + "/token"},
                     {}, env_.dir() + "/oidc.out", env_.dir() + "/oidc.err");
-    absl::Time deadline = absl::Now() + absl::Seconds(20);
     int port = 0;
-    while (absl::Now() < deadline &&
-           !absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(env_.dir() + "/port")), &port)) {
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    WaitUntil(
+        [&] {
+          return absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(env_.dir() + "/port")),
+                                  &port);
+        },
+        absl::Seconds(20));
     ASSERT_GT(port, 0) << ReadFile(env_.dir() + "/oidc.err");
     issuer_ = absl::StrCat("http://127.0.0.1:", port, "/realms/acme");
     token_ = ReadFile(env_.dir() + "/token");
@@ -90,13 +91,12 @@ TEST_F(IndependentServer, DeviceLoginStatusAndLogout) {
   std::string code = out.substr(at + 11, 9);
   EXPECT_THAT(out, HasSubstr("Verify at: " + issuer_ + "/device\n"));
   // Approve as the user would, once the client has polled at least once.
-  absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (
-      ReadFile(env_.dir() + "/oidc.err").find("POST /realms/acme/protocol/openid-connect/token") ==
-          std::string::npos &&
-      absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  WaitUntil(
+      [&] {
+        return ReadFile(env_.dir() + "/oidc.err")
+                   .find("POST /realms/acme/protocol/openid-connect/token") != std::string::npos;
+      },
+      absl::Seconds(20));
   ASSERT_EQ(RunProcess({"/usr/bin/curl", "-sf", "-o", "/dev/null", "-d", "user_code=" + code,
                         base_ + "/_control/approve"},
                        {})

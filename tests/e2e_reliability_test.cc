@@ -43,15 +43,6 @@ void Figure(const std::string& name, double value) {
   std::fflush(stdout);
 }
 
-// Waits until `pid` is gone (or a zombie: the agent is not our child, init reaps it).
-void AwaitGone(pid_t pid) {
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (kill(pid, 0) == 0 && absl::Now() < deadline &&
-         ReadFile(absl::StrCat("/proc/", pid, "/stat")).find(") Z") == std::string::npos) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-}
-
 // What a look at the credentials file found.
 struct FileState {
   bool exists = false;

@@ -39,10 +39,7 @@ class StrangersListener {
                     "--regid=" + std::to_string(kAttacker), "--clear-groups", "/usr/bin/python3",
                     script, socket_path, record},
                    {"PATH=/usr/bin:/bin"}, "/dev/null", "/dev/null");
-    absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (ReadFile(record).empty() && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    WaitUntil([&] { return !ReadFile(record).empty(); });
   }
   ~StrangersListener() {
     child_.Signal(SIGKILL);
@@ -175,10 +172,13 @@ TEST(E2eTrust, TheAgentsMemoryIsClosedToProcessesOfTheSameUid) {
   Child agent(argv, {"PATH=/usr/bin:/bin", "HOME=" + home, "SECRET_MARK=in-the-environ"},
               env.dir() + "/agent.out", env.dir() + "/agent.err");
   pid_t pid = -1;
-  for (absl::Time end = absl::Now() + absl::Seconds(20); absl::Now() < end && pid <= 0;) {
-    absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(home + "/run/agent.sock.lock")), &pid);
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  WaitUntil(
+      [&] {
+        return absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(home + "/run/agent.sock.lock")),
+                                &pid) &&
+               pid > 0;
+      },
+      absl::Seconds(20));
   ASSERT_GT(pid, 0) << ReadFile(env.dir() + "/agent.err");
   std::vector<std::string> sleeper = as_user;
   sleeper.push_back("/bin/sleep");

@@ -181,4 +181,13 @@ bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
   return true;
 }
 
+bool AwaitGone(pid_t pid, absl::Duration timeout) {
+  return WaitUntil(
+      [pid] {
+        return kill(pid, 0) != 0 ||
+               ReadFile("/proc/" + std::to_string(pid) + "/stat").find(") Z") != std::string::npos;
+      },
+      timeout);
+}
+
 }  // namespace datagen::testing

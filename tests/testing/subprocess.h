@@ -48,6 +48,10 @@ class Child {
 // whether it held. The one way tests wait for something another process does.
 bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(10));
 
+// Waits (WaitUntil) until `pid` is gone, or a zombie (a process that is not our child is reaped
+// by init, later). Returns whether it went.
+bool AwaitGone(pid_t pid, absl::Duration timeout = absl::Seconds(10));
+
 // A path of the test's runfiles (e.g. "client/datagen").
 std::string Runfile(const std::string& path);
 
