@@ -14,11 +14,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/agent.h"
 #include "agent/common/clock.h"
 #include "agent/common/log.h"
 #include "agent/common/paths.h"
+#include "agent/common/version.h"
 #include "agent/http/helper_http_transport.h"
 #include "agent/server.h"
 
@@ -126,6 +129,9 @@ void WaitForTheEnd(datagen::Agent& agent, const sigset_t& stop_signals, absl::Du
 int main(int argc, char** argv) {
   BecomeUndumpable();
   absl::SetProgramUsageMessage("the per-user sign-in agent behind `datagen auth`");
+  absl::FlagsUsageConfig usage;
+  usage.version_string = [] { return absl::StrCat("datagen-agent ", datagen::kVersion, "\n"); };
+  absl::SetFlagsUsageConfig(usage);
   std::vector<std::string> args = DashedFlagsAccepted(argc, argv);
   std::vector<char*> arg_pointers;
   for (std::string& arg : args) arg_pointers.push_back(arg.data());

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "agent/common/version.h"
 #include "client/command_table.h"
 
 namespace datagen::cli {
@@ -115,6 +116,11 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
   help.ok = true;
   help.invocation.help_text = HelpText();
   if (args.empty() || IsHelp(args[0])) return help;
+  if (args[0] == "--version" || args[0] == "version") {
+    help.invocation.command = Command::kVersion;
+    help.invocation.help_text = absl::StrCat("datagen ", kVersion, "\n");
+    return help;
+  }
   if (args[0] != "auth") {
     return Error(absl::StrCat("unknown command: ", args[0]), nullptr, Format::kText);
   }

@@ -83,6 +83,8 @@ std::string HelpText() {
       "status and org --list answer from the agent's memory when the server confirmed the\n"
       "session within the last minute; --verify asks the server now.\n"
       "\n"
+      "datagen --version prints the version (datagen-agent --version prints the agent's).\n"
+      "\n"
       "common flags:\n"
       "  --format text|json  output format (default text)\n"
       "  --no-autostart      do not start datagen-agent when none is running\n"

@@ -145,6 +145,7 @@ int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::str
 int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, const EnvLookup& env) {
   switch (inv.command) {
     case Command::kHelp:
+    case Command::kVersion:
       Print(io.out, inv.help_text);
       return kExitOk;
     case Command::kLogin:

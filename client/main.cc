@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   ParseResult parsed = ParseArgs(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok) return ReportUsageError(parsed.error, io);
   const Invocation& inv = parsed.invocation;
-  if (inv.command == Command::kHelp) {
+  if (inv.command == Command::kHelp || inv.command == Command::kVersion) {
     std::fputs(inv.help_text.c_str(), stdout);
     return kExitOk;
   }

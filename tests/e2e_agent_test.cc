@@ -10,6 +10,7 @@
 #include <regex>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -222,6 +223,18 @@ TEST(E2eAgent, AKilledAgentIsReplacedByTheNextClient) {
 
 // Every `datagen-agent` command line shown in README, docs/ and the systemd unit, as written
 // (placeholders filled in), starts an agent that serves and stops cleanly.
+TEST(E2eAgent, BothBinariesPrintTheOneVersion) {
+  E2eEnv env;
+  std::string version(absl::StripAsciiWhitespace(ReadFile(Runfile("VERSION"))));
+  ASSERT_FALSE(version.empty());
+  RunResult cli = env.Datagen({"--version"});
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_EQ(cli.out, "datagen " + version + "\n");
+  RunResult agent = env.RunCommand({E2eEnv::AgentBinary(), "--version"});
+  EXPECT_EQ(agent.exit_code, 0) << agent.err;
+  EXPECT_EQ(agent.out, "datagen-agent " + version + "\n");
+}
+
 TEST(E2eAgent, EveryDocumentedAgentCommandLineStarts) {
   std::vector<std::vector<std::string>> invocations;
   std::regex line_re(R"(datagen-agent((?: +\[?--[a-z_-]+(?:=[^\]\s`]+)?\]?)+))");
