@@ -82,7 +82,15 @@ absl::StatusOr<datagen::AgentConfig> ConfigFromFlags() {
   datagen::EnvLookup env = datagen::ProcessEnv();
   datagen::AgentConfig config;
   config.uid = getuid();
+  config.inherited_fd = datagen::AgentServer::TakeSocketFromSystemd();
   config.socket_path = absl::GetFlag(FLAGS_socket);
+  if (config.inherited_fd >= 0) {
+    // Socket activation: where systemd's socket is bound is where the agent serves, whatever
+    // the (possibly bare) environment of the unit computes; the lock goes beside it.
+    absl::StatusOr<std::string> bound = datagen::AgentServer::BoundPath(config.inherited_fd);
+    if (!bound.ok()) return bound.status();
+    config.socket_path = *bound;
+  }
   if (config.socket_path.empty()) {
     absl::StatusOr<std::string> resolved = datagen::SocketPath(env, config.uid);
     if (!resolved.ok()) return resolved.status();
@@ -99,7 +107,6 @@ absl::StatusOr<datagen::AgentConfig> ConfigFromFlags() {
   config.client_id = absl::GetFlag(FLAGS_client_id);
   config.scope = kScope;
   config.identity_max_age = absl::GetFlag(FLAGS_identity_max_age);
-  config.inherited_fd = datagen::AgentServer::TakeSocketFromSystemd();
   return config;
 }
 

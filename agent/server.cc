@@ -73,6 +73,17 @@ int AgentServer::TakeSocketFromSystemd() {
   return kFirstFd;
 }
 
+absl::StatusOr<std::string> AgentServer::BoundPath(int fd) {
+  sockaddr_un addr{};
+  socklen_t size = sizeof(addr);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size) != 0 ||
+      addr.sun_family != AF_UNIX || size <= offsetof(sockaddr_un, sun_path) ||
+      addr.sun_path[0] == '\0') {
+    return absl::InvalidArgumentError("the inherited socket is not a Unix socket bound to a path");
+  }
+  return std::string(addr.sun_path, strnlen(addr.sun_path, sizeof(addr.sun_path)));
+}
+
 absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
     const std::string& socket_path, uid_t uid, const std::vector<grpc::Service*>& services,
     int inherited_fd) {

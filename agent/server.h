@@ -33,6 +33,10 @@ class AgentServer {
   // The listening socket systemd passed (LISTEN_PID = this process, LISTEN_FDS = 1), or -1.
   // Clears the variables so that children do not take it too.
   static int TakeSocketFromSystemd();
+  // The path a listening Unix socket is bound to (getsockname): for an inherited socket, the
+  // truth about where the agent serves, whatever its environment would compute.
+  // InvalidArgument for a socket that is not a Unix socket bound to a path.
+  static absl::StatusOr<std::string> BoundPath(int fd);
 
   // Stops accepting, ends in-flight calls (cancelled after `grace`), removes the socket file.
   // Idempotent; also done by the destructor.

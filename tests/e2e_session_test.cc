@@ -180,5 +180,73 @@ TEST(E2eSession, ASocketActivatedAgentServesTheCliAndExitsWhenIdle) {
   EXPECT_EQ(stat(env.socket_path().c_str(), &st), 0) << "systemd's socket is left in place";
 }
 
+TEST(E2eSession, ASocketActivatedAgentServesWhereSystemdsSocketIsWhateverItsEnvironment) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  mkdir(env.socket_dir().c_str(), 0700);
+  // A unit whose environment lacks the XDG variables: the agent would compute
+  // /tmp/datagen-<uid>/agent.sock; the socket systemd passed is the truth.
+  std::vector<std::string> argv = {"/usr/bin/systemd-socket-activate", "-l", env.socket_path()};
+  for (const std::string& var : env.Env()) {
+    if (var.rfind("XDG_RUNTIME_DIR=", 0) != 0) argv.push_back("--setenv=" + var);
+  }
+  argv.push_back(E2eEnv::AgentBinary());
+  argv.push_back("--idle_exit=2s");
+  Child activator(argv, env.Env(), env.dir() + "/activate.out", env.dir() + "/activate.err");
+  struct stat st;
+  ASSERT_TRUE(
+      WaitUntil([&] { return stat(env.socket_path().c_str(), &st) == 0; }, absl::Seconds(10)));
+  RunResult r = env.Datagen({"auth", "status", "--no-autostart"});
+  EXPECT_EQ(r.exit_code, 0) << r.err << ReadFile(env.dir() + "/activate.err");
+  EXPECT_EQ(activator.Wait(absl::Seconds(10)), 0);
+  std::string log = ReadFile(env.dir() + "/activate.err");
+  EXPECT_THAT(log, HasSubstr("listening on " + env.socket_path()));
+  EXPECT_EQ(stat((env.socket_path() + ".lock").c_str(), &st), 0) << "the lock is beside it";
+}
+
+// The systemd user units as shipped: `systemd-analyze --user verify` accepts them with the agent
+// installed where ExecStart says, and that exact ExecStart line (with %h expanded) serves the
+// CLI under socket activation, on a fresh account (no ~/.config/datagen yet).
+TEST(E2eSession, TheSystemdUnitsVerifyAndTheirExecStartServesUnderSocketActivation) {
+  E2eEnv env;
+  std::string home = env.dir() + "/home";
+  std::string units = env.dir() + "/units";
+  ASSERT_EQ(RunProcess({"/bin/mkdir", "-p", home + "/.local/bin", units}, {}).exit_code, 0);
+  ASSERT_EQ(RunProcess({"/bin/cp", E2eEnv::AgentBinary(), E2eEnv::AgentBinary() + "-http",
+                        home + "/.local/bin/"},
+                       {})
+                .exit_code,
+            0);
+  for (const char* unit : {"datagen-agent.service", "datagen-agent.socket"}) {
+    WriteFile(units + "/" + unit, ReadFile(Runfile(std::string("tools/systemd/") + unit)), 0644);
+  }
+  mkdir(env.socket_dir().c_str(), 0700);
+  RunResult verify =
+      RunProcess({"/usr/bin/systemd-analyze", "--user", "verify", units + "/datagen-agent.socket",
+                  units + "/datagen-agent.service"},
+                 {"HOME=" + home, "XDG_RUNTIME_DIR=" + env.dir() + "/run", "PATH=/usr/bin:/bin"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+
+  std::string exec_start;
+  for (absl::string_view line : absl::StrSplit(ReadFile(units + "/datagen-agent.service"), '\n')) {
+    if (absl::ConsumePrefix(&line, "ExecStart=")) exec_start = std::string(line);
+  }
+  ASSERT_FALSE(exec_start.empty());
+  std::vector<std::string> argv = {"/usr/bin/systemd-socket-activate", "-l", env.socket_path()};
+  for (const std::string& var : env.Env()) argv.push_back("--setenv=" + var);
+  for (absl::string_view word : absl::StrSplit(exec_start, ' ', absl::SkipEmpty())) {
+    argv.push_back(absl::StrReplaceAll(word, {{"%h", home}}));
+  }
+  Child activator(argv, env.Env(), env.dir() + "/activate.out", env.dir() + "/activate.err");
+  struct stat st;
+  ASSERT_TRUE(
+      WaitUntil([&] { return stat(env.socket_path().c_str(), &st) == 0; }, absl::Seconds(10)));
+  RunResult r = env.Datagen({"auth", "status", "--no-autostart"});
+  EXPECT_EQ(r.exit_code, 4) << r.err << ReadFile(env.dir() + "/activate.err");
+  EXPECT_EQ(r.err, "error: not signed in\nrun: datagen auth login\n");
+  activator.Signal(SIGTERM);
+  activator.Wait(absl::Seconds(10));
+}
+
 }  // namespace
 }  // namespace datagen::testing
