@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/common/version.h"
 #include "client/command_table.h"
+#include "client/completion.h"
 
 namespace datagen::cli {
 namespace {
@@ -119,6 +120,18 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
   if (args[0] == "--version" || args[0] == "version") {
     help.invocation.command = Command::kVersion;
     help.invocation.help_text = absl::StrCat("datagen ", kVersion, "\n");
+    return help;
+  }
+  if (args[0] == "completion") {
+    std::optional<std::string> script = args.size() == 2 ? CompletionScript(args[1]) : std::nullopt;
+    if (!script) {
+      ParseResult result;
+      result.error = {"datagen completion needs one shell: bash, zsh or fish",
+                      "usage: datagen completion bash|zsh|fish", Format::kText};
+      return result;
+    }
+    help.invocation.command = Command::kCompletion;
+    help.invocation.help_text = *script;
     return help;
   }
   if (args[0] != "auth") {

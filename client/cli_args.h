@@ -9,7 +9,18 @@
 
 namespace datagen::cli {
 
-enum class Command { kHelp, kVersion, kLogin, kLogout, kStatus, kWatch, kOrgList, kOrgUse, kToken };
+enum class Command {
+  kHelp,
+  kVersion,
+  kCompletion,
+  kLogin,
+  kLogout,
+  kStatus,
+  kWatch,
+  kOrgList,
+  kOrgUse,
+  kToken
+};
 enum class Format { kText, kJson };
 
 struct Invocation {
@@ -19,7 +30,7 @@ struct Invocation {
   bool no_autostart = false;
   bool no_browser = false;  // kLogin
   bool verify = false;      // kStatus, kOrgList: ask the server now
-  std::string help_text;    // kHelp, kVersion: what to print
+  std::string help_text;    // kHelp, kVersion, kCompletion: what to print
 };
 
 // A usage error: `message` says what is wrong in one line, `usage` the command's synopsis.

@@ -146,6 +146,7 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
   switch (inv.command) {
     case Command::kHelp:
     case Command::kVersion:
+    case Command::kCompletion:
       Print(io.out, inv.help_text);
       return kExitOk;
     case Command::kLogin:

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   ParseResult parsed = ParseArgs(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok) return ReportUsageError(parsed.error, io);
   const Invocation& inv = parsed.invocation;
-  if (inv.command == Command::kHelp || inv.command == Command::kVersion) {
+  if (inv.command == Command::kHelp || inv.command == Command::kVersion ||
+      inv.command == Command::kCompletion) {
     std::fputs(inv.help_text.c_str(), stdout);
     return kExitOk;
   }

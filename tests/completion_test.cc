@@ -1,0 +1,53 @@
+// The completion scripts come from the command table and work in their shells.
+#include "client/completion.h"
+
+#include "absl/strings/str_cat.h"
+#include "client/command_table.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+
+namespace datagen::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+// What bash completes for the words of `line` (the last one being completed).
+std::string BashCompletes(const std::string& script_path, const std::string& words, int cword) {
+  testing::RunResult r = testing::RunProcess(
+      {"/bin/bash", "-c",
+       absl::StrCat("source ", script_path, "; COMP_WORDS=(", words, "); COMP_CWORD=", cword,
+                    "; _datagen; echo \"${COMPREPLY[*]}\"")},
+      {"PATH=/usr/bin:/bin"});
+  return r.out;
+}
+
+TEST(CompletionTest, BashCompletesCommandsFlagsAndValuesFromTheTable) {
+  testing::TempDir dir;
+  std::string script = dir.path() + "/datagen.bash";
+  testing::WriteFile(script, *CompletionScript("bash"));
+  EXPECT_EQ(BashCompletes(script, "datagen a", 1), "auth\n");
+  EXPECT_EQ(BashCompletes(script, "datagen auth o", 2), "org\n");
+  EXPECT_EQ(BashCompletes(script, "datagen auth org --l", 3), "--list\n");
+  EXPECT_EQ(BashCompletes(script, "datagen auth status --format ''", 4), "text json\n");
+  for (const CommandSpec& command : Commands()) {
+    std::string flags = BashCompletes(script, "datagen auth " + command.name + " --", 3);
+    for (const FlagSpec& flag : command.flags) EXPECT_THAT(flags, HasSubstr(flag.name));
+  }
+}
+
+TEST(CompletionTest, ZshAndFishScriptsNameEveryCommand) {
+  testing::TempDir dir;
+  std::string zsh = dir.path() + "/_datagen";
+  testing::WriteFile(zsh, *CompletionScript("zsh"));
+  EXPECT_EQ(testing::RunProcess({"/usr/bin/zsh", "-n", zsh}, {}).exit_code, 0) << "zsh syntax";
+  for (const CommandSpec& command : Commands()) {
+    EXPECT_THAT(*CompletionScript("zsh"), HasSubstr(command.name));
+    EXPECT_THAT(*CompletionScript("fish"), HasSubstr(command.name));
+  }
+  EXPECT_FALSE(CompletionScript("tcsh").has_value());
+}
+
+}  // namespace
+}  // namespace datagen::cli
