@@ -15,6 +15,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/agent.h"
@@ -138,6 +139,11 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("the per-user sign-in agent behind `datagen auth`");
   absl::FlagsUsageConfig usage;
   usage.version_string = [] { return absl::StrCat("datagen-agent ", datagen::kVersion, "\n"); };
+  // --help lists this file's flags (abseil looks for files named after the program).
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "agent/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
   std::vector<std::string> args = DashedFlagsAccepted(argc, argv);
   std::vector<char*> arg_pointers;

@@ -22,13 +22,17 @@ bool WriteAll(int fd, absl::string_view data) {
   return true;
 }
 
-std::string FindCompanionBinary(absl::string_view name) {
+std::string FindCompanionBinary(absl::string_view name, absl::string_view libexec_dir) {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (n > 0) {
     self[n] = '\0';
     std::string beside = absl::StrCat(Dirname(self), "/", name);
     if (access(beside.c_str(), X_OK) == 0) return beside;
+    if (!libexec_dir.empty()) {
+      std::string installed = absl::StrCat(Dirname(self), "/../", libexec_dir, "/", name);
+      if (access(installed.c_str(), X_OK) == 0) return installed;
+    }
   }
   const char* path = std::getenv("PATH");
   for (absl::string_view dir : absl::StrSplit(path ? path : "", ':', absl::SkipEmpty())) {

@@ -15,10 +15,12 @@ namespace datagen {
 // (errno tells which); then an unknown part of `data` was written.
 bool WriteAll(int fd, absl::string_view data);
 
-// The executable `name` beside the running binary (/proc/self/exe), else the first on PATH;
-// "" when there is none. How the CLI finds datagen-agent and the agent its HTTP helper: an
-// installed pair always uses its own partner, whatever PATH says.
-std::string FindCompanionBinary(absl::string_view name);
+// The executable `name` beside the running binary (/proc/self/exe), else in
+// `<that folder>/../<libexec_dir>` when `libexec_dir` is given (e.g. "libexec/datagen", where
+// tools/install and the Debian package put the agent's helper), else the first on PATH; "" when
+// there is none. How the CLI finds datagen-agent and the agent its HTTP helper: an installed pair
+// always uses its own partner, whatever PATH says.
+std::string FindCompanionBinary(absl::string_view name, absl::string_view libexec_dir = "");
 
 }  // namespace datagen
 

@@ -139,7 +139,7 @@ HelperHttpTransport::HelperHttpTransport(std::string helper_path)
     : helper_path_(std::move(helper_path)) {}
 
 std::string HelperHttpTransport::HelperBesideSelf() {
-  std::string found = FindCompanionBinary("datagen-agent-http");
+  std::string found = FindCompanionBinary("datagen-agent-http", "libexec/datagen");
   return found.empty() ? "datagen-agent-http" : found;  // else Send says it cannot be started
 }
 

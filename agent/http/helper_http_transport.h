@@ -18,7 +18,8 @@ class HelperHttpTransport final : public HttpTransport {
   // `helper_path`: the datagen-agent-http executable.
   explicit HelperHttpTransport(std::string helper_path);
 
-  // The helper beside the running executable (/proc/self/exe's folder), else on PATH.
+  // The helper beside the running executable, else in ../libexec/datagen/ (installed), else on
+  // PATH (FindCompanionBinary).
   static std::string HelperBesideSelf();
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
