@@ -25,6 +25,11 @@ int main() {
     if (input.size() > 2 * datagen::kMaxResponseBytes) return 2;  // requests are small
   }
   absl::StatusOr<datagen::HttpRequest> request = datagen::DecodeHelperRequest(input);
+  if (absl::IsFailedPrecondition(request.status())) {
+    // Another protocol: answer (in this protocol) so that the agent can say what is wrong.
+    std::string refusal = datagen::EncodeHelperOutcome(request.status());
+    return datagen::WriteAll(STDOUT_FILENO, refusal) ? 0 : 1;
+  }
   if (!request.ok()) return 2;
   datagen::CurlHttpTransport::GlobalInit();
   datagen::CurlHttpTransport transport;

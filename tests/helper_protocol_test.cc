@@ -2,8 +2,11 @@
 #include "agent/http/helper_protocol.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "agent/common/version.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "proto/datagen/agent/internal/http.pb.h"
 #include "tests/testing/status_matchers.h"
 
 namespace datagen {
@@ -11,7 +14,9 @@ namespace {
 
 using ::datagen::testing::IsOk;
 using ::datagen::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::Pair;
 
 TEST(HelperProtocolTest, ARequestRoundTrips) {
@@ -55,6 +60,30 @@ TEST(HelperProtocolTest, AnErrorRoundTripsWithItsCodeAndTheOversizedStatus) {
 TEST(HelperProtocolTest, BytesThatAreNotAMessageAreRefused) {
   EXPECT_THAT(DecodeHelperRequest("\xff\xff\xff"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(DecodeHelperOutcome("\xff\xff\xff"), StatusIs(absl::StatusCode::kInternal));
+}
+
+TEST(HelperProtocolTest, BothEndsRefuseAnotherProtocolNamingBothVersions) {
+  agent::internal::HttpExchangeRequest old_request;  // from an agent before versions existed
+  old_request.set_method("GET");
+  old_request.set_url("https://id.example/");
+  EXPECT_THAT(DecodeHelperRequest(old_request.SerializeAsString()),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(absl::StrCat("datagen-agent-http ", kVersion)),
+                             HasSubstr("an older version"), HasSubstr("reinstall"))));
+  agent::internal::HttpExchangeResponse other;  // from a helper of a later protocol
+  other.set_protocol_version(kHelperProtocolVersion + 1);
+  other.set_datagen_version("9.9.9");
+  other.set_status(200);
+  EXPECT_THAT(
+      DecodeHelperOutcome(other.SerializeAsString()),
+      StatusIs(absl::StatusCode::kInternal,
+               AllOf(HasSubstr("datagen-agent-http of 9.9.9"),
+                     HasSubstr(absl::StrCat("helper protocol ", kHelperProtocolVersion + 1)),
+                     HasSubstr("reinstall"))));
+  // The helper's refusal reaches the agent as a clear error too.
+  absl::StatusOr<HttpRequest> refused = DecodeHelperRequest(old_request.SerializeAsString());
+  EXPECT_THAT(DecodeHelperOutcome(EncodeHelperOutcome(refused.status())),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("reinstall")));
 }
 
 }  // namespace

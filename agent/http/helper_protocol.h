@@ -6,6 +6,7 @@
 #ifndef DATAGEN_AGENT_HTTP_HELPER_PROTOCOL_H_
 #define DATAGEN_AGENT_HTTP_HELPER_PROTOCOL_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -14,6 +15,11 @@
 
 namespace datagen {
 
+// The protocol between the agent and its helper. Both ends refuse the other's messages when it
+// differs (a helper from another install): FailedPrecondition from the helper, Internal at the
+// agent, each naming both versions and saying to reinstall.
+inline constexpr uint32_t kHelperProtocolVersion = 1;
+
 // The agent's side: the request to send; the helper's outcome, read back (an error carries its
 // code, message and, for an oversized body, kHttpStatusPayload). Internal when the bytes are not
 // an outcome at all.
@@ -21,7 +27,8 @@ std::string EncodeHelperRequest(const HttpRequest& request);
 absl::StatusOr<HttpResponse> DecodeHelperOutcome(absl::string_view bytes);
 
 // The helper's side: the request it was given (its cancel is null); InvalidArgument when the
-// bytes are not a request. And the outcome to write back.
+// bytes are not a request, FailedPrecondition when it is of another protocol. And the outcome
+// to write back (an error too is written back, so that the agent can show it).
 absl::StatusOr<HttpRequest> DecodeHelperRequest(absl::string_view bytes);
 std::string EncodeHelperOutcome(const absl::StatusOr<HttpResponse>& outcome);
 
