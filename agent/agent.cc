@@ -20,7 +20,9 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, Credent
       broker_(issuers_, clock, session_, config_.scope),
       executor_(config_.executor_threads),
       activity_(clock),
-      service_(session_, broker_, executor_, activity_) {}
+      doctor_(transport, clock, config_.api_url, config_.credentials_path, config_.uid,
+              revocations_, config_.env),
+      service_(session_, broker_, executor_, activity_, doctor_) {}
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTransport& transport,
                                                     Clock& clock, CredentialStore* store) {

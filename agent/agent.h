@@ -15,6 +15,7 @@
 #include "agent/activity.h"
 #include "agent/agent_service.h"
 #include "agent/common/clock.h"
+#include "agent/doctor.h"
 #include "agent/executor.h"
 #include "agent/file_watcher.h"
 #include "agent/http/http_transport.h"
@@ -39,6 +40,8 @@ struct AgentConfig {
   absl::Duration identity_max_age = absl::Seconds(60);
   // A listening socket passed by systemd, or -1.
   int inherited_fd = -1;
+  // The agent's environment (proxy and CA settings, for Diagnose).
+  EnvLookup env = ProcessEnv();
   // Threads for calls that may block on the network.
   int executor_threads = 4;
   // Background work (refresh ahead of expiry, revocation retries) on its own thread, woken when
@@ -93,6 +96,7 @@ class Agent {
   LoginBroker broker_;
   Executor executor_;
   Activity activity_;
+  Doctor doctor_;
   AgentService service_;
   std::unique_ptr<AgentServer> server_;
   std::unique_ptr<WakeLoop> maintenance_;

@@ -17,8 +17,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 AgentService::AgentService(Session& session, LoginBroker& broker, Executor& executor,
-                           Activity& activity)
-    : session_(session), broker_(broker), executor_(executor), activity_(activity) {}
+                           Activity& activity, Doctor& doctor)
+    : session_(session),
+      broker_(broker),
+      executor_(executor),
+      activity_(activity),
+      doctor_(doctor) {}
 
 namespace {
 
@@ -231,6 +235,13 @@ grpc::ServerUnaryReactor* AgentService::Logout(grpc::CallbackServerContext* cont
                                                const agent::v1::LogoutRequest*,
                                                agent::v1::LogoutResponse* response) {
   return Offload(context, response, [this] { return session_.Logout(); });
+}
+
+grpc::ServerUnaryReactor* AgentService::Diagnose(grpc::CallbackServerContext* context,
+                                                 const agent::v1::DiagnoseRequest*,
+                                                 agent::v1::DiagnoseResponse* response) {
+  return Offload(context, response,
+                 [this] { return absl::StatusOr<agent::v1::DiagnoseResponse>(doctor_.Run()); });
 }
 
 }  // namespace datagen

@@ -9,6 +9,7 @@
 #include "agent/activity.h"
 #include "agent/common/clock.h"
 #include "agent/common/wire_contract.h"
+#include "agent/doctor.h"
 #include "agent/executor.h"
 #include "agent/login_broker.h"
 #include "agent/session.h"
@@ -26,7 +27,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 class AgentService final : public agent::v1::AuthAgent::CallbackService {
  public:
   // Calls, streams and logins in progress are counted in `activity`.
-  AgentService(Session& session, LoginBroker& broker, Executor& executor, Activity& activity);
+  AgentService(Session& session, LoginBroker& broker, Executor& executor, Activity& activity,
+               Doctor& doctor);
 
   // Attaches the caller to the login in progress (LoginBroker), streaming its code and result.
   grpc::ServerWriteReactor<agent::v1::LoginEvent>* Login(
@@ -57,6 +59,11 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
                                      const agent::v1::GetTokenRequest* request,
                                      agent::v1::GetTokenResponse* response) override;
 
+  // Offloaded: one round trip to the identity server (Doctor).
+  grpc::ServerUnaryReactor* Diagnose(grpc::CallbackServerContext* context,
+                                     const agent::v1::DiagnoseRequest* request,
+                                     agent::v1::DiagnoseResponse* response) override;
+
   // Streams the session as it changes (Session watchers), oldest events dropped for a slow
   // reader, never the newest.
   grpc::ServerWriteReactor<agent::v1::WatchEvent>* Watch(
@@ -72,6 +79,7 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   LoginBroker& broker_;
   Executor& executor_;
   Activity& activity_;
+  Doctor& doctor_;
 };
 
 }  // namespace datagen

@@ -171,6 +171,10 @@ grpc::Status AgentClient::GetToken(agent::v1::GetTokenResponse* reply) {
   return Call(&agent::v1::AuthAgent::StubInterface::GetToken, agent::v1::GetTokenRequest(), reply);
 }
 
+grpc::Status AgentClient::Diagnose(agent::v1::DiagnoseResponse* reply) {
+  return Call(&agent::v1::AuthAgent::StubInterface::Diagnose, agent::v1::DiagnoseRequest(), reply);
+}
+
 grpc::Status AgentClient::EnsureRunning() {
   if (grpc::Status connected = Connect(); connected.ok() || unsafe_) return connected;
   if (!options_.autostart) {

@@ -32,6 +32,7 @@ class AgentClient {
   grpc::Status UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply);
   grpc::Status Logout(agent::v1::LogoutResponse* reply);
   grpc::Status GetToken(agent::v1::GetTokenResponse* reply);
+  grpc::Status Diagnose(agent::v1::DiagnoseResponse* reply);
 
   // Follows the session, calling `on_event` for each event, until the agent goes away (then
   // UNAVAILABLE) or the process ends.
@@ -48,6 +49,8 @@ class AgentClient {
   // True when the last call failed because the agent could not be reached or started (its
   // status message says why), rather than with the agent's own answer.
   bool agent_unreachable() const { return agent_unreachable_; }
+  const std::string& socket_path() const { return options_.socket_path; }
+  const std::string& agent_log_path() const { return options_.agent_log_path; }
 
  private:
   template <typename Request, typename Response, typename Method>

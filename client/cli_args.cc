@@ -87,6 +87,7 @@ ParseResult Resolve(const CommandSpec& command, const Flags& flags, Invocation i
   if (name == "login") inv.command = Command::kLogin;
   if (name == "logout") inv.command = Command::kLogout;
   if (name == "token") inv.command = Command::kToken;
+  if (name == "doctor") inv.command = Command::kDoctor;
   if (name == "status") {
     if (flags.has("--watch") && inv.verify) {
       return Error("--verify and --watch do not go together", &command, inv.format);

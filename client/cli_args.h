@@ -12,6 +12,7 @@ namespace datagen::cli {
 enum class Command {
   kHelp,
   kVersion,
+  kDoctor,
   kCompletion,
   kLogin,
   kLogout,

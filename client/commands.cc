@@ -9,7 +9,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "agent/common/json.h"
 #include "client/browser.h"
+#include "client/doctor.h"
 #include "client/render.h"
 #include "client/spinner.h"
 
@@ -168,6 +170,12 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
       return Unary<agent::v1::UseOrgResponse>(
           inv, agent, io, "org --use",
           [&](auto* reply) { return agent.UseOrg(inv.org_slug, reply); }, RenderOrgUse);
+    case Command::kDoctor: {
+      agent::v1::DiagnoseResponse report = RunDoctor(agent, env);
+      Print(io.out, inv.format == Format::kJson ? ToJson(report, /*all_fields=*/true) + "\n"
+                                                : RenderDoctor(report));
+      return AllWell(report) ? kExitOk : kExitError;
+    }
     case Command::kLogout: {
       agent::v1::LogoutResponse reply;
       grpc::Status status = agent.Logout(&reply);

@@ -40,7 +40,9 @@ int main(int argc, char** argv) {
   }
   AgentClient::Options options;
   options.socket_path = *socket;
-  options.autostart = !inv.no_autostart && env("DATAGEN_NO_AUTOSTART").value_or("0") != "1";
+  // doctor looks and starts nothing: an agent that is down is what it reports.
+  options.autostart = !inv.no_autostart && inv.command != Command::kDoctor &&
+                      env("DATAGEN_NO_AUTOSTART").value_or("0") != "1";
   options.agent_log_path = datagen::Dirname(*socket) + "/agent.log";
   AgentClient agent(options);
   int code = RunCommand(inv, agent, io, env);

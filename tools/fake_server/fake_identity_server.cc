@@ -183,10 +183,15 @@ void FakeIdentityServer::Routes() {
   // server's state (tokens, grants) survives for when it comes back.
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     bool down = false;
+    int clock_offset = 0;
     {
       absl::MutexLock lock(&mu_);
       down = faults_.down;
+      clock_offset = clock_offset_;
     }
+    res.set_header("Date", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                                            absl::Now() + absl::Seconds(clock_offset),
+                                            absl::UTCTimeZone()));
     if (!down || absl::StartsWith(req.path, "/_admin/")) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
@@ -693,6 +698,8 @@ void FakeIdentityServer::DeviceRoutes() {
         issue_refresh_tokens_ = n != 0;
       else if (name == "form_replies")
         form_replies_ = n != 0;
+      else if (name == "clock_offset")
+        clock_offset_ = n;
       else {
         res.status = 400;
         return;

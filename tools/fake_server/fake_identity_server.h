@@ -138,6 +138,9 @@ class FakeIdentityServer {
   int token_expires_in_ ABSL_GUARDED_BY(mu_);
   bool issue_refresh_tokens_ ABSL_GUARDED_BY(mu_);
   bool form_replies_ ABSL_GUARDED_BY(mu_) = false;  // successful token replies as a form
+  // Every reply's Date header is this many seconds off the real time (a server with a wrong
+  // clock, for datagen auth doctor).
+  int clock_offset_ ABSL_GUARDED_BY(mu_) = 0;
   // A refresh token; rotation leaves it `used`. Presenting a used one again revokes its whole
   // grant (every access and refresh token of the family), as oidc-provider, Keycloak and Auth0
   // can be configured to do: reuse means two parties hold it.

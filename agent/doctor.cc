@@ -1,0 +1,214 @@
+#include "agent/doctor.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "agent/common/json.h"
+#include "agent/common/secret_memory.h"
+#include "agent/common/version.h"
+#include "agent/http/url.h"
+#include "agent/store/credential_store.h"
+
+namespace datagen {
+namespace {
+
+constexpr size_t kMaxFileBytes = 1 << 20;
+
+agent::v1::DiagnosticCheck Check(std::string name, agent::v1::Verdict verdict, std::string detail,
+                                 std::string fix = "") {
+  agent::v1::DiagnosticCheck check;
+  check.set_name(std::move(name));
+  check.set_verdict(verdict);
+  check.set_detail(std::move(detail));
+  check.set_fix(std::move(fix));
+  return check;
+}
+
+// An HTTP date (RFC 9110 5.6.7, IMF-fixdate), or nullopt.
+std::optional<absl::Time> ParseHttpDate(absl::string_view text) {
+  absl::Time when;
+  std::string error;
+  if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", text, absl::UTCTimeZone(), &when, &error)) {
+    return std::nullopt;
+  }
+  return when;
+}
+
+// A proxy URL with any user:password@ replaced, so that doctor's output can be shared.
+std::string Redacted(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t at = url.find('@', scheme == std::string::npos ? 0 : scheme + 3);
+  if (at == std::string::npos) return url;
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  return url.substr(0, start) + "***@" + url.substr(at + 1);
+}
+
+std::string Mode(mode_t mode) { return absl::StrFormat("%04o", mode & 07777); }
+
+}  // namespace
+
+agent::v1::DiagnoseResponse Doctor::Run() {
+  agent::v1::DiagnoseResponse reply;
+  reply.set_agent_version(kVersion);
+  reply.set_configured_api_url(issuer_);
+  CheckServer(&reply);
+  *reply.add_checks() = CheckCredentials();
+  *reply.add_checks() = CheckRevocations();
+  *reply.add_checks() = CheckProxy();
+  return reply;
+}
+
+void Doctor::CheckServer(agent::v1::DiagnoseResponse* reply) {
+  const std::string fix_url = "check DATAGEN_API_URL: it must be the identity server's issuer URL";
+  absl::StatusOr<HttpResponse> response;
+  std::string url;
+  absl::Time before = clock_.Now();
+  absl::Time started = clock_.Monotonic();
+  for (const char* well_known :
+       {"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"}) {
+    HttpRequest request;
+    request.url = JoinUrl(issuer_, well_known);
+    request.headers = {{"Accept", "application/json"}};
+    request.timeout = absl::Seconds(10);
+    url = request.url;
+    response = transport_.Send(request);
+    if (!response.ok() || response->status != 404) break;
+  }
+  absl::Duration took = clock_.Monotonic() - started;
+  absl::Time after = clock_.Now();
+  if (!response.ok()) {
+    *reply->add_checks() =
+        Check("discovery", agent::v1::VERDICT_FAIL,
+              absl::StrCat("cannot reach ", issuer_, ": ", response.status().message()),
+              absl::StrCat(fix_url,
+                           "; check the network, and HTTPS_PROXY / NO_PROXY if a proxy is "
+                           "needed"));
+    return;
+  }
+  if (response->status == 404) {
+    *reply->add_checks() =
+        Check("discovery", agent::v1::VERDICT_FAIL,
+              absl::StrCat(issuer_, " has no discovery document (HTTP 404)"), fix_url);
+  } else if (response->status != 200) {
+    *reply->add_checks() =
+        Check("discovery", agent::v1::VERDICT_FAIL,
+              absl::StrCat(url, " answered HTTP ", response->status),
+              "the identity server is in trouble; try again later, or check DATAGEN_API_URL");
+  } else {
+    *reply->add_checks() =
+        Check("discovery", agent::v1::VERDICT_OK,
+              absl::StrCat(url, " answered in ", absl::ToInt64Milliseconds(took), " ms"));
+  }
+  std::optional<absl::Time> server_time = ParseHttpDate(response->Header("date"));
+  if (!server_time) {
+    *reply->add_checks() =
+        Check("clock", agent::v1::VERDICT_OK, "not measured: the server sent no Date header");
+    return;
+  }
+  // The server stamped its Date between `before` and `after`, to the second.
+  absl::Duration skew = *server_time - (before + (after - before) / 2);
+  std::string how =
+      absl::StrCat(absl::FormatDuration(absl::Trunc(absl::AbsDuration(skew), absl::Seconds(1))),
+                   skew > absl::ZeroDuration() ? " ahead of" : " behind");
+  if (absl::AbsDuration(skew) > kMaxClockSkew + absl::Seconds(1)) {
+    *reply->add_checks() = Check(
+        "clock", agent::v1::VERDICT_WARN,
+        absl::StrCat("the server's clock is ", how, " this machine's"),
+        "set this machine's clock (timedatectl set-ntp true); logins and token expiry read it");
+  } else {
+    *reply->add_checks() =
+        Check("clock", agent::v1::VERDICT_OK,
+              absl::StrCat("within ", absl::FormatDuration(kMaxClockSkew), " of the server's"));
+  }
+}
+
+agent::v1::DiagnosticCheck Doctor::CheckCredentials() {
+  const std::string& path = credentials_path_;
+  std::string dir = Dirname(path);
+  struct stat st;
+  if (lstat(dir.c_str(), &st) == 0 && (st.st_uid != uid_ || (st.st_mode & 077) != 0)) {
+    return Check("credentials", agent::v1::VERDICT_FAIL,
+                 absl::StrCat("the folder ", dir, " is owned by uid ", st.st_uid, " with mode ",
+                              Mode(st.st_mode)),
+                 absl::StrCat("chmod 700 ", dir, " (it must be yours alone)"));
+  }
+  if (lstat(path.c_str(), &st) != 0) {
+    return Check("credentials", agent::v1::VERDICT_OK,
+                 absl::StrCat("no credentials file at ", path, " (signed out)"));
+  }
+  if (!S_ISREG(st.st_mode) || st.st_uid != uid_) {
+    return Check("credentials", agent::v1::VERDICT_FAIL,
+                 absl::StrCat(path, " is ", S_ISREG(st.st_mode) ? "a file" : "not a plain file",
+                              " owned by uid ", st.st_uid),
+                 absl::StrCat("move it away (mv ", path, " ", path, ".bak), then sign in again"));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return Check("credentials", agent::v1::VERDICT_FAIL,
+                 absl::StrCat(path, " has mode ", Mode(st.st_mode), ": others can read it"),
+                 absl::StrCat("chmod 600 ", path));
+  }
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  std::string content;
+  if (fd >= 0) {
+    char buffer[16384];
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof(buffer))) > 0 && content.size() < kMaxFileBytes) {
+      content.append(buffer, n);
+    }
+    close(fd);
+  }
+  agent::v1::Credentials credentials;
+  absl::Status valid = ParseJson(content, "it", &credentials);
+  WipeString(&content);
+  if (valid.ok()) valid = ValidateCredentials(credentials);
+  std::string email = credentials.email(), api_url = credentials.api_url();
+  WipeCredentials(&credentials);
+  if (!valid.ok()) {
+    return Check("credentials", agent::v1::VERDICT_FAIL,
+                 absl::StrCat(path, " is not valid: ", valid.message()),
+                 "run: datagen auth login (the agent keeps the bad file aside)");
+  }
+  std::string issuer = api_url.empty() ? issuer_ : api_url;
+  if (issuer != issuer_) {
+    return Check("credentials", agent::v1::VERDICT_WARN,
+                 absl::StrCat("signed in as ", email, " at ", issuer,
+                              ", but the agent is "
+                              "configured for ",
+                              issuer_),
+                 "run: datagen auth login (to sign in at the configured server)");
+  }
+  return Check(
+      "credentials", agent::v1::VERDICT_OK,
+      absl::StrCat("signed in as ", email, " at ", issuer, "; ", path, " mode ", Mode(st.st_mode)));
+}
+
+agent::v1::DiagnosticCheck Doctor::CheckRevocations() {
+  revocations_.Reload();
+  int pending = revocations_.size();
+  if (pending == 0) return Check("revocations", agent::v1::VERDICT_OK, "none pending");
+  return Check("revocations", agent::v1::VERDICT_WARN,
+               absl::StrCat(pending, " token(s) of ended sessions await revocation"),
+               "the agent retries them; if this stays, check that the server is reachable");
+}
+
+agent::v1::DiagnosticCheck Doctor::CheckProxy() {
+  std::vector<std::string> settings;
+  for (const char* name : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                           "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "CURL_CA_BUNDLE"}) {
+    if (std::optional<std::string> value = env_(name); value && !value->empty()) {
+      settings.push_back(absl::StrCat(name, "=", Redacted(*value)));
+    }
+  }
+  return Check("proxy", agent::v1::VERDICT_OK,
+               settings.empty()
+                   ? "no proxy or CA settings in the agent's environment"
+                   : absl::StrCat("in the agent's environment: ", absl::StrJoin(settings, " ")));
+}
+
+}  // namespace datagen

@@ -1,0 +1,185 @@
+#include "client/doctor.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "agent/common/paths.h"
+#include "agent/common/version.h"
+
+namespace datagen::cli {
+namespace {
+
+agent::v1::DiagnosticCheck Check(std::string name, agent::v1::Verdict verdict, std::string detail,
+                                 std::string fix = "") {
+  agent::v1::DiagnosticCheck check;
+  check.set_name(std::move(name));
+  check.set_verdict(verdict);
+  check.set_detail(std::move(detail));
+  check.set_fix(std::move(fix));
+  return check;
+}
+
+bool IsFile(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// `systemctl --user is-active UNIT`'s answer, or "" when there is no user manager to ask.
+std::string UnitState(const char* unit) {
+  int out[2];
+  if (pipe(out) != 0) return "";
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, STDERR_FILENO);
+    execlp("systemctl", "systemctl", "--user", "is-active", unit, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  std::string state;
+  char buffer[256];
+  ssize_t n;
+  while ((n = read(out[0], buffer, sizeof(buffer))) > 0) state.append(buffer, n);
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) == 127) return "";
+  while (!state.empty() && (state.back() == '\n' || state.back() == ' ')) state.pop_back();
+  return state == "active" || state == "inactive" || state == "failed" ? state : "";
+}
+
+// The credentials folder and file, by their metadata only (the CLI never reads the file): ours
+// alone, or named with the fix. Checked here too so that it is named when the agent is down;
+// a running agent tightens a loose mode when it next reads the file.
+agent::v1::DiagnosticCheck FilesCheck(const EnvLookup& env) {
+  absl::StatusOr<std::string> path = CredentialsPath(env);
+  if (!path.ok()) {
+    return Check("files", agent::v1::VERDICT_FAIL, std::string(path.status().message()),
+                 "set HOME or XDG_CONFIG_HOME");
+  }
+  std::string dir = Dirname(*path);
+  struct stat st;
+  for (const std::string& at : {dir, *path}) {
+    if (lstat(at.c_str(), &st) != 0) continue;
+    bool is_dir = at == dir;
+    if (st.st_uid != getuid()) {
+      return Check("files", agent::v1::VERDICT_FAIL,
+                   absl::StrCat(at, " is owned by uid ", st.st_uid),
+                   absl::StrCat("move it away (mv ", at, " ", at, ".bak)"));
+    }
+    if ((st.st_mode & 077) != 0) {
+      return Check("files", agent::v1::VERDICT_FAIL,
+                   absl::StrFormat("%s has mode %04o: others can %s it", at, st.st_mode & 07777,
+                                   is_dir ? "look into" : "read"),
+                   absl::StrCat(is_dir ? "chmod 700 " : "chmod 600 ", at));
+    }
+  }
+  return Check("files", agent::v1::VERDICT_OK,
+               absl::StrCat(dir, " and its credentials are yours alone"));
+}
+
+agent::v1::DiagnosticCheck SystemdCheck(const EnvLookup& env) {
+  std::string home = env("HOME").value_or("");
+  std::string config = env("XDG_CONFIG_HOME").value_or(home + "/.config");
+  std::string data = env("XDG_DATA_HOME").value_or(home + "/.local/share");
+  std::string found;
+  for (const std::string& dir :
+       {config + "/systemd/user", data + "/systemd/user", std::string("/usr/lib/systemd/user")}) {
+    if (IsFile(dir + "/datagen-agent.socket")) {
+      found = dir;
+      break;
+    }
+  }
+  if (found.empty()) {
+    return Check("systemd", agent::v1::VERDICT_OK,
+                 "no user units installed: the CLI starts the agent when needed");
+  }
+  std::string state = UnitState("datagen-agent.socket");
+  if (state.empty()) {
+    return Check("systemd", agent::v1::VERDICT_OK,
+                 absl::StrCat("units in ", found, "; no systemd user manager to ask"));
+  }
+  if (state != "active") {
+    return Check("systemd", agent::v1::VERDICT_WARN,
+                 absl::StrCat("units in ", found, ", but datagen-agent.socket is ", state),
+                 "systemctl --user enable --now datagen-agent.socket");
+  }
+  return Check("systemd", agent::v1::VERDICT_OK,
+               absl::StrCat("datagen-agent.socket is active (units in ", found, ")"));
+}
+
+}  // namespace
+
+agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) {
+  agent::v1::DiagnoseResponse report;
+  const std::string& socket = agent.socket_path();
+  if (absl::Status safe = CheckAgentSocket(socket, getuid()); !safe.ok()) {
+    *report.add_checks() =
+        Check("socket", agent::v1::VERDICT_FAIL, std::string(safe.message()),
+              "set XDG_RUNTIME_DIR or DATAGEN_AGENT_SOCKET to a folder of yours");
+    *report.add_checks() = FilesCheck(env);
+    *report.add_checks() = SystemdCheck(env);
+    return report;
+  }
+  *report.add_checks() =
+      Check("socket", agent::v1::VERDICT_OK, absl::StrCat(socket, ": the folder is yours alone"));
+  *report.add_checks() = FilesCheck(env);
+  agent::v1::DiagnoseResponse from_agent;
+  grpc::Status answered = agent.Diagnose(&from_agent);
+  if (!answered.ok()) {
+    std::string why = answered.error_code() == grpc::StatusCode::UNIMPLEMENTED
+                          ? "the running datagen-agent is too old to answer doctor"
+                          : answered.error_message();
+    *report.add_checks() = Check(
+        "agent", agent::v1::VERDICT_FAIL, why,
+        absl::StrCat("run any datagen auth command (it starts the agent); if it does not start, "
+                     "see ",
+                     agent.agent_log_path()));
+    *report.add_checks() = SystemdCheck(env);
+    return report;
+  }
+  if (from_agent.agent_version() != kVersion) {
+    *report.add_checks() =
+        Check("agent", agent::v1::VERDICT_WARN,
+              absl::StrCat("datagen-agent ", from_agent.agent_version(),
+                           " answers; this is datagen ", kVersion),
+              "restart the agent (pkill datagen-agent; the next command starts the installed one)");
+  } else {
+    *report.add_checks() =
+        Check("agent", agent::v1::VERDICT_OK,
+              absl::StrCat("datagen-agent ", kVersion, " answers, configured for ",
+                           from_agent.configured_api_url()));
+  }
+  for (const auto& check : from_agent.checks()) *report.add_checks() = check;
+  *report.add_checks() = SystemdCheck(env);
+  report.set_agent_version(from_agent.agent_version());
+  report.set_configured_api_url(from_agent.configured_api_url());
+  return report;
+}
+
+std::string RenderDoctor(const agent::v1::DiagnoseResponse& report) {
+  std::string out;
+  for (const auto& check : report.checks()) {
+    const char* verdict = check.verdict() == agent::v1::VERDICT_OK     ? "ok"
+                          : check.verdict() == agent::v1::VERDICT_WARN ? "warn"
+                                                                       : "FAIL";
+    absl::StrAppend(&out,
+                    absl::StrFormat("%-5s %-12s %s\n", verdict, check.name(), check.detail()));
+    if (!check.fix().empty()) absl::StrAppend(&out, "      fix: ", check.fix(), "\n");
+  }
+  return out;
+}
+
+bool AllWell(const agent::v1::DiagnoseResponse& report) {
+  for (const auto& check : report.checks()) {
+    if (check.verdict() != agent::v1::VERDICT_OK) return false;
+  }
+  return true;
+}
+
+}  // namespace datagen::cli

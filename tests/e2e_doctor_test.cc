@@ -1,0 +1,104 @@
+// `datagen auth doctor` names the broken thing, with its fix, in each way a user's setup breaks:
+// agent down, an unsafe socket folder, a loose credentials mode, the server unreachable, a
+// DATAGEN_API_URL with no discovery, a server clock 10 minutes off. Exit 0 only when all is
+// well; never a token in its output (E2eEnv checks every output for minted tokens).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/e2e_env.h"
+
+namespace datagen::testing {
+namespace {
+
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(E2eDoctor, AllWellExits0AndShowsEveryCheck) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  RunResult r = env.Datagen({"auth", "doctor"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* check : {"socket", "files", "agent", "discovery", "clock", "credentials",
+                            "revocations", "proxy", "systemd"}) {
+    EXPECT_THAT(r.out, ContainsRegex(std::string("ok +") + check)) << check << "\n" << r.out;
+  }
+  EXPECT_THAT(r.out, HasSubstr("signed in as you@yourcompany.com"));
+  RunResult json = env.Datagen({"auth", "doctor", "--format", "json"});
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_THAT(json.out, HasSubstr("\"verdict\":\"VERDICT_OK\""));
+}
+
+TEST(E2eDoctor, AnAgentThatIsDownIsNamedAndNotStarted) {
+  E2eEnv env;
+  RunResult r = env.Datagen({"auth", "doctor"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, ContainsRegex("FAIL +agent"));
+  EXPECT_THAT(r.out, HasSubstr("fix: run any datagen auth command"));
+  struct stat st;
+  EXPECT_NE(stat(env.socket_path().c_str(), &st), 0) << "doctor looks; it starts nothing";
+}
+
+TEST(E2eDoctor, AnUnsafeSocketFolderIsNamed) {
+  E2eEnv env;
+  std::string folder = env.dir() + "/shared";
+  mkdir(folder.c_str(), 0777);
+  chmod(folder.c_str(), 0777);
+  ASSERT_EQ(chown(folder.c_str(), 65534, 65534), 0);
+  RunResult r = env.Datagen({"auth", "doctor"}, {"DATAGEN_AGENT_SOCKET=" + folder + "/agent.sock"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, ContainsRegex("FAIL +socket"));
+  EXPECT_THAT(r.out, HasSubstr(folder));
+  EXPECT_THAT(r.out, HasSubstr("fix: set XDG_RUNTIME_DIR or DATAGEN_AGENT_SOCKET"));
+}
+
+TEST(E2eDoctor, ALooseCredentialsModeIsNamedNotRepaired) {
+  // (A running agent tightens a loose mode as soon as it sees it: doctor names it before.)
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(chmod(env.credentials_path().c_str(), 0644), 0);
+  RunResult r = env.Datagen({"auth", "doctor"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, ContainsRegex("FAIL +files"));
+  EXPECT_THAT(r.out, HasSubstr("mode 0644"));
+  EXPECT_THAT(r.out, HasSubstr("fix: chmod 600 " + env.credentials_path()));
+  struct stat st;
+  ASSERT_EQ(stat(env.credentials_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u) << "doctor looks; it repairs nothing";
+}
+
+TEST(E2eDoctor, AnUnreachableServerIsNamed) {
+  E2eEnv env(E2eEnv::Options{.discovery = ""});  // DATAGEN_API_URL: a closed loopback port
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);  // starts the agent
+  RunResult r = env.Datagen({"auth", "doctor"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, ContainsRegex("FAIL +discovery +cannot reach http://127.0.0.1:"));
+  EXPECT_THAT(r.out, HasSubstr("fix: check DATAGEN_API_URL"));
+}
+
+TEST(E2eDoctor, AUrlWithNoDiscoveryIsNamed) {
+  E2eEnv env(E2eEnv::Options{.discovery = "none"});
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);
+  RunResult r = env.Datagen({"auth", "doctor"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, ContainsRegex("FAIL +discovery .* has no discovery document \\(HTTP 404\\)"));
+  EXPECT_THAT(r.out, HasSubstr("it must be the identity server's issuer URL"));
+}
+
+TEST(E2eDoctor, AServerClockTenMinutesOffIsNamed) {
+  E2eEnv env;
+  ASSERT_EQ(env.AdminPost("/_admin/config", "clock_offset=600"), 200);
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);
+  RunResult r = env.Datagen({"auth", "doctor"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, ContainsRegex("warn +clock +the server's clock is (9m5[0-9]s|10m[0-9]?s?) "
+                                   "ahead of this machine's"));
+  EXPECT_THAT(r.out, HasSubstr("fix: set this machine's clock"));
+  EXPECT_THAT(r.out, ContainsRegex("ok +discovery"));
+}
+
+}  // namespace
+}  // namespace datagen::testing
