@@ -1,11 +1,28 @@
 #include "agent/agent.h"
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "agent/common/fd_io.h"
 #include "agent/common/log.h"
 #include "agent/common/paths.h"
+#include "agent/common/version.h"
 
 namespace datagen {
+namespace {
+
+// What GetAgentInfo answers: this process's version and binary, as they are at start.
+agent::v1::AgentInfo SelfInfo() {
+  agent::v1::AgentInfo info;
+  info.set_version(kVersion);
+  info.set_binary_path(SelfPath());
+  info.set_binary_id(FileIdentity(info.binary_path()));
+  info.set_pid(getpid());
+  return info;
+}
+
+}  // namespace
 
 Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, CredentialStore* store)
     : config_(std::move(config)),
@@ -22,7 +39,8 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, Credent
       activity_(clock),
       doctor_(transport, clock, config_.api_url, config_.credentials_path, config_.uid,
               revocations_, config_.env),
-      service_(session_, broker_, executor_, activity_, doctor_) {}
+      service_(session_, broker_, executor_, activity_, doctor_, SelfInfo(),
+               [this] { return Handover(); }) {}
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTransport& transport,
                                                     Clock& clock, CredentialStore* store) {
@@ -65,6 +83,33 @@ void Agent::WatchCredentialsFile() {
   file_watcher_ = *std::move(started);
 }
 
+bool Agent::Handover() {
+  absl::MutexLock lock(&stop_mu_);
+  bool now = !broker_.active();
+  if (handing_over_ || stopped_) return now;
+  handing_over_ = true;
+  LogInfo("%s", now ? "handing over to the installed datagen-agent: exiting"
+                    : "handing over to the installed datagen-agent once the login in progress "
+                      "ends");
+  handover_thread_ = std::thread([this] {
+    // A login waiting for approval keeps this agent; it leaves when the login ends.
+    while (broker_.active()) {
+      {
+        absl::MutexLock lock(&stop_mu_);
+        if (stopped_) return;
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    session_.PublishRestarting();
+    if (config_.request_exit) {
+      config_.request_exit();
+    } else {
+      kill(getpid(), SIGTERM);  // main's signal wait takes it, and stops in order
+    }
+  });
+  return now;
+}
+
 void Agent::Stop() {
   {
     absl::MutexLock lock(&stop_mu_);
@@ -77,6 +122,7 @@ void Agent::Stop() {
   file_watcher_.reset();
   if (maintenance_) maintenance_->Stop();
   session_.SetScheduleListener(nullptr);
+  if (handover_thread_.joinable()) handover_thread_.join();
 }
 
 Agent::~Agent() { Stop(); }

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -40,6 +41,9 @@ struct AgentConfig {
   absl::Duration identity_max_age = absl::Seconds(60);
   // A listening socket passed by systemd, or -1.
   int inherited_fd = -1;
+  // How the agent asks its own process to exit after a Handover (main's signal wait takes it):
+  // SIGTERM to the process by default; tests give their own.
+  std::function<void()> request_exit;
   // The agent's environment (proxy and CA settings, for Diagnose).
   EnvLookup env = ProcessEnv();
   // Threads for calls that may block on the network.
@@ -74,6 +78,10 @@ class Agent {
   // less when it has; InfiniteDuration when `idle_exit` is zero or something is in progress.
   absl::Duration UntilIdleFor(absl::Duration idle_exit);
 
+  // For an upgrade: once no login is in progress, tells watchers the agent is restarting and
+  // calls config.request_exit. Returns whether that happens now (no login waiting).
+  bool Handover();
+
   Session& session() { return session_; }
   LoginBroker& broker() { return broker_; }
   Issuers& issuers() { return issuers_; }
@@ -103,6 +111,8 @@ class Agent {
   std::unique_ptr<FileWatcher> file_watcher_;
   absl::Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
+  bool handing_over_ ABSL_GUARDED_BY(stop_mu_) = false;
+  std::thread handover_thread_;  // waits for a login to end, then exits (Handover)
 };
 
 }  // namespace datagen

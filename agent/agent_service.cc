@@ -6,6 +6,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "agent/bounded_queue.h"
+#include "agent/common/log.h"
+#include "agent/common/text.h"
 
 namespace datagen {
 
@@ -17,14 +19,24 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 AgentService::AgentService(Session& session, LoginBroker& broker, Executor& executor,
-                           Activity& activity, Doctor& doctor)
+                           Activity& activity, Doctor& doctor, agent::v1::AgentInfo info,
+                           std::function<bool()> handover)
     : session_(session),
       broker_(broker),
       executor_(executor),
       activity_(activity),
-      doctor_(doctor) {}
+      doctor_(doctor),
+      info_(std::move(info)),
+      handover_(std::move(handover)) {}
 
 namespace {
+
+// Marks a reply as this agent's (kAgentReplyKey), with its version and binary identity.
+void MarkReply(grpc::CallbackServerContext* context, const agent::v1::AgentInfo& info) {
+  context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
+  context->AddTrailingMetadata(std::string(kAgentVersionKey), info.version());
+  context->AddTrailingMetadata(std::string(kAgentBinaryKey), info.binary_id());
+}
 
 // A server stream that writes queued events one at a time (one write in flight, as gRPC's
 // callback API requires), finishes exactly once, and deletes itself when gRPC is done with
@@ -33,9 +45,10 @@ namespace {
 template <typename Event>
 class QueuedStream : public grpc::ServerWriteReactor<Event> {
  public:
-  QueuedStream(grpc::CallbackServerContext* context, Activity& activity, size_t max_queued)
+  QueuedStream(grpc::CallbackServerContext* context, const agent::v1::AgentInfo& info,
+               Activity& activity, size_t max_queued)
       : activity_(activity), queue_(max_queued) {
-    context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
+    MarkReply(context, info);
     activity_.Begin();
   }
 
@@ -110,9 +123,9 @@ class QueuedStream : public grpc::ServerWriteReactor<Event> {
 class LoginReactor final : public QueuedStream<agent::v1::LoginEvent>,
                            public LoginBroker::Listener {
  public:
-  LoginReactor(grpc::CallbackServerContext* context, LoginBroker& broker, Activity& activity,
-               const std::string& issuer)
-      : QueuedStream(context, activity, /*max_queued=*/4), broker_(broker) {
+  LoginReactor(grpc::CallbackServerContext* context, const agent::v1::AgentInfo& info,
+               LoginBroker& broker, Activity& activity, const std::string& issuer)
+      : QueuedStream(context, info, activity, /*max_queued=*/4), broker_(broker) {
     if (issuer.size() > kMaxIssuerUrl ||
         !std::all_of(issuer.begin(), issuer.end(),
                      [](unsigned char c) { return c > 0x20 && c < 0x7f; })) {
@@ -150,8 +163,9 @@ class LoginReactor final : public QueuedStream<agent::v1::LoginEvent>,
 // numbers), so it never costs unbounded memory.
 class WatchReactor final : public QueuedStream<agent::v1::WatchEvent>, public Session::Watcher {
  public:
-  WatchReactor(grpc::CallbackServerContext* context, Session& session, Activity& activity)
-      : QueuedStream(context, activity, /*max_queued=*/64), session_(session) {
+  WatchReactor(grpc::CallbackServerContext* context, const agent::v1::AgentInfo& info,
+               Session& session, Activity& activity)
+      : QueuedStream(context, info, activity, /*max_queued=*/64), session_(session) {
     handle_ = session_.AddWatcher(this);
   }
 
@@ -169,12 +183,12 @@ class WatchReactor final : public QueuedStream<agent::v1::WatchEvent>, public Se
 
 grpc::ServerWriteReactor<agent::v1::LoginEvent>* AgentService::Login(
     grpc::CallbackServerContext* context, const agent::v1::LoginRequest* request) {
-  return new LoginReactor(context, broker_, activity_, request->api_url());
+  return new LoginReactor(context, info_, broker_, activity_, request->api_url());
 }
 
 grpc::ServerWriteReactor<agent::v1::WatchEvent>* AgentService::Watch(
     grpc::CallbackServerContext* context, const agent::v1::WatchRequest*) {
-  return new WatchReactor(context, session_, activity_);
+  return new WatchReactor(context, info_, session_, activity_);
 }
 
 grpc::ServerUnaryReactor* AgentService::GetToken(grpc::CallbackServerContext* context,
@@ -189,7 +203,7 @@ grpc::ServerUnaryReactor* AgentService::Offload(grpc::CallbackServerContext* con
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Lets clients tell this agent's own errors (e.g. UNAVAILABLE: the identity server is down)
   // from failing to reach the agent at all.
-  context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
+  MarkReply(context, info_);
   activity_.Begin();
   executor_.Run([this, reactor, response, call = std::move(call)] {
     absl::StatusOr<Response> result = call();
@@ -207,7 +221,7 @@ grpc::ServerUnaryReactor* AgentService::GetStatus(grpc::CallbackServerContext* c
   if (!verify) {
     // The hot path (prompts, status bars): answered on this thread, no hop, no I/O.
     if (auto ready = session_.TryStatusFromMemory()) {
-      context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
+      MarkReply(context, info_);
       if (ready->ok()) *response = **std::move(ready);
       grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
       reactor->Finish(ToGrpcStatus(ready->status()));
@@ -242,6 +256,28 @@ grpc::ServerUnaryReactor* AgentService::Diagnose(grpc::CallbackServerContext* co
                                                  agent::v1::DiagnoseResponse* response) {
   return Offload(context, response,
                  [this] { return absl::StatusOr<agent::v1::DiagnoseResponse>(doctor_.Run()); });
+}
+
+grpc::ServerUnaryReactor* AgentService::GetAgentInfo(grpc::CallbackServerContext* context,
+                                                     const agent::v1::GetAgentInfoRequest*,
+                                                     agent::v1::AgentInfo* response) {
+  MarkReply(context, info_);
+  *response = info_;
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AgentService::Handover(grpc::CallbackServerContext* context,
+                                                 const agent::v1::HandoverRequest* request,
+                                                 agent::v1::HandoverResponse* response) {
+  MarkReply(context, info_);
+  LogInfo("datagen %s asked to hand over to the installed datagen-agent",
+          PrintableText(request->client_version(), 40));
+  response->set_exiting_now(handover_());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 }  // namespace datagen

@@ -27,8 +27,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 class AgentService final : public agent::v1::AuthAgent::CallbackService {
  public:
   // Calls, streams and logins in progress are counted in `activity`.
+  // `info` is what GetAgentInfo answers and every reply's metadata carries; `handover` asks the
+  // agent to exit for an upgrade and says whether it exits now (see Handover in agent.proto).
   AgentService(Session& session, LoginBroker& broker, Executor& executor, Activity& activity,
-               Doctor& doctor);
+               Doctor& doctor, agent::v1::AgentInfo info, std::function<bool()> handover);
 
   // Attaches the caller to the login in progress (LoginBroker), streaming its code and result.
   grpc::ServerWriteReactor<agent::v1::LoginEvent>* Login(
@@ -64,6 +66,16 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
                                      const agent::v1::DiagnoseRequest* request,
                                      agent::v1::DiagnoseResponse* response) override;
 
+  // Answered on gRPC's thread, from memory.
+  grpc::ServerUnaryReactor* GetAgentInfo(grpc::CallbackServerContext* context,
+                                         const agent::v1::GetAgentInfoRequest* request,
+                                         agent::v1::AgentInfo* response) override;
+
+  // Answered on gRPC's thread; the exit itself happens later (Agent::Handover).
+  grpc::ServerUnaryReactor* Handover(grpc::CallbackServerContext* context,
+                                     const agent::v1::HandoverRequest* request,
+                                     agent::v1::HandoverResponse* response) override;
+
   // Streams the session as it changes (Session watchers), oldest events dropped for a slow
   // reader, never the newest.
   grpc::ServerWriteReactor<agent::v1::WatchEvent>* Watch(
@@ -80,6 +92,8 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   Executor& executor_;
   Activity& activity_;
   Doctor& doctor_;
+  const agent::v1::AgentInfo info_;
+  const std::function<bool()> handover_;
 };
 
 }  // namespace datagen

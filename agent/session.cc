@@ -148,6 +148,11 @@ void Session::NoteLoginPending(const agent::v1::DeviceCode& code) {
   PublishLocked(agent::v1::SESSION_CHANGE_LOGIN_PENDING);
 }
 
+void Session::PublishRestarting() {
+  absl::MutexLock lock(&mu_);
+  PublishLocked(agent::v1::SESSION_CHANGE_AGENT_RESTARTING);
+}
+
 void Session::NoteLoginEnded() {
   absl::MutexLock lock(&mu_);
   if (!pending_login_) return;

@@ -107,6 +107,10 @@ class Session {
   absl::Time DoDueWork() ABSL_LOCKS_EXCLUDED(mu_);
   void SetScheduleListener(std::function<void()> on_schedule_change);
 
+  // Tells watchers that the agent is exiting to hand over to a newer binary
+  // (SESSION_CHANGE_AGENT_RESTARTING).
+  void PublishRestarting() ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   struct Snapshot {
     agent::v1::Credentials credentials;

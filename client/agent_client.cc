@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "agent/common/fd_io.h"
 #include "agent/common/paths.h"
+#include "agent/common/version.h"
 #include "grpcpp/create_channel_posix.h"
 
 namespace datagen::cli {
@@ -79,6 +80,12 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
     context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
     grpc::Status status = ((*stub_).*method)(&context, request, response);
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE || FromAgent(context)) {
+      // An agent left running from before an upgrade hands over, and the call goes to the
+      // installed one (started by the next attempt).
+      if (attempt == 0 && Outdated(context) && HandOver()) {
+        stub_.reset();
+        continue;
+      }
       return status;
     }
     // Not the agent's answer: nothing (or nothing of ours) listens on the socket.
@@ -90,6 +97,48 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
     // client may have just started it), then retry once on a fresh connection.
     stub_.reset();
   }
+}
+
+bool AgentClient::Outdated(const grpc::ClientContext& context) {
+  if (!options_.autostart || handed_over_) return false;  // only a client that can start one
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto version = trailers.find(kAgentVersionKey);
+  auto binary = trailers.find(kAgentBinaryKey);
+  if (version == trailers.end() || binary == trailers.end()) return false;  // cannot hand over
+  std::string installed = FindCompanionBinary("datagen-agent");
+  if (installed.empty()) return false;
+  if (std::string(version->second.data(), version->second.size()) == kVersion &&
+      std::string(binary->second.data(), binary->second.size()) == FileIdentity(installed)) {
+    return false;
+  }
+  // Only the agent started from the binary this CLI would start now: another install's agent
+  // (run by hand, or by systemd from elsewhere) is left alone.
+  grpc::ClientContext info_context;
+  info_context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
+  agent::v1::AgentInfo info;
+  if (!stub_->GetAgentInfo(&info_context, agent::v1::GetAgentInfoRequest(), &info).ok()) {
+    return false;
+  }
+  return info.binary_path() == installed;
+}
+
+bool AgentClient::HandOver() {
+  handed_over_ = true;  // once per process, whatever happens
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
+  agent::v1::HandoverRequest request;
+  request.set_client_version(kVersion);
+  agent::v1::HandoverResponse reply;
+  if (!stub_->Handover(&context, request, &reply).ok() || !reply.exiting_now()) return false;
+  stub_.reset();
+  // Wait until it stops answering; then the next call starts the installed agent.
+  for (absl::Time end = absl::Now() + absl::Seconds(5); absl::Now() < end;) {
+    absl::StatusOr<int> fd = ConnectToAgent(options_.socket_path, getuid());
+    if (!fd.ok()) return true;
+    close(*fd);
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
 }
 
 grpc::Status AgentClient::StartAgent() {
@@ -197,6 +246,7 @@ grpc::Status AgentClient::Stream(Method method, const Request& request,
   Event event;
   while (reader->Read(&event)) on_event(event);
   grpc::Status status = reader->Finish();
+  if (!status.ok()) stub_.reset();  // the next call connects afresh (the agent may have gone)
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE && !FromAgent(context)) {
     return Unreachable(absl::StrCat("lost the agent at ", options_.socket_path, " (",
                                     status.error_message(), ")"));

@@ -60,6 +60,12 @@ class AgentClient {
   grpc::Status Stream(Method method, const Request& request,
                       const std::function<void(const Event&)>& on_event);
 
+  // Whether the agent that answered (its version and binary identity, from the reply's
+  // metadata) is one left running from before an upgrade of the binary this client starts.
+  bool Outdated(const grpc::ClientContext& context);
+  // Asks it to hand over (Handover) and waits for it to go; false when it stays (a login in
+  // progress keeps it) or cannot hand over.
+  bool HandOver();
   // Starts datagen-agent detached and waits until its socket accepts connections.
   grpc::Status StartAgent();
   // OK when something answers on the socket, after starting the agent if allowed.
@@ -74,6 +80,7 @@ class AgentClient {
   Options options_;
   bool agent_unreachable_ = false;
   bool unsafe_ = false;
+  bool handed_over_ = false;
   std::string last_error_;
   // The generated stub interface: every call goes through it.
   std::unique_ptr<agent::v1::AuthAgent::StubInterface> stub_;

@@ -116,10 +116,16 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
 int Watch(const Invocation& inv, AgentClient& agent, const Output& io) {
   signal(SIGINT, OnInterrupt);
   signal(SIGTERM, OnInterrupt);
-  grpc::Status status = agent.Watch([&](const agent::v1::WatchEvent& event) {
-    Print(io.out, RenderWatchEvent(event, inv.format));
-    fflush(io.out);
-  });
+  grpc::Status status;
+  // An agent handing over to an upgraded binary says so, then goes: follow the new one.
+  for (bool restarting = true; restarting;) {
+    restarting = false;
+    status = agent.Watch([&](const agent::v1::WatchEvent& event) {
+      Print(io.out, RenderWatchEvent(event, inv.format));
+      fflush(io.out);
+      if (event.change() == agent::v1::SESSION_CHANGE_AGENT_RESTARTING) restarting = true;
+    });
+  }
   return ReportError(status.ok()
                          ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "the agent ended the watch")
                          : status,

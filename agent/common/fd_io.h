@@ -22,6 +22,13 @@ bool WriteAll(int fd, absl::string_view data);
 // always uses its own partner, whatever PATH says.
 std::string FindCompanionBinary(absl::string_view name, absl::string_view libexec_dir = "");
 
+// The running binary's path (/proc/self/exe), or "".
+std::string SelfPath();
+
+// "<device>:<inode>" of the file at `path` (following symlinks), or "" when there is none. A
+// binary replaced by an upgrade (a new file renamed over the old) has another identity.
+std::string FileIdentity(const std::string& path);
+
 }  // namespace datagen
 
 #endif  // DATAGEN_AGENT_COMMON_FD_IO_H_

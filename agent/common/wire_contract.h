@@ -10,6 +10,12 @@ namespace datagen {
 // the agent at all.
 inline constexpr char kAgentReplyKey[] = "x-datagen-agent";
 
+// Metadata on every reply too: the agent's version and its binary's identity at start
+// (AgentInfo.version, AgentInfo.binary_id), so that a client notices an agent left running from
+// before an upgrade without another call.
+inline constexpr char kAgentVersionKey[] = "x-datagen-agent-version";
+inline constexpr char kAgentBinaryKey[] = "x-datagen-agent-binary";
+
 }  // namespace datagen
 
 #endif  // DATAGEN_AGENT_COMMON_WIRE_CONTRACT_H_
