@@ -222,13 +222,20 @@ grpc::ServerUnaryReactor* AgentService::GetStatus(grpc::CallbackServerContext* c
     // The hot path (prompts, status bars): answered on this thread, no hop, no I/O.
     if (auto ready = session_.TryStatusFromMemory()) {
       MarkReply(context, info_);
-      if (ready->ok()) *response = **std::move(ready);
+      if (ready->ok()) {
+        *response = **std::move(ready);
+        response->set_agent_version(info_.version());
+      }
       grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
       reactor->Finish(ToGrpcStatus(ready->status()));
       return reactor;
     }
   }
-  return Offload(context, response, [this, verify] { return session_.Status(verify); });
+  return Offload(context, response, [this, verify] {
+    absl::StatusOr<agent::v1::GetStatusResponse> status = session_.Status(verify);
+    if (status.ok()) status->set_agent_version(info_.version());
+    return status;
+  });
 }
 
 grpc::ServerUnaryReactor* AgentService::ListOrgs(grpc::CallbackServerContext* context,

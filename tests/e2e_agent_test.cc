@@ -233,6 +233,11 @@ TEST(E2eAgent, BothBinariesPrintTheOneVersion) {
   RunResult agent = env.RunCommand({E2eEnv::AgentBinary(), "--version"});
   EXPECT_EQ(agent.exit_code, 0) << agent.err;
   EXPECT_EQ(agent.out, "datagen-agent " + version + "\n");
+  // The running agent reports it too, in status --format json.
+  env.WriteCredentials(env.MintToken());
+  RunResult status = env.Datagen({"auth", "status", "--format", "json"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("\"agent_version\":\"" + version + "\""));
 }
 
 TEST(E2eAgent, EveryDocumentedAgentCommandLineStarts) {
