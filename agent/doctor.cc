@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "agent/common/diagnostic_check.h"
 #include "agent/common/json.h"
 #include "agent/common/secret_memory.h"
 #include "agent/common/version.h"
@@ -19,16 +20,6 @@ namespace datagen {
 namespace {
 
 constexpr size_t kMaxFileBytes = 1 << 20;
-
-agent::v1::DiagnosticCheck Check(std::string name, agent::v1::Verdict verdict, std::string detail,
-                                 std::string fix = "") {
-  agent::v1::DiagnosticCheck check;
-  check.set_name(std::move(name));
-  check.set_verdict(verdict);
-  check.set_detail(std::move(detail));
-  check.set_fix(std::move(fix));
-  return check;
-}
 
 // An HTTP date (RFC 9110 5.6.7, IMF-fixdate), or nullopt.
 std::optional<absl::Time> ParseHttpDate(absl::string_view text) {
@@ -84,31 +75,31 @@ void Doctor::CheckServer(agent::v1::DiagnoseResponse* reply) {
   absl::Time after = clock_.Now();
   if (!response.ok()) {
     *reply->add_checks() =
-        Check("discovery", agent::v1::VERDICT_FAIL,
-              absl::StrCat("cannot reach ", issuer_, ": ", response.status().message()),
-              absl::StrCat(fix_url,
-                           "; check the network, and HTTPS_PROXY / NO_PROXY if a proxy is "
-                           "needed"));
+        MakeCheck("discovery", agent::v1::VERDICT_FAIL,
+                  absl::StrCat("cannot reach ", issuer_, ": ", response.status().message()),
+                  absl::StrCat(fix_url,
+                               "; check the network, and HTTPS_PROXY / NO_PROXY if a proxy is "
+                               "needed"));
     return;
   }
   if (response->status == 404) {
     *reply->add_checks() =
-        Check("discovery", agent::v1::VERDICT_FAIL,
-              absl::StrCat(issuer_, " has no discovery document (HTTP 404)"), fix_url);
+        MakeCheck("discovery", agent::v1::VERDICT_FAIL,
+                  absl::StrCat(issuer_, " has no discovery document (HTTP 404)"), fix_url);
   } else if (response->status != 200) {
     *reply->add_checks() =
-        Check("discovery", agent::v1::VERDICT_FAIL,
-              absl::StrCat(url, " answered HTTP ", response->status),
-              "the identity server is in trouble; try again later, or check DATAGEN_API_URL");
+        MakeCheck("discovery", agent::v1::VERDICT_FAIL,
+                  absl::StrCat(url, " answered HTTP ", response->status),
+                  "the identity server is in trouble; try again later, or check DATAGEN_API_URL");
   } else {
     *reply->add_checks() =
-        Check("discovery", agent::v1::VERDICT_OK,
-              absl::StrCat(url, " answered in ", absl::ToInt64Milliseconds(took), " ms"));
+        MakeCheck("discovery", agent::v1::VERDICT_OK,
+                  absl::StrCat(url, " answered in ", absl::ToInt64Milliseconds(took), " ms"));
   }
   std::optional<absl::Time> server_time = ParseHttpDate(response->Header("date"));
   if (!server_time) {
     *reply->add_checks() =
-        Check("clock", agent::v1::VERDICT_OK, "not measured: the server sent no Date header");
+        MakeCheck("clock", agent::v1::VERDICT_OK, "not measured: the server sent no Date header");
     return;
   }
   // The server stamped its Date between `before` and `after`, to the second.
@@ -117,14 +108,14 @@ void Doctor::CheckServer(agent::v1::DiagnoseResponse* reply) {
       absl::StrCat(absl::FormatDuration(absl::Trunc(absl::AbsDuration(skew), absl::Seconds(1))),
                    skew > absl::ZeroDuration() ? " ahead of" : " behind");
   if (absl::AbsDuration(skew) > kMaxClockSkew + absl::Seconds(1)) {
-    *reply->add_checks() = Check(
+    *reply->add_checks() = MakeCheck(
         "clock", agent::v1::VERDICT_WARN,
         absl::StrCat("the server's clock is ", how, " this machine's"),
         "set this machine's clock (timedatectl set-ntp true); logins and token expiry read it");
   } else {
     *reply->add_checks() =
-        Check("clock", agent::v1::VERDICT_OK,
-              absl::StrCat("within ", absl::FormatDuration(kMaxClockSkew), " of the server's"));
+        MakeCheck("clock", agent::v1::VERDICT_OK,
+                  absl::StrCat("within ", absl::FormatDuration(kMaxClockSkew), " of the server's"));
   }
 }
 
@@ -133,25 +124,26 @@ agent::v1::DiagnosticCheck Doctor::CheckCredentials() {
   std::string dir = Dirname(path);
   struct stat st;
   if (lstat(dir.c_str(), &st) == 0 && (st.st_uid != uid_ || (st.st_mode & 077) != 0)) {
-    return Check("credentials", agent::v1::VERDICT_FAIL,
-                 absl::StrCat("the folder ", dir, " is owned by uid ", st.st_uid, " with mode ",
-                              Mode(st.st_mode)),
-                 absl::StrCat("chmod 700 ", dir, " (it must be yours alone)"));
+    return MakeCheck("credentials", agent::v1::VERDICT_FAIL,
+                     absl::StrCat("the folder ", dir, " is owned by uid ", st.st_uid, " with mode ",
+                                  Mode(st.st_mode)),
+                     absl::StrCat("chmod 700 ", dir, " (it must be yours alone)"));
   }
   if (lstat(path.c_str(), &st) != 0) {
-    return Check("credentials", agent::v1::VERDICT_OK,
-                 absl::StrCat("no credentials file at ", path, " (signed out)"));
+    return MakeCheck("credentials", agent::v1::VERDICT_OK,
+                     absl::StrCat("no credentials file at ", path, " (signed out)"));
   }
   if (!S_ISREG(st.st_mode) || st.st_uid != uid_) {
-    return Check("credentials", agent::v1::VERDICT_FAIL,
-                 absl::StrCat(path, " is ", S_ISREG(st.st_mode) ? "a file" : "not a plain file",
-                              " owned by uid ", st.st_uid),
-                 absl::StrCat("move it away (mv ", path, " ", path, ".bak), then sign in again"));
+    return MakeCheck(
+        "credentials", agent::v1::VERDICT_FAIL,
+        absl::StrCat(path, " is ", S_ISREG(st.st_mode) ? "a file" : "not a plain file",
+                     " owned by uid ", st.st_uid),
+        absl::StrCat("move it away (mv ", path, " ", path, ".bak), then sign in again"));
   }
   if ((st.st_mode & 077) != 0) {
-    return Check("credentials", agent::v1::VERDICT_FAIL,
-                 absl::StrCat(path, " has mode ", Mode(st.st_mode), ": others can read it"),
-                 absl::StrCat("chmod 600 ", path));
+    return MakeCheck("credentials", agent::v1::VERDICT_FAIL,
+                     absl::StrCat(path, " has mode ", Mode(st.st_mode), ": others can read it"),
+                     absl::StrCat("chmod 600 ", path));
   }
   int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   std::string content;
@@ -170,20 +162,20 @@ agent::v1::DiagnosticCheck Doctor::CheckCredentials() {
   std::string email = credentials.email(), api_url = credentials.api_url();
   WipeCredentials(&credentials);
   if (!valid.ok()) {
-    return Check("credentials", agent::v1::VERDICT_FAIL,
-                 absl::StrCat(path, " is not valid: ", valid.message()),
-                 "run: datagen auth login (the agent keeps the bad file aside)");
+    return MakeCheck("credentials", agent::v1::VERDICT_FAIL,
+                     absl::StrCat(path, " is not valid: ", valid.message()),
+                     "run: datagen auth login (the agent keeps the bad file aside)");
   }
   std::string issuer = api_url.empty() ? issuer_ : api_url;
   if (issuer != issuer_) {
-    return Check("credentials", agent::v1::VERDICT_WARN,
-                 absl::StrCat("signed in as ", email, " at ", issuer,
-                              ", but the agent is "
-                              "configured for ",
-                              issuer_),
-                 "run: datagen auth login (to sign in at the configured server)");
+    return MakeCheck("credentials", agent::v1::VERDICT_WARN,
+                     absl::StrCat("signed in as ", email, " at ", issuer,
+                                  ", but the agent is "
+                                  "configured for ",
+                                  issuer_),
+                     "run: datagen auth login (to sign in at the configured server)");
   }
-  return Check(
+  return MakeCheck(
       "credentials", agent::v1::VERDICT_OK,
       absl::StrCat("signed in as ", email, " at ", issuer, "; ", path, " mode ", Mode(st.st_mode)));
 }
@@ -191,10 +183,10 @@ agent::v1::DiagnosticCheck Doctor::CheckCredentials() {
 agent::v1::DiagnosticCheck Doctor::CheckRevocations() {
   revocations_.Reload();
   int pending = revocations_.size();
-  if (pending == 0) return Check("revocations", agent::v1::VERDICT_OK, "none pending");
-  return Check("revocations", agent::v1::VERDICT_WARN,
-               absl::StrCat(pending, " token(s) of ended sessions await revocation"),
-               "the agent retries them; if this stays, check that the server is reachable");
+  if (pending == 0) return MakeCheck("revocations", agent::v1::VERDICT_OK, "none pending");
+  return MakeCheck("revocations", agent::v1::VERDICT_WARN,
+                   absl::StrCat(pending, " token(s) of ended sessions await revocation"),
+                   "the agent retries them; if this stays, check that the server is reachable");
 }
 
 agent::v1::DiagnosticCheck Doctor::CheckProxy() {
@@ -205,10 +197,10 @@ agent::v1::DiagnosticCheck Doctor::CheckProxy() {
       settings.push_back(absl::StrCat(name, "=", Redacted(*value)));
     }
   }
-  return Check("proxy", agent::v1::VERDICT_OK,
-               settings.empty()
-                   ? "no proxy or CA settings in the agent's environment"
-                   : absl::StrCat("in the agent's environment: ", absl::StrJoin(settings, " ")));
+  return MakeCheck("proxy", agent::v1::VERDICT_OK,
+                   settings.empty() ? "no proxy or CA settings in the agent's environment"
+                                    : absl::StrCat("in the agent's environment: ",
+                                                   absl::StrJoin(settings, " ")));
 }
 
 }  // namespace datagen

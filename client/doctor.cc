@@ -7,21 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent/common/diagnostic_check.h"
 #include "agent/common/paths.h"
 #include "agent/common/version.h"
 
 namespace datagen::cli {
 namespace {
-
-agent::v1::DiagnosticCheck Check(std::string name, agent::v1::Verdict verdict, std::string detail,
-                                 std::string fix = "") {
-  agent::v1::DiagnosticCheck check;
-  check.set_name(std::move(name));
-  check.set_verdict(verdict);
-  check.set_detail(std::move(detail));
-  check.set_fix(std::move(fix));
-  return check;
-}
 
 bool IsFile(const std::string& path) {
   struct stat st;
@@ -59,8 +50,8 @@ std::string UnitState(const char* unit) {
 agent::v1::DiagnosticCheck FilesCheck(const EnvLookup& env) {
   absl::StatusOr<std::string> path = CredentialsPath(env);
   if (!path.ok()) {
-    return Check("files", agent::v1::VERDICT_FAIL, std::string(path.status().message()),
-                 "set HOME or XDG_CONFIG_HOME");
+    return MakeCheck("files", agent::v1::VERDICT_FAIL, std::string(path.status().message()),
+                     "set HOME or XDG_CONFIG_HOME");
   }
   std::string dir = Dirname(*path);
   struct stat st;
@@ -68,19 +59,19 @@ agent::v1::DiagnosticCheck FilesCheck(const EnvLookup& env) {
     if (lstat(at.c_str(), &st) != 0) continue;
     bool is_dir = at == dir;
     if (st.st_uid != getuid()) {
-      return Check("files", agent::v1::VERDICT_FAIL,
-                   absl::StrCat(at, " is owned by uid ", st.st_uid),
-                   absl::StrCat("move it away (mv ", at, " ", at, ".bak)"));
+      return MakeCheck("files", agent::v1::VERDICT_FAIL,
+                       absl::StrCat(at, " is owned by uid ", st.st_uid),
+                       absl::StrCat("move it away (mv ", at, " ", at, ".bak)"));
     }
     if ((st.st_mode & 077) != 0) {
-      return Check("files", agent::v1::VERDICT_FAIL,
-                   absl::StrFormat("%s has mode %04o: others can %s it", at, st.st_mode & 07777,
-                                   is_dir ? "look into" : "read"),
-                   absl::StrCat(is_dir ? "chmod 700 " : "chmod 600 ", at));
+      return MakeCheck("files", agent::v1::VERDICT_FAIL,
+                       absl::StrFormat("%s has mode %04o: others can %s it", at, st.st_mode & 07777,
+                                       is_dir ? "look into" : "read"),
+                       absl::StrCat(is_dir ? "chmod 700 " : "chmod 600 ", at));
     }
   }
-  return Check("files", agent::v1::VERDICT_OK,
-               absl::StrCat(dir, " and its credentials are yours alone"));
+  return MakeCheck("files", agent::v1::VERDICT_OK,
+                   absl::StrCat(dir, " and its credentials are yours alone"));
 }
 
 agent::v1::DiagnosticCheck SystemdCheck(const EnvLookup& env) {
@@ -96,21 +87,21 @@ agent::v1::DiagnosticCheck SystemdCheck(const EnvLookup& env) {
     }
   }
   if (found.empty()) {
-    return Check("systemd", agent::v1::VERDICT_OK,
-                 "no user units installed: the CLI starts the agent when needed");
+    return MakeCheck("systemd", agent::v1::VERDICT_OK,
+                     "no user units installed: the CLI starts the agent when needed");
   }
   std::string state = UnitState("datagen-agent.socket");
   if (state.empty()) {
-    return Check("systemd", agent::v1::VERDICT_OK,
-                 absl::StrCat("units in ", found, "; no systemd user manager to ask"));
+    return MakeCheck("systemd", agent::v1::VERDICT_OK,
+                     absl::StrCat("units in ", found, "; no systemd user manager to ask"));
   }
   if (state != "active") {
-    return Check("systemd", agent::v1::VERDICT_WARN,
-                 absl::StrCat("units in ", found, ", but datagen-agent.socket is ", state),
-                 "systemctl --user enable --now datagen-agent.socket");
+    return MakeCheck("systemd", agent::v1::VERDICT_WARN,
+                     absl::StrCat("units in ", found, ", but datagen-agent.socket is ", state),
+                     "systemctl --user enable --now datagen-agent.socket");
   }
-  return Check("systemd", agent::v1::VERDICT_OK,
-               absl::StrCat("datagen-agent.socket is active (units in ", found, ")"));
+  return MakeCheck("systemd", agent::v1::VERDICT_OK,
+                   absl::StrCat("datagen-agent.socket is active (units in ", found, ")"));
 }
 
 }  // namespace
@@ -120,14 +111,14 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
   const std::string& socket = agent.socket_path();
   if (absl::Status safe = CheckAgentSocket(socket, getuid()); !safe.ok()) {
     *report.add_checks() =
-        Check("socket", agent::v1::VERDICT_FAIL, std::string(safe.message()),
-              "set XDG_RUNTIME_DIR or DATAGEN_AGENT_SOCKET to a folder of yours");
+        MakeCheck("socket", agent::v1::VERDICT_FAIL, std::string(safe.message()),
+                  "set XDG_RUNTIME_DIR or DATAGEN_AGENT_SOCKET to a folder of yours");
     *report.add_checks() = FilesCheck(env);
     *report.add_checks() = SystemdCheck(env);
     return report;
   }
-  *report.add_checks() =
-      Check("socket", agent::v1::VERDICT_OK, absl::StrCat(socket, ": the folder is yours alone"));
+  *report.add_checks() = MakeCheck("socket", agent::v1::VERDICT_OK,
+                                   absl::StrCat(socket, ": the folder is yours alone"));
   *report.add_checks() = FilesCheck(env);
   agent::v1::DiagnoseResponse from_agent;
   grpc::Status answered = agent.Diagnose(&from_agent);
@@ -135,7 +126,7 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
     std::string why = answered.error_code() == grpc::StatusCode::UNIMPLEMENTED
                           ? "the running datagen-agent is too old to answer doctor"
                           : answered.error_message();
-    *report.add_checks() = Check(
+    *report.add_checks() = MakeCheck(
         "agent", agent::v1::VERDICT_FAIL, why,
         absl::StrCat("run any datagen auth command (it starts the agent); if it does not start, "
                      "see ",
@@ -144,16 +135,16 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
     return report;
   }
   if (from_agent.agent_version() != kVersion) {
-    *report.add_checks() =
-        Check("agent", agent::v1::VERDICT_WARN,
-              absl::StrCat("datagen-agent ", from_agent.agent_version(),
-                           " answers; this is datagen ", kVersion),
-              "restart the agent (pkill datagen-agent; the next command starts the installed one)");
+    *report.add_checks() = MakeCheck(
+        "agent", agent::v1::VERDICT_WARN,
+        absl::StrCat("datagen-agent ", from_agent.agent_version(), " answers; this is datagen ",
+                     kVersion),
+        "restart the agent (pkill datagen-agent; the next command starts the installed one)");
   } else {
     *report.add_checks() =
-        Check("agent", agent::v1::VERDICT_OK,
-              absl::StrCat("datagen-agent ", kVersion, " answers, configured for ",
-                           from_agent.configured_api_url()));
+        MakeCheck("agent", agent::v1::VERDICT_OK,
+                  absl::StrCat("datagen-agent ", kVersion, " answers, configured for ",
+                               from_agent.configured_api_url()));
   }
   for (const auto& check : from_agent.checks()) *report.add_checks() = check;
   *report.add_checks() = SystemdCheck(env);

@@ -157,19 +157,30 @@ TEST(E2eSession, LogoutWithTheServerDownRevokesOnceItIsBack) {
   EXPECT_EQ(r.err, "error: not signed in\nrun: datagen auth login\n");
 }
 
+// Runs `agent_argv` as systemd would under socket activation (systemd-socket-activate holds
+// env's socket and starts it on the first connection), with the unit's environment: env's
+// variables except those `drop` names. Returns once the socket exists.
+Child SocketActivated(E2eEnv& env, const std::vector<std::string>& agent_argv,
+                      const std::string& drop = "") {
+  mkdir(env.socket_dir().c_str(), 0700);
+  std::vector<std::string> argv = {"/usr/bin/systemd-socket-activate", "-l", env.socket_path()};
+  for (const std::string& var : env.Env()) {
+    if (drop.empty() || var.rfind(drop + "=", 0) != 0) argv.push_back("--setenv=" + var);
+  }
+  argv.insert(argv.end(), agent_argv.begin(), agent_argv.end());
+  Child activator(argv, env.Env(), env.dir() + "/activate.out", env.dir() + "/activate.err");
+  struct stat st;
+  EXPECT_TRUE(
+      WaitUntil([&] { return stat(env.socket_path().c_str(), &st) == 0; }, absl::Seconds(10)));
+  return activator;
+}
+
 TEST(E2eSession, ASocketActivatedAgentServesTheCliAndExitsWhenIdle) {
   E2eEnv env;
   env.WriteCredentials(env.MintToken());
-  mkdir(env.socket_dir().c_str(), 0700);
   // As a systemd user unit would run it: the manager gives it the session's variables.
-  std::vector<std::string> argv = {"/usr/bin/systemd-socket-activate", "-l", env.socket_path()};
-  for (const std::string& var : env.Env()) argv.push_back("--setenv=" + var);
-  argv.push_back(E2eEnv::AgentBinary());
-  argv.push_back("--idle_exit=2s");
-  Child activator(argv, env.Env(), env.dir() + "/activate.out", env.dir() + "/activate.err");
+  Child activator = SocketActivated(env, {E2eEnv::AgentBinary(), "--idle_exit=2s"});
   struct stat st;
-  ASSERT_TRUE(
-      WaitUntil([&] { return stat(env.socket_path().c_str(), &st) == 0; }, absl::Seconds(10)));
   RunResult r = env.Datagen({"auth", "status", "--no-autostart"});
   EXPECT_EQ(r.exit_code, 0) << r.err << ReadFile(env.dir() + "/activate.err");
   EXPECT_THAT(r.out, HasSubstr("role: admin"));
@@ -183,19 +194,11 @@ TEST(E2eSession, ASocketActivatedAgentServesTheCliAndExitsWhenIdle) {
 TEST(E2eSession, ASocketActivatedAgentServesWhereSystemdsSocketIsWhateverItsEnvironment) {
   E2eEnv env;
   env.WriteCredentials(env.MintToken());
-  mkdir(env.socket_dir().c_str(), 0700);
   // A unit whose environment lacks the XDG variables: the agent would compute
   // /tmp/datagen-<uid>/agent.sock; the socket systemd passed is the truth.
-  std::vector<std::string> argv = {"/usr/bin/systemd-socket-activate", "-l", env.socket_path()};
-  for (const std::string& var : env.Env()) {
-    if (var.rfind("XDG_RUNTIME_DIR=", 0) != 0) argv.push_back("--setenv=" + var);
-  }
-  argv.push_back(E2eEnv::AgentBinary());
-  argv.push_back("--idle_exit=2s");
-  Child activator(argv, env.Env(), env.dir() + "/activate.out", env.dir() + "/activate.err");
+  Child activator =
+      SocketActivated(env, {E2eEnv::AgentBinary(), "--idle_exit=2s"}, "XDG_RUNTIME_DIR");
   struct stat st;
-  ASSERT_TRUE(
-      WaitUntil([&] { return stat(env.socket_path().c_str(), &st) == 0; }, absl::Seconds(10)));
   RunResult r = env.Datagen({"auth", "status", "--no-autostart"});
   EXPECT_EQ(r.exit_code, 0) << r.err << ReadFile(env.dir() + "/activate.err");
   EXPECT_EQ(activator.Wait(absl::Seconds(10)), 0);
@@ -232,15 +235,11 @@ TEST(E2eSession, TheSystemdUnitsVerifyAndTheirExecStartServesUnderSocketActivati
     if (absl::ConsumePrefix(&line, "ExecStart=")) exec_start = std::string(line);
   }
   ASSERT_FALSE(exec_start.empty());
-  std::vector<std::string> argv = {"/usr/bin/systemd-socket-activate", "-l", env.socket_path()};
-  for (const std::string& var : env.Env()) argv.push_back("--setenv=" + var);
+  std::vector<std::string> agent_argv;
   for (absl::string_view word : absl::StrSplit(exec_start, ' ', absl::SkipEmpty())) {
-    argv.push_back(absl::StrReplaceAll(word, {{"%h", home}}));
+    agent_argv.push_back(absl::StrReplaceAll(word, {{"%h", home}}));
   }
-  Child activator(argv, env.Env(), env.dir() + "/activate.out", env.dir() + "/activate.err");
-  struct stat st;
-  ASSERT_TRUE(
-      WaitUntil([&] { return stat(env.socket_path().c_str(), &st) == 0; }, absl::Seconds(10)));
+  Child activator = SocketActivated(env, agent_argv);
   RunResult r = env.Datagen({"auth", "status", "--no-autostart"});
   EXPECT_EQ(r.exit_code, 4) << r.err << ReadFile(env.dir() + "/activate.err");
   EXPECT_EQ(r.err, "error: not signed in\nrun: datagen auth login\n");
