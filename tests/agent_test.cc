@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -116,6 +118,48 @@ TEST(AgentTest, ALoginInProgressIsNeverIdle) {
   EXPECT_EQ(harness.agent().UntilIdleFor(absl::Seconds(30)), absl::InfiniteDuration());
   harness.agent().Stop();
   login.join();
+}
+
+TEST(AgentTest, HandoverWaitsForALoginInProgressThenTellsWatchersAndAsksToExit) {
+  std::atomic<int> exits{0};
+  AgentHarness::Options options;
+  options.request_exit = [&] { ++exits; };
+  AgentHarness harness(options);
+  harness.http().Reply(kDeviceEndpoint, 200,
+                       R"({"device_code":"dgdc_1","user_code":"ABCD-EFGH","verification_uri":
+                           "https://id.example/device","expires_in":600,"interval":1})");
+  std::unique_ptr<cli::AgentClient> login_client = harness.NewClient();
+  std::thread login([&] { (void)login_client->Login("", [](const agent::v1::LoginEvent&) {}); });
+  harness.gate().AwaitPoll();
+  std::vector<agent::v1::SessionChange> changes;
+  absl::Mutex mu;
+  std::unique_ptr<cli::AgentClient> watch_client = harness.NewClient();
+  std::thread watch([&] {
+    (void)watch_client->Watch([&](const agent::v1::WatchEvent& event) {
+      absl::MutexLock lock(&mu);
+      changes.push_back(event.change());
+    });
+  });
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    absl::MutexLock lock(&mu);
+    return !changes.empty();
+  }));
+
+  EXPECT_FALSE(harness.agent().Handover()) << "a waiting login keeps the agent";
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(exits.load(), 0);
+  // The login ends (denied in the browser).
+  harness.http().Reply(testing::kTokenEndpoint, 400, R"({"error":"access_denied"})");
+  harness.gate().Open();
+  login.join();
+  EXPECT_TRUE(testing::WaitUntil([&] { return exits.load() == 1; })) << "asked to exit";
+  EXPECT_TRUE(testing::WaitUntil([&] {
+    absl::MutexLock lock(&mu);
+    return std::find(changes.begin(), changes.end(), agent::v1::SESSION_CHANGE_AGENT_RESTARTING) !=
+           changes.end();
+  })) << "watchers were told";
+  harness.agent().Stop();
+  watch.join();
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ AgentHarness::AgentHarness(Options options) : socket_path_(dir_.path() + "/run/a
   config.identity_max_age = options.identity_max_age;
   config.executor_threads = 2;
   config.background_work = options.background_work;
+  config.request_exit = options.request_exit;
   absl::StatusOr<std::unique_ptr<Agent>> agent = Agent::Start(config, gate_, clock_, &store_);
   if (!agent.ok()) {
     ADD_FAILURE() << "the agent did not start: " << agent.status();

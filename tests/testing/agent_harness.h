@@ -27,6 +27,8 @@ class AgentHarness {
     absl::Duration identity_max_age = absl::ZeroDuration();
     // Off by default: tests run Session::DoDueWork themselves, deterministically.
     bool background_work = false;
+    // What the agent does to exit after a Handover (never signals the test's process).
+    std::function<void()> request_exit = [] {};
   };
   AgentHarness() : AgentHarness(Options()) {}
   explicit AgentHarness(Options options);
