@@ -208,8 +208,10 @@ grpc::ServerUnaryReactor* AgentService::Offload(grpc::CallbackServerContext* con
   executor_.Run([this, reactor, response, call = std::move(call)] {
     absl::StatusOr<Response> result = call();
     if (result.ok()) *response = *std::move(result);
-    reactor->Finish(ToGrpcStatus(result.status()));
+    // Done before the reply leaves: a caller that has its answer never sees the call still
+    // counted as in progress (idle exit).
     activity_.End();
+    reactor->Finish(ToGrpcStatus(result.status()));
   });
   return reactor;
 }
