@@ -47,9 +47,7 @@ TEST(AgentTest, ServesTheCliClientOnItsSocket) {
 
 TEST(AgentTest, StopEndsALoginInProgressAndAWatchAndRemovesTheSocket) {
   AgentHarness harness;
-  harness.http().Reply(kDeviceEndpoint, 200,
-                       R"({"device_code":"dgdc_1","user_code":"ABCD-EFGH","verification_uri":
-                           "https://id.example/device","expires_in":600,"interval":1})");
+  harness.http().Reply(kDeviceEndpoint, 200, testing::kDeviceCodeReply);
   std::unique_ptr<cli::AgentClient> login_client = harness.NewClient();
   grpc::Status login_status;
   std::thread login(
@@ -108,9 +106,7 @@ TEST(AgentTest, IdleExitIsDueAfterTheIdlePeriodOnTheInjectedClock) {
 
 TEST(AgentTest, ALoginInProgressIsNeverIdle) {
   AgentHarness harness;
-  harness.http().Reply(kDeviceEndpoint, 200,
-                       R"({"device_code":"dgdc_1","user_code":"ABCD-EFGH","verification_uri":
-                           "https://id.example/device","expires_in":600,"interval":1})");
+  harness.http().Reply(kDeviceEndpoint, 200, testing::kDeviceCodeReply);
   std::unique_ptr<cli::AgentClient> client = harness.NewClient();
   std::thread login([&] { (void)client->Login("", [](const agent::v1::LoginEvent&) {}); });
   harness.gate().AwaitPoll();
@@ -125,9 +121,7 @@ TEST(AgentTest, HandoverWaitsForALoginInProgressThenTellsWatchersAndAsksToExit) 
   AgentHarness::Options options;
   options.request_exit = [&] { ++exits; };
   AgentHarness harness(options);
-  harness.http().Reply(kDeviceEndpoint, 200,
-                       R"({"device_code":"dgdc_1","user_code":"ABCD-EFGH","verification_uri":
-                           "https://id.example/device","expires_in":600,"interval":1})");
+  harness.http().Reply(kDeviceEndpoint, 200, testing::kDeviceCodeReply);
   std::unique_ptr<cli::AgentClient> login_client = harness.NewClient();
   std::thread login([&] { (void)login_client->Login("", [](const agent::v1::LoginEvent&) {}); });
   harness.gate().AwaitPoll();

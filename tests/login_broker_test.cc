@@ -58,9 +58,7 @@ class RecordingListener final : public LoginBroker::Listener {
 class LoginBrokerTest : public ::testing::Test {
  protected:
   LoginBrokerTest() {
-    http_.Reply(kDevice, 200,
-                R"({"device_code":"dgdc_1","user_code":"ABCD-EFGH","verification_uri":
-                    "https://id.example/device","expires_in":600,"interval":1})");
+    http_.Reply(kDevice, 200, testing::kDeviceCodeReply);
     http_.Reply(kToken, 200, R"({"access_token":"dgat_new","token_type":"Bearer"})");
     http_.Reply(kUserinfo, 200, R"({"email":"you@yourcompany.com","memberships":[
         {"slug":"a","role":"member"},{"slug":"b","role":"admin","default":true}]})");

@@ -16,6 +16,12 @@ inline constexpr char kOtherIssuer[] = "https://other.example";
 inline constexpr char kYou[] = R"({"email":"you@yourcompany.com","memberships":[
     {"slug":"yourcompany","role":"admin","default":true},{"slug":"test-org","role":"member"}]})";
 
+// A device authorization reply (RFC 8628 3.2): code ABCD-EFGH, valid 10 minutes, polled every
+// second.
+inline constexpr char kDeviceCodeReply[] =
+    R"({"device_code":"dgdc_1","user_code":"ABCD-EFGH","verification_uri":
+        "https://id.example/device","expires_in":600,"interval":1})";
+
 }  // namespace datagen::testing
 
 #endif  // DATAGEN_TESTS_TESTING_IDENTITY_SERVER_H_
