@@ -12,6 +12,11 @@ void Activity::End() {
   if (--active_ == 0) idle_since_ = clock_.Monotonic();
 }
 
+void Activity::Touch() {
+  absl::MutexLock lock(&mu_);
+  if (active_ == 0) idle_since_ = clock_.Monotonic();
+}
+
 absl::Time Activity::IdleSince() {
   absl::MutexLock lock(&mu_);
   return active_ > 0 ? absl::InfiniteFuture() : idle_since_;

@@ -18,6 +18,8 @@ class Activity {
 
   void Begin() ABSL_LOCKS_EXCLUDED(mu_);
   void End() ABSL_LOCKS_EXCLUDED(mu_);
+  // A call answered at once (Begin and End in one): the idle period begins again now.
+  void Touch() ABSL_LOCKS_EXCLUDED(mu_);
   // Since when (the clock's monotonic time) nothing has been in progress; InfiniteFuture while
   // something is.
   absl::Time IdleSince() ABSL_LOCKS_EXCLUDED(mu_);

@@ -26,7 +26,8 @@ agent::v1::AgentInfo SelfInfo() {
 
 Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, CredentialStore* store)
     : config_(std::move(config)),
-      issuers_(transport, config_.client_id, config_.api_url),
+      transport_(transport, stopping_),
+      issuers_(transport_, config_.client_id, config_.api_url),
       own_store_(store != nullptr ? nullptr
                                   : std::make_unique<FileCredentialStore>(config_.credentials_path,
                                                                           config_.uid, clock)),
@@ -37,10 +38,11 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, Credent
       broker_(issuers_, clock, session_, config_.scope),
       executor_(config_.executor_threads),
       activity_(clock),
-      doctor_(transport, clock, config_.api_url, config_.credentials_path, config_.uid,
+      doctor_(transport_, clock, config_.api_url, config_.credentials_path, config_.uid,
               revocations_, config_.env),
       service_(session_, broker_, executor_, activity_, doctor_, SelfInfo(),
-               [this] { return Handover(); }) {}
+               [this] { return Handover(); }),
+      prompt_file_(Dirname(config_.socket_path) + "/" + PromptFile::kFileName, getpid()) {}
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTransport& transport,
                                                     Clock& clock, CredentialStore* store) {
@@ -60,6 +62,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTran
     agent->session_.SetScheduleListener([self] { self->maintenance_->Poke(); });
   }
   agent->WatchCredentialsFile();
+  // Written now (the session as loaded) and on every change after.
+  agent->prompt_watch_ = agent->session_.AddWatcher(&agent->prompt_file_);
   return agent;
 }
 
@@ -116,12 +120,17 @@ void Agent::Stop() {
     if (stopped_) return;
     stopped_ = true;
   }
+  stopping_.Notify();
   if (server_) server_->Shutdown();
   broker_.Shutdown();
   executor_.Shutdown();
   file_watcher_.reset();
   if (maintenance_) maintenance_->Stop();
   session_.SetScheduleListener(nullptr);
+  if (prompt_watch_ != 0) {
+    session_.RemoveWatcher(prompt_watch_);
+    prompt_file_.Remove();
+  }
   if (handover_thread_.joinable()) handover_thread_.join();
 }
 

@@ -20,8 +20,10 @@
 #include "agent/executor.h"
 #include "agent/file_watcher.h"
 #include "agent/http/http_transport.h"
+#include "agent/http/stoppable_http_transport.h"
 #include "agent/login_broker.h"
 #include "agent/oauth/issuers.h"
+#include "agent/prompt_file.h"
 #include "agent/server.h"
 #include "agent/session.h"
 #include "agent/store/credential_store.h"
@@ -64,11 +66,13 @@ class Agent {
                                                       CredentialStore* store = nullptr);
 
   // Stops, in this order, so that nothing runs on a part already gone:
+  //   0. HTTP exchanges in flight are cancelled (a hanging server delays nothing);
   //   1. the server: no new connections or calls; calls in flight end (cancelled after 2 s);
   //   2. the login broker: a login in progress is cancelled and its thread joined;
   //   3. the executor: work already queued runs, then its threads are joined;
   //   4. background work: the file watcher and the wake loop are stopped and joined;
-  //   5. listeners: the session no longer calls back into the wake loop.
+  //   5. listeners: the session no longer calls back into the wake loop;
+  //   6. the prompt state file: no longer written, and removed.
   // Idempotent; the destructor calls it. The parts are destroyed after, in reverse order of
   // construction.
   void Stop();
@@ -96,6 +100,9 @@ class Agent {
 
   const AgentConfig config_;
   // Construction order is dependency order; destruction runs it backwards.
+  // Notified first thing in Stop: every exchange without its own cancel ends at once.
+  absl::Notification stopping_;
+  StoppableHttpTransport transport_;
   Issuers issuers_;
   std::unique_ptr<CredentialStore> own_store_;  // the file's, unless a store was given
   CredentialStore& store_;
@@ -109,6 +116,9 @@ class Agent {
   std::unique_ptr<AgentServer> server_;
   std::unique_ptr<WakeLoop> maintenance_;
   std::unique_ptr<FileWatcher> file_watcher_;
+  // The prompt state file beside the socket, written on every change of the session.
+  PromptFile prompt_file_;
+  uint64_t prompt_watch_ = 0;
   absl::Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
   bool handing_over_ ABSL_GUARDED_BY(stop_mu_) = false;

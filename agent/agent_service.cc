@@ -224,6 +224,7 @@ grpc::ServerUnaryReactor* AgentService::GetStatus(grpc::CallbackServerContext* c
     // The hot path (prompts, status bars): answered on this thread, no hop, no I/O.
     if (auto ready = session_.TryStatusFromMemory()) {
       MarkReply(context, info_);
+      activity_.Touch();
       if (ready->ok()) {
         *response = **std::move(ready);
         response->set_agent_version(info_.version());
@@ -271,6 +272,7 @@ grpc::ServerUnaryReactor* AgentService::GetAgentInfo(grpc::CallbackServerContext
                                                      const agent::v1::GetAgentInfoRequest*,
                                                      agent::v1::AgentInfo* response) {
   MarkReply(context, info_);
+  activity_.Touch();
   *response = info_;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);

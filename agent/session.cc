@@ -169,11 +169,44 @@ absl::Status Session::SaveLocked(const agent::v1::Credentials& credentials,
 
 // --- Reads ----------------------------------------------------------------------------------
 
-absl::StatusOr<Session::Snapshot> Session::Read(bool verify) {
+namespace {
+
+std::string WallTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", t, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+bool Session::FromMemoryLocked(const agent::v1::Credentials& credentials, Snapshot* snapshot,
+                               bool* revalidate) {
+  const server::v1::UserInfo* known = identity_.Known(credentials.token());
+  if (known == nullptr) return false;
+  snapshot->user = *known;
+  snapshot->verified_at = identity_.confirmed_at();
+  if (identity_.Fresh(credentials.token(), clock_.Monotonic()) != nullptr) return true;
+  snapshot->unverified = true;
+  if (!identity_.unreachable().empty()) {
+    snapshot->warnings.push_back(absl::StrCat(identity_.unreachable(),
+                                              "; shown as the server confirmed it at ",
+                                              WallTime(identity_.confirmed_at())));
+  } else {
+    snapshot->warnings.push_back(absl::StrCat("shown as the server confirmed it at ",
+                                              WallTime(identity_.confirmed_at()),
+                                              "; the agent is confirming it again now"));
+  }
+  if (!revalidate_) {
+    revalidate_ = true;
+    *revalidate = true;
+  }
+  return true;
+}
+
+absl::StatusOr<Session::Snapshot> Session::Read(bool verify, bool file_only_ok) {
   Snapshot snapshot;
   // One look at the credentials; a second only after refreshing a token that already expired
   // (e.g. the machine slept past the expiry).
   for (bool refreshed = false;; refreshed = true) {
+    bool revalidate = false;
     {
       absl::MutexLock lock(&mu_);
       absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&snapshot.warnings);
@@ -183,14 +216,12 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify) {
                    ToTime(current->token_expires_at()) <= clock_.Now();
       if (!stale) {
         snapshot.credentials = *std::move(current);
-        const server::v1::UserInfo* known =
-            identity_.Fresh(snapshot.credentials.token(), clock_.Monotonic());
-        if (!verify && known != nullptr) {
-          snapshot.user = *known;  // no network on the hot path
-          return snapshot;
-        }
-        break;
+        if (verify || !FromMemoryLocked(snapshot.credentials, &snapshot, &revalidate)) break;
       }
+    }
+    if (!snapshot.credentials.token().empty()) {  // answered from memory: no network
+      if (revalidate) ScheduleChanged();          // DoDueWork asks the server in the background
+      return snapshot;
     }
     (void)Refresh(/*only_if_due=*/true);
   }
@@ -204,14 +235,36 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify) {
       MarkExpiredLocked(snapshot.credentials.token(), user.status().message());
       return ExpiredError(user.status().message());  // as every later call says it
     }
+    if (!verify && file_only_ok && absl::IsUnavailable(user.status())) {
+      // Nothing known since the agent started: the file says who, the server cannot confirm it.
+      snapshot.user.Clear();
+      snapshot.user.set_email(snapshot.credentials.email());
+      if (!snapshot.credentials.active_org_slug().empty()) {  // a member, as far as it knows
+        snapshot.user.add_memberships()->set_slug(snapshot.credentials.active_org_slug());
+      }
+      snapshot.unverified = true;
+      snapshot.warnings.push_back(absl::StrCat(
+          user.status().message(), "; shown as stored in the credentials file, without your role"));
+      return snapshot;
+    }
     return user.status();
   }
   snapshot.user = *std::move(user);
-  identity_.Remember(snapshot.credentials.token(), snapshot.user, clock_.Monotonic());
+  snapshot.verified_at = clock_.Now();
+  identity_.Remember(snapshot.credentials.token(), snapshot.user, clock_.Monotonic(),
+                     snapshot.verified_at);
   return snapshot;
 }
 
 std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFromMemory() {
+  bool revalidate = false;
+  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> reply = StatusFromMemory(&revalidate);
+  if (revalidate) ScheduleChanged();  // DoDueWork asks the server in the background
+  return reply;
+}
+
+std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::StatusFromMemory(
+    bool* revalidate) {
   using Reply = absl::StatusOr<agent::v1::GetStatusResponse>;
   absl::MutexLock lock(&mu_);
   // Only what is already loaded: a changed file (one stat) is left to the full path, and so are
@@ -223,27 +276,34 @@ std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFr
     return Reply(NotSignedInError());
   }
   if (ExpiredLocked()) return Reply(ExpiredError(expired_reason_));
-  const server::v1::UserInfo* known = identity_.Fresh(cached->token(), clock_.Monotonic());
-  if (known == nullptr ||
-      (cached->has_token_expires_at() && ToTime(cached->token_expires_at()) <= clock_.Now())) {
-    return std::nullopt;
+  if (cached->has_token_expires_at() && ToTime(cached->token_expires_at()) <= clock_.Now()) {
+    return std::nullopt;  // the full path refreshes it first
   }
+  Snapshot snapshot;
+  if (!FromMemoryLocked(*cached, &snapshot, revalidate)) return std::nullopt;
   std::vector<std::string> membership;
-  WarnIfNotMember(*cached, *known, &membership);
+  WarnIfNotMember(*cached, snapshot.user, &membership);
   if (!membership.empty()) return std::nullopt;  // the full path reports it
-  return Reply(BuildStatusReply(*cached, *known, ContextLocked(*cached), {}));
+  agent::v1::GetStatusResponse built = BuildStatusReply(*cached, snapshot.user,
+                                                        ContextLocked(*cached),
+                                                        std::move(snapshot.warnings));
+  SetVerification(snapshot.verified_at, snapshot.unverified, &built);
+  return Reply(std::move(built));
 }
 
 absl::StatusOr<agent::v1::GetStatusResponse> Session::Status(bool verify) {
-  absl::StatusOr<Snapshot> snapshot = Read(verify);
+  absl::StatusOr<Snapshot> snapshot = Read(verify, /*file_only_ok=*/true);
   if (!snapshot.ok()) return snapshot.status();
   absl::MutexLock lock(&mu_);
-  return BuildStatusReply(snapshot->credentials, snapshot->user,
-                          ContextLocked(snapshot->credentials), std::move(snapshot->warnings));
+  agent::v1::GetStatusResponse reply =
+      BuildStatusReply(snapshot->credentials, snapshot->user, ContextLocked(snapshot->credentials),
+                       std::move(snapshot->warnings));
+  SetVerification(snapshot->verified_at, snapshot->unverified, &reply);
+  return reply;
 }
 
 absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify) {
-  absl::StatusOr<Snapshot> snapshot = Read(verify);
+  absl::StatusOr<Snapshot> snapshot = Read(verify, /*file_only_ok=*/false);
   if (!snapshot.ok()) return snapshot.status();
   WarnIfNotMember(snapshot->credentials, snapshot->user, &snapshot->warnings);
   {
@@ -259,6 +319,7 @@ absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify) {
     out->set_active(m.slug() == reply.active_org_slug());
   }
   for (auto& w : snapshot->warnings) reply.add_warnings(std::move(w));
+  SetVerification(snapshot->verified_at, snapshot->unverified, &reply);
   return reply;
 }
 

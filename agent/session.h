@@ -63,12 +63,18 @@ class Session {
   ~Session();
 
   // The status when it can be answered from memory at once (signed out, expired, or an identity
-  // younger than the staleness bound, with no warnings to report); nullopt when answering needs
-  // the network or the disk. Never blocks on I/O: for gRPC's callback threads.
+  // known for the session, with no warnings to report but its age); nullopt when answering
+  // needs the disk or the network (nothing known yet). Never blocks on I/O: for gRPC's callback
+  // threads.
   std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> TryStatusFromMemory()
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // `verify`: ask the server now, whatever the age of what it said last.
+  // Status and ListOrgs never wait on the network unless `verify` (ask the server now and wait
+  // for its answer) or the agent knows nothing yet of the session's identity. An identity older
+  // than the staleness bound is answered marked unverified (GetStatusResponse.unverified) and
+  // confirmed again in the background (DoDueWork): a token the server rejected is then noticed
+  // by the next call. When the server cannot be reached and nothing is known, Status answers
+  // from the credentials file alone (unverified, no role); ListOrgs is Unavailable.
   absl::StatusOr<agent::v1::GetStatusResponse> Status(bool verify = false) ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<agent::v1::ListOrgsResponse> ListOrgs(bool verify = false)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -116,6 +122,8 @@ class Session {
     agent::v1::Credentials credentials;
     server::v1::UserInfo user;
     std::vector<std::string> warnings;
+    absl::Time verified_at = absl::InfinitePast();  // wall time; InfinitePast: never
+    bool unverified = false;
   };
 
   // The current credentials (CredentialsCache::Current); a change behind the agent's back is
@@ -129,7 +137,17 @@ class Session {
   // Current credentials (refreshed first if already expired) plus the user's identity: from
   // the identity cache when fresh and `verify` is false, else from a userinfo round trip (which
   // refills the cache).
-  absl::StatusOr<Snapshot> Read(bool verify) ABSL_LOCKS_EXCLUDED(mu_);
+  // With `file_only_ok`, a server that cannot be reached when nothing is known yields the
+  // credentials file's own email, unverified.
+  absl::StatusOr<Snapshot> Read(bool verify, bool file_only_ok) ABSL_LOCKS_EXCLUDED(mu_);
+  // The identity known for `credentials` from memory into *snapshot: true when one is. Marks it
+  // unverified when older than the staleness bound and asks for a confirmation
+  // (*revalidate: call ScheduleChanged after the lock).
+  // TryStatusFromMemory under the lock; *revalidate as in FromMemoryLocked.
+  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> StatusFromMemory(bool* revalidate)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  bool FromMemoryLocked(const agent::v1::Credentials& credentials, Snapshot* snapshot,
+                        bool* revalidate) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Saves `credentials` as the session and publishes `change`.
   absl::Status SaveLocked(const agent::v1::Credentials& credentials,
                           agent::v1::SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -171,6 +189,8 @@ class Session {
   // Background work of DoDueWork: the unsaved token's save, the revocation queue.
   void RetryUnsavedIfDue() ABSL_LOCKS_EXCLUDED(mu_);
   void RetryRevocationsIfDue() ABSL_LOCKS_EXCLUDED(mu_);
+  // Background work of DoDueWork: confirms a stale identity with the server when a call asked.
+  void RevalidateIfAsked() ABSL_LOCKS_EXCLUDED(mu_);
 
   Issuers& issuers_;
   CredentialStore& store_;
@@ -190,6 +210,8 @@ class Session {
   std::string expired_token_ ABSL_GUARDED_BY(mu_);
   std::string expired_reason_ ABSL_GUARDED_BY(mu_);
   std::optional<agent::v1::DeviceCode> pending_login_ ABSL_GUARDED_BY(mu_);
+  // A call answered from a stale identity: DoDueWork asks the server again.
+  bool revalidate_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace datagen

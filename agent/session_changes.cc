@@ -3,10 +3,12 @@
 // in session.cc.
 #include <algorithm>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/common/log.h"
 #include "agent/common/proto_time.h"
+#include "agent/common/secret_memory.h"
 #include "agent/common/text.h"
 #include "agent/session.h"
 
@@ -18,7 +20,7 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
         "an organization slug is 1 to 100 characters of letters, digits, '.', '_' and '-'");
   }
   // A write: membership is checked with the server, whatever the cache holds.
-  absl::StatusOr<Snapshot> snapshot = Read(/*verify=*/true);
+  absl::StatusOr<Snapshot> snapshot = Read(/*verify=*/true, /*file_only_ok=*/false);
   if (!snapshot.ok()) return snapshot.status();
   const server::v1::UserMembership* membership = FindMembership(snapshot->user, slug);
   if (membership == nullptr) {
@@ -159,7 +161,7 @@ absl::Status Session::StoreLogin(const agent::v1::Credentials& fresh,
   }
   pending_login_.reset();
   refresh_schedule_.Reset();
-  identity_.Remember(fresh.token(), user, clock_.Monotonic());
+  identity_.Remember(fresh.token(), user, clock_.Monotonic(), clock_.Now());
   return absl::OkStatus();
 }
 
@@ -305,7 +307,38 @@ void Session::RetryRevocationsIfDue() {
   }
 }
 
+void Session::RevalidateIfAsked() {
+  agent::v1::Credentials credentials;
+  absl::Cleanup wipe = [&credentials] { WipeCredentials(&credentials); };
+  {
+    absl::MutexLock lock(&mu_);
+    if (!revalidate_) return;
+    revalidate_ = false;
+    const agent::v1::Credentials* cached = credentials_.cached();
+    if (cached == nullptr || ExpiredLocked() || identity_.Known(cached->token()) == nullptr ||
+        identity_.Fresh(cached->token(), clock_.Monotonic()) != nullptr) {
+      return;  // signed out, expired, or confirmed meanwhile
+    }
+    credentials = *cached;
+  }
+  absl::StatusOr<server::v1::UserInfo> user =
+      issuers_.For(IssuerOf(credentials))->identity.FetchUserInfo(credentials.token());
+  absl::MutexLock lock(&mu_);
+  const agent::v1::Credentials* cached = credentials_.cached();
+  if (cached == nullptr || cached->token() != credentials.token()) return;  // changed meanwhile
+  if (user.ok()) {
+    identity_.Remember(credentials.token(), *std::move(user), clock_.Monotonic(), clock_.Now());
+  } else if (absl::IsUnauthenticated(user.status())) {
+    identity_.Forget();
+    MarkExpiredLocked(credentials.token(), user.status().message());  // watchers are told
+  } else {
+    LogInfo("could not confirm the session with the server: %s", user.status().message());
+    identity_.NoteUnreachable(std::string(user.status().message()));
+  }
+}
+
 absl::Time Session::DoDueWork() {
+  RevalidateIfAsked();
   RetryUnsavedIfDue();
   absl::Time refresh_due;
   {

@@ -11,6 +11,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "agent/common/proto_time.h"
 #include "proto/datagen/agent/v1/agent.pb.h"
 #include "proto/datagen/server/v1/server_api.pb.h"
 
@@ -44,6 +46,14 @@ agent::v1::GetStatusResponse BuildStatusReply(const agent::v1::Credentials& cred
                                               const server::v1::UserInfo& user,
                                               const SessionContext& context,
                                               std::vector<std::string> warnings);
+
+// Sets a Status or ListOrgs reply's verified_at (unless InfinitePast: never confirmed) and
+// unverified.
+template <typename Reply>
+void SetVerification(absl::Time verified_at, bool unverified, Reply* reply) {
+  if (verified_at != absl::InfinitePast()) SetTime(verified_at, reply->mutable_verified_at());
+  reply->set_unverified(unverified);
+}
 
 // Unauthenticated errors of a session that cannot be used (agent.proto).
 absl::Status NotSignedInError(int revocations_pending = 0);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "agent/common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/agent_harness.h"
@@ -74,6 +75,31 @@ TEST(AgentTest, StopEndsALoginInProgressAndAWatchAndRemovesTheSocket) {
   EXPECT_FALSE(harness.agent().broker().active()) << "the login was cancelled and joined";
   EXPECT_FALSE(Exists(harness.socket_path()));
   harness.agent().Stop();  // idempotent; the destructor stops again
+}
+
+// A refresh waiting on a server that never answers does not hold up Stop: the agent's transport
+// cancels it (background work and calls alike), and the session stays as stored.
+TEST(AgentTest, StopCancelsABackgroundRequestToAHangingServer) {
+  AgentHarness harness;  // the token endpoint is held at the gate: a hanging server
+  agent::v1::Credentials c;
+  c.set_token("dgat_tok");
+  c.set_refresh_token("dgrt_tok");
+  c.set_email("you@yourcompany.com");
+  SetTime(harness.clock().Now() + absl::Seconds(30), c.mutable_token_expires_at());
+  harness.store().Put(c);
+  absl::Notification done;
+  std::thread background([&] {
+    (void)harness.session().GetToken();  // expires within a minute: refreshes, at the gate
+    done.Notify();
+  });
+  harness.gate().AwaitPoll();
+  absl::Time start = absl::Now();
+  harness.agent().Stop();
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  background.join();
+  ASSERT_TRUE(harness.store().stored().has_value());
+  EXPECT_EQ(harness.store().stored()->refresh_token(), "dgrt_tok");
 }
 
 TEST(AgentTest, CallsAfterStopAreRefusedNotHung) {

@@ -1,8 +1,12 @@
 // End to end: the real `datagen` and `datagen-agent` against the fake identity server, for
 // every command of the foundation and its errors (cli.md).
+#include <signal.h>
 #include <sys/stat.h>
 
+#include <iostream>
+
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/e2e_env.h"
@@ -12,6 +16,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr char kStatusText[] =
@@ -132,6 +137,71 @@ TEST(E2eCommands, StatusReachesTheServerAtMostOncePerStalenessPeriod) {
   EXPECT_TRUE(WaitUntil([&] { return userinfo_requests() == 2; })) << userinfo_requests();
 }
 
+// Issue 13: past the staleness bound, status and org --list answer from memory at once, marked
+// unverified with the time of the last confirmation, whether the server hangs (accepts, never
+// answers) or is down; the agent confirms in the background, and a revoked token is noticed by
+// the next call after that.
+TEST(E2eCommands, PastTheStalenessBoundStatusNeverWaitsOnTheNetwork) {
+  E2eEnv env;
+  std::string token = env.MintToken();
+  env.WriteCredentials(token);
+  Child agent({E2eEnv::AgentBinary(), "--identity_max_age=1s"}, env.Env(), env.dir() + "/a.out",
+              env.dir() + "/a.err");
+  ASSERT_TRUE(WaitUntil([&] { return env.AgentPid() == agent.pid(); }));
+  RunResult r = env.Datagen({"auth", "status", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"unverified\":false"));
+  EXPECT_THAT(r.out, HasSubstr("\"verified_at\":\""));
+
+  // Status and org --list, past the bound: at once, exit 0, unverified (text and JSON).
+  auto expect_answered_unverified = [&](const std::string& what) {
+    for (const char* command : {"status", "org"}) {
+      std::vector<std::string> args = {"auth", command};
+      if (std::string(command) == "org") args.push_back("--list");
+      absl::Time start = absl::Now();
+      RunResult r = env.Datagen(args);
+      absl::Duration took = absl::Now() - start;
+      std::cout << "FIGURE stale_" << command << "_" << what << "_ms "
+                << absl::ToDoubleMilliseconds(took) << "\n";
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      // A round trip to a hanging server takes the helper's timeout; anything near fails.
+      EXPECT_LT(took, absl::Seconds(3));
+      EXPECT_THAT(r.out, HasSubstr("yourcompany"));
+      EXPECT_THAT(r.err, StartsWith("warning: "));
+      EXPECT_THAT(r.err, HasSubstr("shown as the server confirmed it at "));
+    }
+    RunResult json = env.Datagen({"auth", "status", "--format", "json"});
+    EXPECT_EQ(json.exit_code, 0);
+    EXPECT_THAT(json.out, HasSubstr("\"unverified\":true"));
+    EXPECT_THAT(json.out, HasSubstr("\"verified_at\":\""));
+  };
+
+  // The server down (every connection dropped).
+  absl::SleepFor(absl::Milliseconds(1100));
+  ASSERT_EQ(env.AdminPost("/_admin/fault", "down=1"), 200);
+  expect_answered_unverified("down");
+  // The background confirmation failed: the warning says why.
+  EXPECT_TRUE(WaitUntil([&] {
+    return absl::StrContains(env.Datagen({"auth", "status"}).err,
+                             "could not read your identity from the server");
+  })) << ReadFile(env.dir() + "/a.err");
+  EXPECT_EQ(env.Datagen({"auth", "status", "--verify"}).exit_code, 1) << "--verify waits";
+
+  // Back, and the token revoked meanwhile: noticed by a call after the next confirmation.
+  ASSERT_EQ(env.AdminPost("/_admin/fault", "reset=1"), 200);
+  ASSERT_EQ(env.AdminPost("/_admin/revoke", "token=" + token), 200);
+  EXPECT_TRUE(WaitUntil([&] { return env.Datagen({"auth", "status"}).exit_code == 4; }));
+
+  // A server that accepts and never answers (a new session, confirmed, then past the bound).
+  env.WriteCredentials(env.MintToken());
+  ASSERT_TRUE(WaitUntil([&] { return env.Datagen({"auth", "status"}).exit_code == 0; }));
+  absl::SleepFor(absl::Milliseconds(1100));
+  ASSERT_EQ(env.AdminPost("/_admin/fault", "userinfo_reply=trickle"), 200);
+  expect_answered_unverified("hanging");
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(), 0);
+}
+
 TEST(E2eCommands, LogoutRevokesAndDeletes) {
   E2eEnv env;
   std::string token = env.MintToken();
@@ -176,15 +246,32 @@ TEST(E2eCommands, RevocationRefusedByServerIsReported) {
   EXPECT_TRUE(env.TokenActive(token));
 }
 
-TEST(E2eCommands, ServerDownIsAClearErrorAndExits1) {
+// cli.md: status never waits on the network unless --verify; when the server cannot be reached
+// it still answers (here from the credentials file: nothing was confirmed since the agent
+// started), exit 0, marked unverified. --verify is a clear error, exit 1.
+TEST(E2eCommands, ServerDownStatusAnswersUnverifiedAndVerifyExits1) {
   E2eEnv env(WithDiscovery(""));
   env.WriteCredentials("dgat_not_a_real_token_0123456789");
   env.AddSecret("dgat_not_a_real_token_0123456789");
   RunResult r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "email: you@yourcompany.com\nactive_org_slug: yourcompany\nrole: \n");
+  EXPECT_THAT(r.err, StartsWith("warning: "));
+  EXPECT_THAT(r.err, HasSubstr("could not reach 127.0.0.1"));
+  EXPECT_THAT(r.err, HasSubstr("shown as stored in the credentials file"));
+  r = env.Datagen({"auth", "status", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("\"unverified\":true"));
+  EXPECT_THAT(r.out, Not(HasSubstr("verified_at"))) << "never confirmed since the agent started";
+  r = env.Datagen({"auth", "org", "--list"});
+  EXPECT_EQ(r.exit_code, 1) << "no membership is known yet";
+  EXPECT_THAT(r.err, HasSubstr("could not reach 127.0.0.1"));
+
+  r = env.Datagen({"auth", "status", "--verify"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("could not reach 127.0.0.1"));
   EXPECT_THAT(r.err, HasSubstr("DATAGEN_API_URL"));
-  r = env.Datagen({"auth", "status", "--format", "json"});
+  r = env.Datagen({"auth", "status", "--verify", "--format", "json"});
   EXPECT_THAT(r.out, StartsWith("{\"error\":{\"code\":\"unavailable\""));
 }
 
@@ -192,15 +279,21 @@ TEST(E2eCommands, ServerErrorsAndGarbageAreClearErrors) {
   E2eEnv env;
   env.WriteCredentials(env.MintToken());
   ASSERT_EQ(env.AdminPost("/_admin/fault", "userinfo_status=500"), 200);
-  RunResult r = env.Datagen({"auth", "status"});
+  RunResult r = env.Datagen({"auth", "status", "--verify"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("HTTP 500"));
-  ASSERT_EQ(env.AdminPost("/_admin/fault", "reset=1&userinfo_garbage=1"), 200);
   r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 0) << "answered, unverified";
+  EXPECT_THAT(r.err, HasSubstr("HTTP 500"));
+  ASSERT_EQ(env.AdminPost("/_admin/fault", "reset=1&userinfo_garbage=1"), 200);
+  r = env.Datagen({"auth", "status", "--verify"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("userinfo reply is not valid JSON"));
   ASSERT_EQ(env.AdminPost("/_admin/fault", "reset=1"), 200);
-  EXPECT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  r = env.Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, kStatusText);
+  EXPECT_THAT(r.err, IsEmpty());
 }
 
 TEST(E2eCommands, DefaultPathsWhenTheServerHasNoDiscoveryDocument) {

@@ -1,4 +1,10 @@
-// End to end: the prompt snippet (tools/shell/datagen-prompt.sh) in bash and zsh.
+// End to end: the prompt state file the agent publishes (docs/api.md "Prompt state file") and
+// the prompt segment that reads it (tools/shell/datagen-prompt.sh), in bash and zsh.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "absl/strings/str_cat.h"
 #include "agent/common/paths.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -7,34 +13,107 @@
 namespace datagen::testing {
 namespace {
 
-class PromptSnippet : public ::testing::TestWithParam<std::string> {
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class PromptSegment : public ::testing::TestWithParam<std::string> {
  protected:
+  // Runs the segment as a prompt would (datagen_prompt_update, then the variable) in a fresh
+  // shell; returns "<segment>".
   RunResult Segment(E2eEnv& env) {
     std::string script = ". " + Runfile("tools/shell/datagen-prompt.sh") +
-                         "; printf '<%s>' \"$(datagen_prompt_org)\"";
-    return env.RunCommand({GetParam(), "-c", script},
-                          {"PATH=" + Dirname(E2eEnv::DatagenBinary()) + ":" +
-                           Dirname(E2eEnv::AgentBinary()) + ":/usr/bin:/bin"});
+                         "; datagen_prompt_update; printf '<%s>' \"$DATAGEN_PROMPT_ORG\"";
+    return env.RunCommand({GetParam(), "-c", script}, {"PATH=/usr/bin:/bin"});
   }
+  std::string prompt_file(E2eEnv& env) { return env.socket_dir() + "/prompt"; }
 };
 
-TEST_P(PromptSnippet, ShowsTheActiveOrgOnlyWhenSignedInAndNeverStartsAnAgent) {
+TEST_P(PromptSegment, ShowsTheActiveOrgOnlyWhileTheAgentSaysSignedIn) {
   E2eEnv env;
-  env.WriteCredentials(env.MintToken());
-  RunResult r = Segment(env);
-  EXPECT_EQ(r.out, "<>") << "no agent: an empty segment, and none is started";
+  std::string token = env.MintToken();
+  env.WriteCredentials(token);
+  EXPECT_EQ(Segment(env).out, "<>") << "no agent: an empty segment, and none is started";
   EXPECT_EQ(env.AgentPid(), -1);
+
   ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
-  r = Segment(env);
+  RunResult r = Segment(env);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "<[yourcompany] >");
+
+  // The file: 0600, one line, the agent's pid, never a token.
+  struct stat st;
+  ASSERT_EQ(stat(prompt_file(env).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  std::string content = ReadFile(prompt_file(env));
+  EXPECT_EQ(content, absl::StrCat("datagen-prompt 1 ", env.AgentPid(), " signed_in yourcompany\n"));
+  EXPECT_THAT(content, Not(HasSubstr(token)));
+
+  // Every change is in the file before the command that made it returns.
   ASSERT_EQ(env.Datagen({"auth", "org", "--use", "test-org"}).exit_code, 0);
   EXPECT_EQ(Segment(env).out, "<[test-org] >");
   ASSERT_EQ(env.Datagen({"auth", "logout"}).exit_code, 0);
   EXPECT_EQ(Segment(env).out, "<>");
+  EXPECT_EQ(ReadFile(prompt_file(env)),
+            absl::StrCat("datagen-prompt 1 ", env.AgentPid(), " signed_out \n"));
+
+  // A hand edit of the credentials reaches the file through the agent's file watcher.
+  env.WriteCredentials(env.MintToken(), "test-org");
+  std::string want = absl::StrCat("datagen-prompt 1 ", env.AgentPid(), " signed_in test-org\n");
+  EXPECT_TRUE(WaitUntil([&] { return ReadFile(prompt_file(env)) == want; }, absl::Seconds(5)))
+      << ReadFile(prompt_file(env));
+  EXPECT_EQ(Segment(env).out, "<[test-org] >");
+
+  // A clean stop removes the file.
+  ASSERT_TRUE(env.StopAgent());
+  EXPECT_NE(access(prompt_file(env).c_str(), F_OK), 0);
+  EXPECT_EQ(Segment(env).out, "<>");
 }
 
-INSTANTIATE_TEST_SUITE_P(Shells, PromptSnippet, ::testing::Values("/bin/bash", "/usr/bin/zsh"),
+TEST_P(PromptSegment, ShowsNothingForAFileLeftByAnAgentKilledWithSigkill) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  ASSERT_EQ(Segment(env).out, "<[yourcompany] >");
+  pid_t pid = env.AgentPid();
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(WaitUntil([&] { return kill(pid, 0) != 0; }, absl::Seconds(10)));
+  EXPECT_THAT(ReadFile(prompt_file(env)), HasSubstr(" signed_in yourcompany"))
+      << "the file is still there: the pid is what tells it is stale";
+  EXPECT_EQ(Segment(env).out, "<>");
+}
+
+TEST_P(PromptSegment, ExpiredSessionShowsNothing) {
+  E2eEnv env;
+  std::string token = env.MintToken();
+  env.WriteCredentials(token);
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  ASSERT_EQ(env.AdminPost("/_admin/revoke", "token=" + token), 200);
+  EXPECT_EQ(env.Datagen({"auth", "status", "--verify"}).exit_code, 4);
+  EXPECT_THAT(ReadFile(prompt_file(env)), HasSubstr(" expired yourcompany\n"));
+  EXPECT_EQ(Segment(env).out, "<>");
+}
+
+// The segment starts no process: strace sees no clone, fork or exec after the shell's own.
+TEST_P(PromptSegment, StartsNoProcess) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  std::string trace = env.dir() + "/strace.txt";
+  std::string script = ". " + Runfile("tools/shell/datagen-prompt.sh") +
+                       "; datagen_prompt_update; datagen_prompt_update; datagen_prompt_update";
+  RunResult r = env.RunCommand(
+      {"/usr/bin/strace", "-f", "-qq", "-e", "trace=process", "-o", trace, GetParam(), "-c", script},
+      {"PATH=/usr/bin:/bin"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string calls = ReadFile(trace);
+  EXPECT_THAT(calls, Not(HasSubstr("clone"))) << calls;
+  EXPECT_THAT(calls, Not(HasSubstr("fork"))) << calls;
+  EXPECT_EQ(calls.find("execve"), calls.rfind("execve")) << "only the shell's own exec:\n"
+                                                         << calls;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shells, PromptSegment, ::testing::Values("/bin/bash", "/usr/bin/zsh"),
                          [](const auto& info) {
                            return info.param.substr(info.param.rfind('/') + 1);
                          });

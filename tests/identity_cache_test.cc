@@ -6,6 +6,7 @@ namespace datagen {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1000);
+const absl::Time kWall = absl::FromUnixSeconds(1800000000);
 
 server::v1::UserInfo User(const std::string& email) {
   server::v1::UserInfo user;
@@ -15,7 +16,7 @@ server::v1::UserInfo User(const std::string& email) {
 
 TEST(IdentityCacheTest, FreshWithinTheBoundForThatTokenOnly) {
   IdentityCache cache(absl::Seconds(60));
-  cache.Remember("dgat_a", User("a@example.com"), kT0);
+  cache.Remember("dgat_a", User("a@example.com"), kT0, kWall);
   ASSERT_NE(cache.Fresh("dgat_a", kT0 + absl::Seconds(59)), nullptr);
   EXPECT_EQ(cache.Fresh("dgat_a", kT0 + absl::Seconds(59))->email(), "a@example.com");
   EXPECT_EQ(cache.Fresh("dgat_a", kT0 + absl::Seconds(60)), nullptr) << "the bound is strict";
@@ -24,13 +25,13 @@ TEST(IdentityCacheTest, FreshWithinTheBoundForThatTokenOnly) {
 
 TEST(IdentityCacheTest, AZeroBoundIsNeverFresh) {
   IdentityCache cache(absl::ZeroDuration());
-  cache.Remember("dgat_a", User("a@example.com"), kT0);
+  cache.Remember("dgat_a", User("a@example.com"), kT0, kWall);
   EXPECT_EQ(cache.Fresh("dgat_a", kT0), nullptr);
 }
 
 TEST(IdentityCacheTest, ARefreshCarriesTheIdentityOverAsOldAsItWas) {
   IdentityCache cache(absl::Seconds(60));
-  cache.Remember("dgat_a", User("a@example.com"), kT0);
+  cache.Remember("dgat_a", User("a@example.com"), kT0, kWall);
   cache.Rekey("dgat_other", "dgat_x");  // not the cached session: nothing changes
   EXPECT_NE(cache.Fresh("dgat_a", kT0), nullptr);
   cache.Rekey("dgat_a", "dgat_a2");
@@ -41,10 +42,38 @@ TEST(IdentityCacheTest, ARefreshCarriesTheIdentityOverAsOldAsItWas) {
 
 TEST(IdentityCacheTest, ForgetDropsEverything) {
   IdentityCache cache(absl::Seconds(60));
-  cache.Remember("dgat_a", User("a@example.com"), kT0);
+  cache.Remember("dgat_a", User("a@example.com"), kT0, kWall);
   cache.Forget();
   EXPECT_EQ(cache.Fresh("dgat_a", kT0), nullptr);
   EXPECT_EQ(cache.Fresh("", kT0), nullptr) << "an empty token never matches";
+}
+
+TEST(IdentityCacheTest, KnownAtAnyAgeWithTheTimeOfTheLastConfirmation) {
+  IdentityCache cache(absl::Seconds(60));
+  EXPECT_EQ(cache.Known("dgat_a"), nullptr);
+  EXPECT_EQ(cache.confirmed_at(), absl::InfinitePast());
+  cache.Remember("dgat_a", User("a@example.com"), kT0, kWall);
+  EXPECT_EQ(cache.Fresh("dgat_a", kT0 + absl::Hours(5)), nullptr);
+  ASSERT_NE(cache.Known("dgat_a"), nullptr);
+  EXPECT_EQ(cache.Known("dgat_a")->email(), "a@example.com");
+  EXPECT_EQ(cache.Known("dgat_b"), nullptr);
+  EXPECT_EQ(cache.confirmed_at(), kWall);
+}
+
+TEST(IdentityCacheTest, UnreachableLastsUntilTheNextConfirmationOrForget) {
+  IdentityCache cache(absl::Seconds(60));
+  cache.Remember("dgat_a", User("a@example.com"), kT0, kWall);
+  cache.NoteUnreachable("connection refused");
+  EXPECT_EQ(cache.unreachable(), "connection refused");
+  EXPECT_NE(cache.Known("dgat_a"), nullptr) << "still known: shown, marked unverified";
+  cache.Remember("dgat_a", User("a@example.com"), kT0 + absl::Seconds(90),
+                 kWall + absl::Seconds(90));
+  EXPECT_EQ(cache.unreachable(), "");
+  EXPECT_EQ(cache.confirmed_at(), kWall + absl::Seconds(90));
+  cache.NoteUnreachable("timed out");
+  cache.Forget();
+  EXPECT_EQ(cache.unreachable(), "");
+  EXPECT_EQ(cache.confirmed_at(), absl::InfinitePast());
 }
 
 }  // namespace

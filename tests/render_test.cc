@@ -32,7 +32,7 @@ TEST(Render, OrgListTextIsExactlyTheDocumentedForm) {
   EXPECT_EQ(RenderOrgList(reply, Format::kJson),
             "{\"active_org_slug\":\"yourcompany\",\"memberships\":[{\"slug\":\"yourcompany\","
             "\"role\":\"admin\",\"active\":true},{\"slug\":\"test-org\",\"role\":\"member\","
-            "\"active\":false}],\"warnings\":[]}\n");
+            "\"active\":false}],\"warnings\":[],\"unverified\":false}\n");
 }
 
 TEST(Render, LoginTextIsExactlyTheDocumentedForm) {

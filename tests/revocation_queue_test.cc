@@ -86,6 +86,17 @@ TEST_F(RevocationQueueTest, ATokenRefusedForGoodLeavesTheQueue) {
   EXPECT_EQ(queue.size(), 0);
 }
 
+// The agent stopping mid-request (its transport cancels every exchange) is no refusal: the token
+// stays queued for the next agent.
+TEST_F(RevocationQueueTest, ARevocationCutShortByTheAgentStoppingStaysQueued) {
+  RevocationQueue queue(path(), getuid(), clock_);
+  ASSERT_THAT(queue.Add({Access("dgat_a")}), IsOk());
+  EXPECT_EQ(queue.RetryDue([](const auto&) { return absl::CancelledError("stopping"); }), 1);
+  EXPECT_TRUE(queue.Contains("dgat_a"));
+  EXPECT_TRUE(RevocationQueue::WorthRetrying(absl::CancelledError("stopping")));
+  EXPECT_FALSE(RevocationQueue::WorthRetrying(absl::InvalidArgumentError("HTTP 400")));
+}
+
 TEST_F(RevocationQueueTest, BacksOffFromFiveSecondsDoublingToTenMinutes) {
   EXPECT_EQ(RevocationQueue::RetryDelay(1), absl::Seconds(5));
   EXPECT_EQ(RevocationQueue::RetryDelay(2), absl::Seconds(10));

@@ -1,5 +1,7 @@
 #include "agent/session.h"
 
+#include "agent/common/proto_time.h"
+
 #include <unistd.h>
 
 #include "gmock/gmock.h"
@@ -120,21 +122,116 @@ TEST_F(SessionTest, AnswersFromMemoryWithinTheStalenessBound) {
   EXPECT_EQ(http_.CountTo(kUserinfo), 2);
   clock_.Advance(absl::Seconds(60));
   http_.SetReply(kUserinfo, 401, R"({"error":"invalid_token"})");
-  EXPECT_THAT(cached.Status(), StatusIs(absl::StatusCode::kUnauthenticated))
-      << "a revoked token is noticed once the bound has passed";
+  absl::StatusOr<agent::v1::GetStatusResponse> stale = cached.Status();
+  ASSERT_THAT(stale, IsOk()) << "past the bound: answered at once, marked unverified";
+  EXPECT_TRUE(stale->unverified());
+  EXPECT_EQ(http_.CountTo(kUserinfo), 2) << "no round trip on the caller's time";
+  cached.DoDueWork();  // the background confirmation
   EXPECT_EQ(http_.CountTo(kUserinfo), 3);
+  EXPECT_THAT(cached.Status(), StatusIs(absl::StatusCode::kUnauthenticated))
+      << "a revoked token is noticed by the next call after the confirmation";
+}
+
+// Stale-while-revalidate: past the bound, Status and ListOrgs answer from memory at once,
+// marked unverified with the time of the last confirmation, and one background confirmation
+// (DoDueWork) makes them confirmed again.
+TEST_F(SessionTest, PastTheBoundAnswersAtOnceMarkedUnverifiedAndConfirmsInTheBackground) {
+  Session cached(store_, issuers_, revocations_, clock_, absl::Seconds(60));
+  SignIn();
+  absl::Time first = clock_.Now();
+  absl::StatusOr<agent::v1::GetStatusResponse> status = cached.Status();
+  ASSERT_THAT(status, IsOk());
+  EXPECT_FALSE(status->unverified());
+  EXPECT_EQ(ToTime(status->verified_at()), first);
+  EXPECT_TRUE(status->warnings().empty());
+
+  clock_.Advance(absl::Seconds(61));
+  for (int i = 0; i < 3; ++i) {
+    status = cached.Status();
+    ASSERT_THAT(status, IsOk());
+    EXPECT_TRUE(status->unverified());
+    EXPECT_EQ(ToTime(status->verified_at()), first);
+    EXPECT_EQ(status->email(), "you@yourcompany.com");
+    EXPECT_EQ(status->role(), "admin");
+    ASSERT_EQ(status->warnings_size(), 1);
+    EXPECT_THAT(status->warnings(0), HasSubstr("the agent is confirming it again now"));
+  }
+  absl::StatusOr<agent::v1::ListOrgsResponse> orgs = cached.ListOrgs();
+  ASSERT_THAT(orgs, IsOk());
+  EXPECT_TRUE(orgs->unverified());
+  EXPECT_EQ(orgs->memberships_size(), 2);
+  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> memory =
+      cached.TryStatusFromMemory();
+  ASSERT_TRUE(memory.has_value()) << "the hot path answers a stale identity too";
+  EXPECT_EQ((*memory)->DebugString(), status->DebugString());
+  EXPECT_EQ(http_.CountTo(kUserinfo), 1);
+
+  cached.DoDueWork();
+  EXPECT_EQ(http_.CountTo(kUserinfo), 2) << "one confirmation, however many calls asked";
+  cached.DoDueWork();
+  EXPECT_EQ(http_.CountTo(kUserinfo), 2) << "nothing asked since";
+  status = cached.Status();
+  ASSERT_THAT(status, IsOk());
+  EXPECT_FALSE(status->unverified());
+  EXPECT_EQ(ToTime(status->verified_at()), clock_.Now());
+  EXPECT_TRUE(status->warnings().empty());
+}
+
+TEST_F(SessionTest, AServerThatCannotBeReachedLeavesTheAnswerUnverifiedWithTheReason) {
+  Session cached(store_, issuers_, revocations_, clock_, absl::Seconds(60));
+  SignIn();
+  absl::Time first = clock_.Now();
+  ASSERT_THAT(cached.Status(), IsOk());
+  clock_.Advance(absl::Minutes(5));
+  http_.SetFail(kUserinfo, absl::UnavailableError("connection refused"));
+  ASSERT_THAT(cached.Status(), IsOk());
+  cached.DoDueWork();
+  absl::StatusOr<agent::v1::GetStatusResponse> status = cached.Status();
+  ASSERT_THAT(status, IsOk()) << "the server being down is not the user being signed out";
+  EXPECT_TRUE(status->unverified());
+  EXPECT_EQ(ToTime(status->verified_at()), first);
+  ASSERT_EQ(status->warnings_size(), 1);
+  EXPECT_THAT(status->warnings(0), HasSubstr("could not read your identity from the server"));
+  EXPECT_THAT(status->warnings(0), HasSubstr("connection refused; shown as the server confirmed"));
+  EXPECT_THAT(cached.Status(/*verify=*/true), StatusIs(absl::StatusCode::kUnavailable))
+      << "--verify keeps its meaning";
+
+  http_.SetReply(kUserinfo, 200, kYou);  // back
+  ASSERT_THAT(cached.Status(), IsOk());
+  cached.DoDueWork();
+  status = cached.Status();
+  ASSERT_THAT(status, IsOk());
+  EXPECT_FALSE(status->unverified());
+  EXPECT_TRUE(status->warnings().empty());
+}
+
+TEST_F(SessionTest, NothingKnownAndTheServerDownStatusAnswersFromTheFileListOrgsCannot) {
+  SignIn();
+  http_.SetFail(kUserinfo, absl::UnavailableError("connection refused"));
+  absl::StatusOr<agent::v1::GetStatusResponse> status = session_.Status();
+  ASSERT_THAT(status, IsOk());
+  EXPECT_TRUE(status->unverified());
+  EXPECT_FALSE(status->has_verified_at()) << "never confirmed since the agent started";
+  EXPECT_EQ(status->email(), "you@yourcompany.com");
+  EXPECT_EQ(status->active_org_slug(), "yourcompany");
+  EXPECT_EQ(status->role(), "");
+  ASSERT_EQ(status->warnings_size(), 1) << status->DebugString();
+  EXPECT_THAT(status->warnings(0), HasSubstr("shown as stored in the credentials file"));
+  EXPECT_THAT(session_.ListOrgs(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(session_.Status(/*verify=*/true), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST_F(SessionTest, ReloadsOnlyWhenTheStoreChanged) {
   SignIn();
+  int before = store_.loads();
   ASSERT_THAT(session_.Status(), IsOk());
   ASSERT_THAT(session_.Status(), IsOk());
-  EXPECT_EQ(store_.loads(), 1);
+  EXPECT_EQ(store_.loads(), before + 1);
   SignIn("test-org");  // behind the agent's back
   auto status = session_.Status();
   ASSERT_THAT(status, IsOk());
   EXPECT_EQ(status->active_org_slug(), "test-org");
-  EXPECT_EQ(store_.loads(), 2);
+  EXPECT_EQ(store_.loads(), before + 2);
 }
 
 TEST_F(SessionTest, CorruptOrUnsafeStoreErrorsPassThrough) {
@@ -185,12 +282,13 @@ TEST_F(SessionTest, FinishesALogoutCutShortBeforeTheFileWasRemoved) {
   ASSERT_THAT(revocations_.Add({{"dgat_tok", "access_token", ""}}),
               IsOk());  // ...with its token queued
   agent::v1::Credentials left = *store_.stored();
-  EXPECT_THAT(session_.Status(), StatusIs(absl::StatusCode::kUnauthenticated));
+  Session next_agent(store_, issuers_, revocations_, clock_);
+  EXPECT_THAT(next_agent.Status(), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_FALSE(store_.stored().has_value());
   EXPECT_EQ(revocations_.size(), 1);  // still to be revoked
   // A file put back by hand later, with that same token, is the user's: it is served.
   store_.Put(left);
-  EXPECT_THAT(session_.Status(), IsOk());
+  EXPECT_THAT(next_agent.Status(), IsOk());
 }
 
 // Records every event a watcher receives.
@@ -411,12 +509,16 @@ TEST_F(SessionTest, TheStalenessBoundIgnoresWallClockSteps) {
   ASSERT_THAT(cached.Status(), IsOk());
   EXPECT_EQ(http_.CountTo(kUserinfo), 1);
   clock_.StepWall(absl::Minutes(30));
-  ASSERT_THAT(cached.Status(), IsOk());
-  EXPECT_EQ(http_.CountTo(kUserinfo), 1) << "a wall clock set forward expired the cache";
+  absl::StatusOr<agent::v1::GetStatusResponse> status = cached.Status();
+  ASSERT_THAT(status, IsOk());
+  EXPECT_FALSE(status->unverified()) << "a wall clock set forward expired the cache";
   clock_.StepWall(-absl::Hours(2));
   clock_.Advance(absl::Seconds(61));
-  ASSERT_THAT(cached.Status(), IsOk());
-  EXPECT_EQ(http_.CountTo(kUserinfo), 2) << "a wall clock set back kept the cache fresh";
+  status = cached.Status();
+  ASSERT_THAT(status, IsOk());
+  EXPECT_TRUE(status->unverified()) << "a wall clock set back kept the cache fresh";
+  cached.DoDueWork();
+  EXPECT_EQ(http_.CountTo(kUserinfo), 2);
 }
 
 // With rotation the old refresh token is dead once the server answered: a refreshed token that
@@ -450,7 +552,7 @@ TEST_F(SessionTest, ARefreshedTokenThatCannotBeSavedIsKeptUsedAndSavedLater) {
   session_.DoDueWork();
   EXPECT_EQ(store_.stored()->token(), "dgat_2");
   EXPECT_EQ(store_.stored()->refresh_token(), "dgrt_2");
-  status = session_.Status();
+  status = session_.Status(/*verify=*/true);
   ASSERT_THAT(status, IsOk());
   EXPECT_EQ(status->warnings_size(), 0);
   EXPECT_EQ(http_.CountTo(kToken), 1);  // the dead refresh token was never used again
@@ -550,8 +652,24 @@ TEST_F(StatusPathsTest, MemoryDefersWhatOnlyTheFullPathCanSay) {
   SignIn();
   ASSERT_THAT(cached_.Status(), IsOk());
   ASSERT_TRUE(cached_.TryStatusFromMemory().has_value());
-  clock_.Advance(absl::Seconds(60));  // the staleness bound
-  EXPECT_FALSE(cached_.TryStatusFromMemory().has_value());
+  clock_.Advance(absl::Seconds(60));  // the staleness bound: still answered, marked
+  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> stale =
+      cached_.TryStatusFromMemory();
+  ASSERT_TRUE(stale.has_value());
+  ASSERT_THAT(*stale, IsOk());
+  EXPECT_TRUE((*stale)->unverified());
+}
+
+TEST_F(StatusPathsTest, AgreePastTheStalenessBound) {
+  SignIn();
+  ASSERT_THAT(cached_.Status(), IsOk());
+  clock_.Advance(absl::Minutes(2));
+  absl::StatusOr<agent::v1::GetStatusResponse> full = cached_.Status();
+  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> memory =
+      cached_.TryStatusFromMemory();
+  ASSERT_TRUE(memory.has_value());
+  ASSERT_THAT(full, IsOk());
+  EXPECT_EQ((*memory)->DebugString(), full->DebugString());
 }
 
 }  // namespace

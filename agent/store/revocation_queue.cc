@@ -44,7 +44,7 @@ void EraseTokens(agent::internal::PendingRevocations& queue,
 }  // namespace
 
 bool RevocationQueue::WorthRetrying(const absl::Status& revoked) {
-  return absl::IsUnavailable(revoked) || absl::IsInternal(revoked);
+  return absl::IsUnavailable(revoked) || absl::IsInternal(revoked) || absl::IsCancelled(revoked);
 }
 
 absl::Duration RevocationQueue::RetryDelay(int attempts) {

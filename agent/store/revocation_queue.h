@@ -59,8 +59,9 @@ class RevocationQueue {
   int RetryDue(const Revoke& revoke) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Whether a failed revocation is kept to be tried again: the server could not be reached
-  // (Unavailable) or this installation could not send it (Internal: the HTTP helper). Any other
-  // error is the server refusing for good.
+  // (Unavailable), this installation could not send it (Internal: the HTTP helper), or the
+  // agent stopped while it was under way (Cancelled). Any other error is the server refusing
+  // for good.
   static bool WorthRetrying(const absl::Status& revoked);
 
   // Backoff after `attempts` failed attempts.

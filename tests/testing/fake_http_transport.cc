@@ -25,6 +25,12 @@ void FakeHttpTransport::Fail(const std::string& url, absl::Status error) {
   script_[url].push_back(std::move(error));
 }
 
+void FakeHttpTransport::SetFail(const std::string& url, absl::Status error) {
+  absl::MutexLock lock(&mu_);
+  script_[url].clear();
+  script_[url].push_back(std::move(error));
+}
+
 absl::StatusOr<HttpResponse> FakeHttpTransport::Send(const HttpRequest& request) {
   absl::MutexLock lock(&mu_);
   requests_.push_back(request);

@@ -23,6 +23,8 @@ class FakeHttpTransport final : public HttpTransport {
   void SetReply(const std::string& url, int status, std::string body);
   // Queues a transport failure for `url` (e.g. absl::UnavailableError).
   void Fail(const std::string& url, absl::Status error);
+  // Replaces whatever is scripted for `url` with this one failure.
+  void SetFail(const std::string& url, absl::Status error);
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
 
