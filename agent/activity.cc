@@ -8,8 +8,19 @@ void Activity::Begin() {
 }
 
 void Activity::End() {
+  std::function<void()> listener;
+  {
+    absl::MutexLock lock(&mu_);
+    if (--active_ != 0) return;
+    idle_since_ = clock_.Monotonic();
+    listener = idle_listener_;
+  }
+  if (listener) listener();
+}
+
+void Activity::SetIdleListener(std::function<void()> listener) {
   absl::MutexLock lock(&mu_);
-  if (--active_ == 0) idle_since_ = clock_.Monotonic();
+  idle_listener_ = std::move(listener);
 }
 
 void Activity::Touch() {

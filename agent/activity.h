@@ -5,6 +5,8 @@
 #ifndef DATAGEN_AGENT_ACTIVITY_H_
 #define DATAGEN_AGENT_ACTIVITY_H_
 
+#include <functional>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -18,6 +20,9 @@ class Activity {
 
   void Begin() ABSL_LOCKS_EXCLUDED(mu_);
   void End() ABSL_LOCKS_EXCLUDED(mu_);
+  // Called (without the lock) whenever nothing is left in progress, so that a sleeper can look
+  // again whether it is time to sleep. Set before calls begin, or under no concurrent calls.
+  void SetIdleListener(std::function<void()> listener) ABSL_LOCKS_EXCLUDED(mu_);
   // A call answered at once (Begin and End in one): the idle period begins again now.
   void Touch() ABSL_LOCKS_EXCLUDED(mu_);
   // Since when (the clock's monotonic time) nothing has been in progress; InfiniteFuture while
@@ -31,6 +36,7 @@ class Activity {
   Clock& clock_;
   absl::Mutex mu_;
   int active_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void()> idle_listener_ ABSL_GUARDED_BY(mu_);
   absl::Time idle_since_ ABSL_GUARDED_BY(mu_);
 };
 

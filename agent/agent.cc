@@ -47,15 +47,21 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, Credent
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTransport& transport,
                                                     Clock& clock, CredentialStore* store) {
   std::unique_ptr<Agent> agent(new Agent(std::move(config), transport, clock, store));
+  Agent* self = agent.get();
+  AgentServer::Sleep sleep;
+  sleep.after = agent->config_.sleep_after;
+  sleep.clock = &clock;
+  sleep.until_idle_for = [self](absl::Duration idle) { return self->UntilIdleFor(idle); };
   absl::StatusOr<std::unique_ptr<AgentServer>> server =
       AgentServer::Start(agent->config_.socket_path, agent->config_.uid, {&agent->service_},
-                         agent->config_.inherited_fd);
+                         agent->config_.inherited_fd, std::move(sleep));
   if (!server.ok()) return server.status();
   agent->server_ = *std::move(server);
+  // A call or stream that ends may make the agent idle: the server looks again then.
+  agent->activity_.SetIdleListener([self] { self->server_->Reconsider(); });
   LogInfo("credentials file %s; identity server %s", agent->config_.credentials_path,
           agent->config_.api_url);
   // Background work (refresh ahead of expiry, pending revocations) wakes only when due.
-  Agent* self = agent.get();
   if (agent->config_.background_work) {
     agent->maintenance_ =
         std::make_unique<WakeLoop>(clock, [self] { return self->session_.DoDueWork(); });
@@ -122,6 +128,7 @@ void Agent::Stop() {
   }
   stopping_.Notify();
   if (server_) server_->Shutdown();
+  activity_.SetIdleListener(nullptr);
   broker_.Shutdown();
   executor_.Shutdown();
   file_watcher_.reset();

@@ -50,6 +50,9 @@ struct AgentConfig {
   EnvLookup env = ProcessEnv();
   // Threads for calls that may block on the network.
   int executor_threads = 4;
+  // After this long with no call, stream or login, the agent drops gRPC and its threads until
+  // the next connection (AgentServer::Sleep); zero: never.
+  absl::Duration sleep_after = absl::Seconds(30);
   // Background work (refresh ahead of expiry, revocation retries) on its own thread, woken when
   // due. Off only in tests that run Session::DoDueWork themselves, step by step.
   bool background_work = true;
@@ -67,7 +70,8 @@ class Agent {
 
   // Stops, in this order, so that nothing runs on a part already gone:
   //   0. HTTP exchanges in flight are cancelled (a hanging server delays nothing);
-  //   1. the server: no new connections or calls; calls in flight end (cancelled after 2 s);
+  //   1. the server: no new connections or calls; calls in flight end (cancelled after 2 s),
+  //      and it no longer hears of the agent going idle;
   //   2. the login broker: a login in progress is cancelled and its thread joined;
   //   3. the executor: work already queued runs, then its threads are joined;
   //   4. background work: the file watcher and the wake loop are stopped and joined;
@@ -87,6 +91,12 @@ class Agent {
   bool Handover();
 
   Session& session() { return session_; }
+  // Whether gRPC is up (false while the agent sleeps: see AgentConfig::sleep_after).
+  bool awake() { return server_ != nullptr && server_->awake(); }
+  // Makes the server look again at once whether to sleep (tests that advance the clock).
+  void ReconsiderSleep() {
+    if (server_) server_->Reconsider();
+  }
   LoginBroker& broker() { return broker_; }
   Issuers& issuers() { return issuers_; }
   RevocationQueue& revocations() { return revocations_; }

@@ -38,9 +38,12 @@ ABSL_FLAG(std::string, credentials, "",
           "~/.config/datagen/credentials.json)");
 ABSL_FLAG(bool, verbose, false, "log debug lines too");
 ABSL_FLAG(absl::Duration, identity_max_age, absl::Seconds(60),
-          "status and org --list answer from memory when the server confirmed the identity "
-          "within this long (the staleness bound; a revoked token is noticed within it); "
-          "--verify on the CLI always asks");
+          "status and org --list answer as confirmed when the server confirmed the identity "
+          "within this long (the staleness bound); past it they answer marked unverified and "
+          "the agent asks the server in the background; --verify on the CLI always asks");
+ABSL_FLAG(absl::Duration, sleep_after, absl::Seconds(30),
+          "after this long with no call, stream or login, stop gRPC and its threads until the "
+          "next connection, so that an idle agent makes no wake-ups (0: never)");
 ABSL_FLAG(absl::Duration, idle_exit, absl::ZeroDuration(),
           "exit after this long with no call, stream or login in progress (0: never); meant "
           "for socket activation, where systemd starts the agent again on the next connection");
@@ -108,6 +111,7 @@ absl::StatusOr<datagen::AgentConfig> ConfigFromFlags() {
   config.client_id = absl::GetFlag(FLAGS_client_id);
   config.scope = kScope;
   config.identity_max_age = absl::GetFlag(FLAGS_identity_max_age);
+  config.sleep_after = absl::GetFlag(FLAGS_sleep_after);
   return config;
 }
 

@@ -46,7 +46,7 @@ class PromptFile : public WatchHub::Watcher {
  private:
   const std::string path_;
   const pid_t pid_;
-  std::string written_;    // the line last written
+  std::string written_;     // the line last written
   std::string last_error_;  // the last failure logged
 };
 

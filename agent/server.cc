@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -86,7 +87,7 @@ absl::StatusOr<std::string> AgentServer::BoundPath(int fd) {
 
 absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
     const std::string& socket_path, uid_t uid, const std::vector<grpc::Service*>& services,
-    int inherited_fd) {
+    int inherited_fd, Sleep sleep) {
   if (socket_path.size() > kMaxSocketPathLength) {
     return absl::InvalidArgumentError(absl::StrCat("socket path too long: ", socket_path));
   }
@@ -97,6 +98,11 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   std::unique_ptr<AgentServer> server(new AgentServer);
   server->socket_path_ = socket_path;
   server->uid_ = uid;
+  server->services_ = services;
+  server->sleep_ = std::move(sleep);
+  if (server->sleep_.clock == nullptr || !server->sleep_.until_idle_for) {
+    server->sleep_.after = absl::ZeroDuration();
+  }
   if (absl::Status locked = server->TakeLock(); !locked.ok()) return locked;
   if (inherited_fd >= 0) {
     server->listen_fd_ = inherited_fd;
@@ -105,7 +111,7 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   } else if (absl::Status listening = server->Listen(); !listening.ok()) {
     return listening;
   }
-  if (absl::Status started = server->StartServing(services); !started.ok()) return started;
+  if (absl::Status started = server->StartServing(); !started.ok()) return started;
   LogInfo("datagen-agent listening on %s (pid %d)", socket_path, getpid());
   return server;
 }
@@ -169,16 +175,64 @@ absl::Status AgentServer::Listen() {
   return absl::OkStatus();
 }
 
-absl::Status AgentServer::StartServing(const std::vector<grpc::Service*>& services) {
+absl::Status AgentServer::StartGrpc() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
-  for (grpc::Service* service : services) builder.RegisterService(service);
-  grpc_server_ = builder.BuildAndStart();
-  if (!grpc_server_) return absl::InternalError("gRPC server failed to start");
-  if (auto* health = grpc_server_->GetHealthCheckService()) health->SetServingStatus(true);
+  for (grpc::Service* service : services_) builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) return absl::InternalError("gRPC server failed to start");
+  if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(true);
+  absl::MutexLock lock(&grpc_mu_);
+  grpc_server_ = std::move(server);
+  return absl::OkStatus();
+}
+
+void AgentServer::StopGrpc() {
+  std::unique_ptr<grpc::Server> server;
+  {
+    absl::MutexLock lock(&grpc_mu_);
+    server = std::move(grpc_server_);
+  }
+  if (!server) return;
+  server->Shutdown(absl::ToChronoTime(absl::Now()));  // nothing is in progress
+  server.reset();  // with the last gRPC object, gRPC's own threads end
+  LogDebug("idle for %s: gRPC stopped until the next connection",
+           absl::FormatDuration(sleep_.after));
+}
+
+bool AgentServer::awake() {
+  absl::MutexLock lock(&grpc_mu_);
+  return grpc_server_ != nullptr;
+}
+
+void AgentServer::Reconsider() {
+  if (poke_fd_ < 0) return;
+  uint64_t one = 1;
+  ssize_t unused = write(poke_fd_, &one, sizeof(one));
+  (void)unused;
+}
+
+int AgentServer::PollTimeoutMs() {
+  if (sleep_.after <= absl::ZeroDuration() || !awake()) return -1;
+  absl::Duration left = std::max(sleep_.until_idle_for(sleep_.after),
+                                 last_accept_ + sleep_.after - sleep_.clock->Monotonic());
+  if (left <= absl::ZeroDuration()) {
+    StopGrpc();
+    return -1;
+  }
+  // Something in progress (a watcher, a login): look again after a while; a call that ends
+  // pokes the loop (Reconsider) sooner.
+  if (left == absl::InfiniteDuration()) left = sleep_.after;
+  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1 << 30));
+}
+
+absl::Status AgentServer::StartServing() {
+  if (absl::Status started = StartGrpc(); !started.ok()) return started;
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
-  if (wake_fd_ < 0) return absl::InternalError("cannot create an eventfd");
+  poke_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0 || poke_fd_ < 0) return absl::InternalError("cannot create an eventfd");
+  if (sleep_.clock != nullptr) last_accept_ = sleep_.clock->Monotonic();
   accept_thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "dg-accept");
     AcceptLoop();
@@ -188,13 +242,18 @@ absl::Status AgentServer::StartServing(const std::vector<grpc::Service*>& servic
 
 void AgentServer::AcceptLoop() {
   while (true) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
+    pollfd fds[3] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {poke_fd_, POLLIN, 0}};
+    if (poll(fds, 3, PollTimeoutMs()) < 0) {
       if (errno == EINTR) continue;
       LogError("accept loop: poll failed: %s", std::strerror(errno));
       return;
     }
     if (fds[1].revents != 0) return;
+    if (fds[2].revents != 0) {
+      uint64_t pokes;
+      ssize_t unused = read(poke_fd_, &pokes, sizeof(pokes));
+      (void)unused;
+    }
     if ((fds[0].revents & POLLIN) == 0) continue;
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
@@ -222,6 +281,14 @@ void AgentServer::AcceptLoop() {
       close(fd);
       continue;
     }
+    if (sleep_.clock != nullptr) last_accept_ = sleep_.clock->Monotonic();
+    if (!awake()) {
+      if (absl::Status started = StartGrpc(); !started.ok()) {
+        LogError("%s; refusing the connection", started.message());
+        close(fd);
+        continue;
+      }
+    }
     grpc::AddInsecureChannelFromFd(grpc_server_.get(), fd);  // gRPC owns fd from here
   }
 }
@@ -244,6 +311,7 @@ void AgentServer::Shutdown(absl::Duration grace) {
   if (grpc_server_) grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   if (wake_fd_ >= 0) close(wake_fd_);
   wake_fd_ = -1;
+
   LogInfo("datagen-agent stopped%s", owns_socket_file_ ? "; socket removed" : "");
   if (lock_fd_ >= 0) close(lock_fd_);
   lock_fd_ = -1;
@@ -252,6 +320,7 @@ void AgentServer::Shutdown(absl::Duration grace) {
 AgentServer::~AgentServer() {
   if (grpc_server_ || listen_fd_ >= 0) Shutdown();
   if (lock_fd_ >= 0) close(lock_fd_);
+  if (poke_fd_ >= 0) close(poke_fd_);  // only now: Reconsider may be called until Shutdown ends
 }
 
 }  // namespace datagen

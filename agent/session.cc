@@ -284,9 +284,8 @@ std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::StatusFromM
   std::vector<std::string> membership;
   WarnIfNotMember(*cached, snapshot.user, &membership);
   if (!membership.empty()) return std::nullopt;  // the full path reports it
-  agent::v1::GetStatusResponse built = BuildStatusReply(*cached, snapshot.user,
-                                                        ContextLocked(*cached),
-                                                        std::move(snapshot.warnings));
+  agent::v1::GetStatusResponse built = BuildStatusReply(
+      *cached, snapshot.user, ContextLocked(*cached), std::move(snapshot.warnings));
   SetVerification(snapshot.verified_at, snapshot.unverified, &built);
   return Reply(std::move(built));
 }

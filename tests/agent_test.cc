@@ -130,6 +130,50 @@ TEST(AgentTest, IdleExitIsDueAfterTheIdlePeriodOnTheInjectedClock) {
   EXPECT_EQ(agent.UntilIdleFor(absl::Seconds(30)), -absl::Seconds(1));
 }
 
+// Issue 13: after sleep_after with no call, stream or login (on the injected clock), the agent
+// drops gRPC; the next connection builds it again and is answered. A watcher keeps it awake.
+TEST(AgentTest, SleepsWhenIdleAndWakesForTheNextConnection) {
+  AgentHarness::Options options;
+  options.sleep_after = absl::Seconds(30);
+  AgentHarness harness(options);
+  Agent& agent = harness.agent();
+  agent::v1::GetStatusResponse status;
+  EXPECT_EQ(harness.NewClient()->GetStatus(false, &status).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(agent.awake());
+  harness.clock().Advance(absl::Seconds(29));
+  agent.ReconsiderSleep();
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_TRUE(agent.awake()) << "not idle for long enough";
+  harness.clock().Advance(absl::Seconds(2));
+  agent.ReconsiderSleep();
+  ASSERT_TRUE(testing::WaitUntil([&] { return !agent.awake(); })) << "asleep after 30 s idle";
+
+  // The next connection wakes it, and is answered.
+  harness.SignIn();
+  harness.http().Reply(kUserinfoEndpoint, 200, kYou);
+  ASSERT_TRUE(harness.NewClient()->GetStatus(false, &status).ok());
+  EXPECT_EQ(status.email(), "you@yourcompany.com");
+  EXPECT_TRUE(agent.awake());
+
+  // A watcher keeps it awake however long it watches (e2e_sleep_test: and when it leaves, the
+  // agent sleeps again).
+  std::unique_ptr<cli::AgentClient> watch_client = harness.NewClient();
+  absl::Notification watching;
+  std::thread watch([&] {
+    (void)watch_client->Watch([&](const agent::v1::WatchEvent&) {
+      if (!watching.HasBeenNotified()) watching.Notify();
+    });
+  });
+  ASSERT_TRUE(watching.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  harness.clock().Advance(absl::Hours(1));
+  agent.ReconsiderSleep();
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_TRUE(agent.awake()) << "a watcher is connected";
+  agent.Stop();
+  watch.join();
+}
+
 TEST(AgentTest, ALoginInProgressIsNeverIdle) {
   AgentHarness harness;
   harness.http().Reply(kDeviceEndpoint, 200, testing::kDeviceCodeReply);

@@ -102,15 +102,14 @@ TEST_P(PromptSegment, StartsNoProcess) {
   std::string trace = env.dir() + "/strace.txt";
   std::string script = ". " + Runfile("tools/shell/datagen-prompt.sh") +
                        "; datagen_prompt_update; datagen_prompt_update; datagen_prompt_update";
-  RunResult r = env.RunCommand(
-      {"/usr/bin/strace", "-f", "-qq", "-e", "trace=process", "-o", trace, GetParam(), "-c", script},
-      {"PATH=/usr/bin:/bin"});
+  RunResult r = env.RunCommand({"/usr/bin/strace", "-f", "-qq", "-e", "trace=process", "-o", trace,
+                                GetParam(), "-c", script},
+                               {"PATH=/usr/bin:/bin"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string calls = ReadFile(trace);
   EXPECT_THAT(calls, Not(HasSubstr("clone"))) << calls;
   EXPECT_THAT(calls, Not(HasSubstr("fork"))) << calls;
-  EXPECT_EQ(calls.find("execve"), calls.rfind("execve")) << "only the shell's own exec:\n"
-                                                         << calls;
+  EXPECT_EQ(calls.find("execve"), calls.rfind("execve")) << "only the shell's own exec:\n" << calls;
 }
 
 INSTANTIATE_TEST_SUITE_P(Shells, PromptSegment, ::testing::Values("/bin/bash", "/usr/bin/zsh"),

@@ -1,9 +1,8 @@
 #include "agent/session.h"
 
-#include "agent/common/proto_time.h"
-
 #include <unistd.h>
 
+#include "agent/common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/agent_harness.h"
@@ -160,8 +159,7 @@ TEST_F(SessionTest, PastTheBoundAnswersAtOnceMarkedUnverifiedAndConfirmsInTheBac
   ASSERT_THAT(orgs, IsOk());
   EXPECT_TRUE(orgs->unverified());
   EXPECT_EQ(orgs->memberships_size(), 2);
-  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> memory =
-      cached.TryStatusFromMemory();
+  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> memory = cached.TryStatusFromMemory();
   ASSERT_TRUE(memory.has_value()) << "the hot path answers a stale identity too";
   EXPECT_EQ((*memory)->DebugString(), status->DebugString());
   EXPECT_EQ(http_.CountTo(kUserinfo), 1);
@@ -653,8 +651,7 @@ TEST_F(StatusPathsTest, MemoryDefersWhatOnlyTheFullPathCanSay) {
   ASSERT_THAT(cached_.Status(), IsOk());
   ASSERT_TRUE(cached_.TryStatusFromMemory().has_value());
   clock_.Advance(absl::Seconds(60));  // the staleness bound: still answered, marked
-  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> stale =
-      cached_.TryStatusFromMemory();
+  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> stale = cached_.TryStatusFromMemory();
   ASSERT_TRUE(stale.has_value());
   ASSERT_THAT(*stale, IsOk());
   EXPECT_TRUE((*stale)->unverified());

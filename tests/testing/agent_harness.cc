@@ -16,6 +16,7 @@ AgentHarness::AgentHarness(Options options) : socket_path_(dir_.path() + "/run/a
   config.api_url = kIssuer;
   config.uid = getuid();
   config.identity_max_age = options.identity_max_age;
+  config.sleep_after = options.sleep_after;
   config.executor_threads = 2;
   config.background_work = options.background_work;
   config.request_exit = options.request_exit;

@@ -25,6 +25,8 @@ class AgentHarness {
  public:
   struct Options {
     absl::Duration identity_max_age = absl::ZeroDuration();
+    // Off by default: a test's client keeps one connection across clock jumps.
+    absl::Duration sleep_after = absl::ZeroDuration();
     // Off by default: tests run Session::DoDueWork themselves, deterministically.
     bool background_work = false;
     // What the agent does to exit after a Handover (never signals the test's process).
