@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -197,6 +198,7 @@ void AgentServer::StopGrpc() {
   if (!server) return;
   server->Shutdown(absl::ToChronoTime(absl::Now()));  // nothing is in progress
   server.reset();  // with the last gRPC object, gRPC's own threads end
+  malloc_trim(0);  // and what they held goes back to the system
   LogDebug("idle for %s: gRPC stopped until the next connection",
            absl::FormatDuration(sleep_.after));
 }

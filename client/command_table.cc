@@ -84,8 +84,9 @@ std::string HelpText() {
   absl::StrAppend(
       &help,
       "\n"
-      "status and org --list answer from the agent's memory when the server confirmed the\n"
-      "session within the last minute; --verify asks the server now.\n"
+      "status and org --list never wait on the network: they answer from the agent's memory,\n"
+      "with a warning when the server has not confirmed the session within the last minute\n"
+      "(the agent asks it again in the background); --verify asks the server now.\n"
       "\n"
       "datagen --version prints the version (datagen-agent --version prints the agent's);\n"
       "datagen completion bash|zsh|fish prints a completion script for that shell.\n"

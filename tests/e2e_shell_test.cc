@@ -94,6 +94,32 @@ TEST_P(PromptSegment, ExpiredSessionShowsNothing) {
   EXPECT_EQ(Segment(env).out, "<>");
 }
 
+// README's set-up lines, as written, give a prompt that shows the org: bash through
+// PROMPT_COMMAND and PS1 (expanded as bash expands a prompt), zsh through precmd_functions and
+// PROMPT with PROMPT_SUBST.
+TEST_P(PromptSegment, TheReadmeSetUpLinesWork) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  std::string source = ". " + Runfile("tools/shell/datagen-prompt.sh") + "\n";
+  std::string script =
+      GetParam() == "/bin/bash"
+          ? source +
+                "PS1='$ '\n"
+                "PROMPT_COMMAND=\"datagen_prompt_update${PROMPT_COMMAND:+; $PROMPT_COMMAND}\"\n"
+                "PS1='${DATAGEN_PROMPT_ORG}'\"$PS1\"\n"
+                "eval \"$PROMPT_COMMAND\"; printf '<%s>' \"${PS1@P}\""
+          : source +
+                "PROMPT='%% '\n"
+                "precmd_functions+=(datagen_prompt_update); setopt PROMPT_SUBST\n"
+                "PROMPT='${DATAGEN_PROMPT_ORG}'\"$PROMPT\"\n"
+                "for f in $precmd_functions; do $f; done; printf '<%s>' \"$(print -P -- $PROMPT)\"";
+  RunResult r = env.RunCommand({GetParam(), "-c", script}, {"PATH=/usr/bin:/bin"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, GetParam() == "/bin/bash" ? "<[yourcompany] $ >" : "<[yourcompany] % >")
+      << r.err;
+}
+
 // The segment starts no process: strace sees no clone, fork or exec after the shell's own.
 TEST_P(PromptSegment, StartsNoProcess) {
   E2eEnv env;

@@ -3,6 +3,10 @@
 //   label <TAB> median_ms <TAB> min_ms <TAB> max_ms <TAB> sample,sample,...
 //
 // Usage: cmd_timer RUNS label1 cmd1 [args] --- label2 cmd2 [args] --- ...
+//
+// A command may start with an untimed one, run before it every time (to put the system in the
+// state the timed command is measured in: an agent stopped, or asleep):
+//   label before-cmd [args] +++ cmd [args]
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -21,6 +25,7 @@ namespace {
 
 struct Command {
   std::string label;
+  std::vector<std::string> before;  // untimed, run first; empty: none
   std::vector<std::string> argv;
   std::vector<double> ms;
 };
@@ -31,10 +36,10 @@ double NowMs() {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-// Runs once with stdout/stderr to /dev/null; returns the wall time, or -1 on failure.
-double RunOnce(const Command& c) {
+// Runs `argv` once with stdout/stderr to /dev/null; returns the wall time, or -1 on failure.
+double Run(const std::vector<std::string>& argv) {
   std::vector<char*> args;
-  for (const std::string& a : c.argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -51,6 +56,11 @@ double RunOnce(const Command& c) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? took : -1;
 }
 
+double RunOnce(const Command& c) {
+  if (!c.before.empty() && Run(c.before) < 0) return -1;
+  return Run(c.argv);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,6 +74,9 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "---") {
       commands.emplace_back();
+    } else if (arg == "+++") {
+      commands.back().before = std::move(commands.back().argv);
+      commands.back().argv.clear();
     } else if (commands.back().label.empty()) {
       commands.back().label = arg;
     } else {

@@ -11,40 +11,46 @@
 #
 # datagen_prompt_update sets DATAGEN_PROMPT_ORG to "[org] " while the agent says the session is
 # signed in with an active organization, and to "" otherwise (signed out, expired, no agent
-# running, or a file left by an agent that died: its pid is gone). datagen_prompt_org prints
-# the same, for prompts that call a command (it costs a fork when used as $(datagen_prompt_org)).
+# running, or a file left by an agent that was killed: its pid is gone). datagen_prompt_org
+# prints the same, for prompts that call a command (a fork when used as $(datagen_prompt_org)).
+#
+# The file is found once, when this script is sourced: beside $DATAGEN_AGENT_SOCKET, else in
+# $XDG_RUNTIME_DIR/datagen, else in /tmp/datagen-<uid> (cli.md "Files and environment"). Set
+# DATAGEN_PROMPT_FILE, or source the script again, if that changes. Its variables start with
+# _datagen_ (globals: `local` costs more than the rest of the segment).
 
-# The file beside the agent's socket: $DATAGEN_AGENT_SOCKET's folder, else
-# $XDG_RUNTIME_DIR/datagen, else /tmp/datagen-<uid> (cli.md "Files and environment").
-datagen_prompt_file() {
-  if [ -n "${DATAGEN_AGENT_SOCKET:-}" ]; then
-    REPLY="${DATAGEN_AGENT_SOCKET%/*}/prompt"
-  elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then
-    REPLY="$XDG_RUNTIME_DIR/datagen/prompt"
-  else
-    REPLY="/tmp/datagen-$UID/prompt"
-  fi
-}
+if [ -n "${DATAGEN_AGENT_SOCKET:-}" ]; then
+  DATAGEN_PROMPT_FILE="${DATAGEN_AGENT_SOCKET%/*}/prompt"
+elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+  DATAGEN_PROMPT_FILE="$XDG_RUNTIME_DIR/datagen/prompt"
+else
+  DATAGEN_PROMPT_FILE="/tmp/datagen-$UID/prompt"
+fi
 
-datagen_prompt_update() {
-  DATAGEN_PROMPT_ORG=
-  local REPLY magic version pid state org
-  datagen_prompt_file
-  [ -r "$REPLY" ] || return 0
-  read -r magic version pid state org <"$REPLY" 2>/dev/null || return 0
-  [ "$magic" = datagen-prompt ] && [ "$version" = 1 ] && [ "$state" = signed_in ] || return 0
-  [ -n "$org" ] || return 0
-  # A file left by an agent that is gone (killed with -9): its pid is dead, or, on Linux,
-  # now another program's.
-  kill -0 "$pid" 2>/dev/null || return 0
-  if [ -r "/proc/$pid/comm" ]; then
-    local comm
-    read -r comm <"/proc/$pid/comm" 2>/dev/null || return 0
-    [ "$comm" = datagen-agent ] || return 0
-  fi
-  DATAGEN_PROMPT_ORG="[$org] "
-  return 0
-}
+# The line: "datagen-prompt 1 <pid> <state> <org>".
+if [ -d /proc/self ]; then
+  datagen_prompt_update() {
+    DATAGEN_PROMPT_ORG=
+    [[ -f $DATAGEN_PROMPT_FILE ]] || return 0
+    read -r _datagen_magic _datagen_version _datagen_pid _datagen_state _datagen_org \
+      <"$DATAGEN_PROMPT_FILE" || return 0
+    # /proc/<pid> is gone once an agent killed with -9 is: its file is stale.
+    [[ $_datagen_magic == datagen-prompt && $_datagen_version == 1 &&
+      $_datagen_state == signed_in && -n $_datagen_org && -d /proc/$_datagen_pid ]] || return 0
+    DATAGEN_PROMPT_ORG="[$_datagen_org] "
+  }
+else
+  datagen_prompt_update() {
+    DATAGEN_PROMPT_ORG=
+    [[ -f $DATAGEN_PROMPT_FILE ]] || return 0
+    read -r _datagen_magic _datagen_version _datagen_pid _datagen_state _datagen_org \
+      <"$DATAGEN_PROMPT_FILE" || return 0
+    [[ $_datagen_magic == datagen-prompt && $_datagen_version == 1 &&
+      $_datagen_state == signed_in && -n $_datagen_org ]] || return 0
+    kill -0 "$_datagen_pid" 2>/dev/null || return 0
+    DATAGEN_PROMPT_ORG="[$_datagen_org] "
+  }
+fi
 
 datagen_prompt_org() {
   datagen_prompt_update
