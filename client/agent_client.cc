@@ -12,9 +12,13 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agent/common/fd_io.h"
 #include "agent/common/paths.h"
@@ -25,6 +29,25 @@ namespace datagen::cli {
 namespace {
 
 constexpr absl::Duration kCallDeadline = absl::Seconds(60);
+// A call without an answer after this long makes the client ask the agent GetAgentInfo, which
+// it answers from memory at once; no answer to that within kProbeDeadline either means the
+// agent itself is stuck (stopped, or hung), not waiting on the identity server.
+constexpr absl::Duration kProbeAfter = absl::Seconds(3);
+constexpr absl::Duration kProbeDeadline = absl::Seconds(3);
+
+// The pid recorded in the agent's lock file ("<socket>.lock"), or 0.
+int AgentPid(const std::string& socket_path) {
+  std::string text;
+  int fd = open((socket_path + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[32];
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  int pid = 0;
+  return n > 0 && absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::string_view(buf, n)), &pid)
+             ? pid
+             : 0;
+}
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 
 bool FromAgent(const grpc::ClientContext& context) {
@@ -38,6 +61,19 @@ grpc::Status AgentClient::Unreachable(const std::string& message) {
   agent_unreachable_ = true;
   last_error_ = message;
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, message);
+}
+
+grpc::Status AgentClient::Stuck() {
+  agent_unreachable_ = true;
+  int pid = AgentPid(options_.socket_path);
+  std::string who = pid > 0 ? absl::StrCat("the agent (pid ", pid, ")") : "the agent";
+  last_error_ = absl::StrCat(
+      who, " at ", options_.socket_path, " is not answering: it may be stopped or hung. ",
+      pid > 0 ? absl::StrCat("Restart it with `kill ", pid, "` (`kill -9 ", pid,
+                             "` if it stays); the next datagen command starts a new one. ")
+              : "",
+      "Its log: ", options_.agent_log_path);
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, last_error_);
 }
 
 AgentClient::AgentClient(Options options) : options_(std::move(options)) {
@@ -78,7 +114,38 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
     }
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
+    // A watchdog thread: the call itself is made on this thread, as fast as ever.
+    absl::Mutex mu;
+    bool answered = false, stuck = false;
+    std::thread watchdog([&] {
+      mu.Lock();
+      bool done = mu.AwaitWithTimeout(absl::Condition(&answered), kProbeAfter);
+      mu.Unlock();
+      if (done) return;
+      grpc::ClientContext probe;
+      probe.set_deadline(absl::ToChronoTime(absl::Now() + kProbeDeadline));
+      agent::v1::AgentInfo info;
+      grpc::Status alive = stub_->GetAgentInfo(&probe, agent::v1::GetAgentInfoRequest(), &info);
+      mu.Lock();
+      if (alive.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && !answered) {
+        stuck = true;
+        context.TryCancel();
+      }
+      mu.Unlock();
+    });
     grpc::Status status = ((*stub_).*method)(&context, request, response);
+    {
+      absl::MutexLock lock(&mu);
+      answered = true;
+    }
+    watchdog.join();
+    if (stuck) return Stuck();
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return grpc::Status(
+          grpc::StatusCode::DEADLINE_EXCEEDED,
+          absl::StrCat("the agent did not answer within ", absl::FormatDuration(kCallDeadline),
+                       " (it is alive: it was waiting for the identity server)"));
+    }
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE || FromAgent(context)) {
       // An agent left running from before an upgrade hands over, and the call goes to the
       // installed one (started by the next attempt).

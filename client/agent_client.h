@@ -70,6 +70,9 @@ class AgentClient {
   grpc::Status StartAgent();
   // OK when something answers on the socket, after starting the agent if allowed.
   grpc::Status EnsureRunning();
+  // The UNAVAILABLE status for an agent that accepts the connection but answers nothing, not
+  // even GetAgentInfo (stopped with SIGSTOP, or hung): names its pid and what to do.
+  grpc::Status Stuck();
   // An UNAVAILABLE status for not reaching the agent; sets agent_unreachable().
   grpc::Status Unreachable(const std::string& message);
   // Connects afresh (ConnectToAgent: the socket's folder and the peer's uid are checked before

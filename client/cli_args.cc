@@ -1,6 +1,8 @@
 #include "client/cli_args.h"
 
+#include <algorithm>
 #include <map>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -26,9 +28,10 @@ ParseResult Error(std::string message, const CommandSpec* command, Format format
   return result;
 }
 
-// The --format asked for anywhere on the line, so that every usage error can be rendered in it.
+// The --format asked for anywhere on the line (even before or after an unknown command), so
+// that every usage error can be rendered in it.
 Format RequestedFormat(const std::vector<std::string>& args) {
-  for (size_t i = 2; i < args.size(); ++i) {
+  for (size_t i = 0; i < args.size(); ++i) {
     if ((args[i] == "--format" && i + 1 < args.size() && args[i + 1] == "json") ||
         args[i] == "--format=json") {
       return Format::kJson;
@@ -111,6 +114,36 @@ ParseResult Resolve(const CommandSpec& command, const Flags& flags, Invocation i
   return result;
 }
 
+// Levenshtein distance between two short words.
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean: auth status?)" for a word close to a command, as git and gh suggest; "".
+std::string Suggestion(absl::string_view typed) {
+  std::string best;
+  size_t best_distance = 3;  // at most two edits away
+  for (const CommandSpec& c : Commands()) {
+    size_t d = EditDistance(typed, c.name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c.name;
+    }
+  }
+  return best.empty() ? "" : absl::StrCat(" (did you mean: datagen auth ", best, "?)");
+}
+
 }  // namespace
 
 ParseResult ParseArgs(const std::vector<std::string>& args) {
@@ -135,16 +168,21 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
     help.invocation.help_text = *script;
     return help;
   }
+  const Format format = RequestedFormat(args);
   if (args[0] != "auth") {
-    return Error(absl::StrCat("unknown command: ", args[0]), nullptr, Format::kText);
+    return Error(
+        absl::StrCat("unknown command: ", args[0],
+                     EditDistance(args[0], "auth") <= 2 ? " (did you mean: datagen auth?)" : ""),
+        nullptr, format);
   }
   if (args.size() < 2 || IsHelp(args[1])) return help;
   const CommandSpec* command = FindCommand(args[1]);
   if (command == nullptr) {
-    return Error(absl::StrCat("unknown command: auth ", args[1]), nullptr, Format::kText);
+    return Error(absl::StrCat("unknown command: auth ", args[1], Suggestion(args[1])), nullptr,
+                 format);
   }
   Invocation inv;
-  inv.format = RequestedFormat(args);
+  inv.format = format;
   Flags flags;
   bool asked_help = false;
   if (ParseResult read = ReadFlags(args, *command, inv.format, &flags, &asked_help); !read.ok) {

@@ -62,9 +62,7 @@ const FlagSpec* FindFlag(const CommandSpec& command, const std::string& name) {
 std::string UsageFor(const CommandSpec* command) {
   if (command == nullptr) {
     std::vector<std::string> names;
-    for (const CommandSpec& c : Commands()) {
-      if (c.name != "token") names.push_back(c.name);  // for scripts: listed in --help only
-    }
+    for (const CommandSpec& c : Commands()) names.push_back(c.name);
     return absl::StrCat("usage: datagen auth <", absl::StrJoin(names, "|"),
                         "> [--format text|json]");
   }
@@ -96,7 +94,8 @@ std::string HelpText() {
       "  --no-autostart      do not start datagen-agent when none is running\n"
       "                      (also DATAGEN_NO_AUTOSTART=1)\n"
       "\n"
-      "exit codes: 0 ok, 1 error, 2 usage error, 4 not signed in or session expired\n");
+      "exit codes: 0 ok, 1 error, 2 usage error, 4 not signed in or session expired,\n"
+      "            130 interrupted (Ctrl-C)\n");
   return help;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/common/json.h"
+#include "agent/common/text.h"
 #include "client/browser.h"
 #include "client/doctor.h"
 #include "client/render.h"
@@ -18,17 +19,25 @@
 namespace datagen::cli {
 namespace {
 
-void Print(FILE* to, const std::string& text) { fwrite(text.data(), 1, text.size(), to); }
+// Everything the CLI prints goes through here: strings from servers (an email, a role, an error
+// description) are shown whole, but no control character, escape sequence or bidirectional
+// override reaches the terminal raw (EscapeControls). JSON stays valid JSON (\uXXXX escapes).
+void Print(FILE* to, const std::string& text, Format format = Format::kText) {
+  std::string safe =
+      EscapeControls(text, format == Format::kJson ? Escaping::kJson : Escaping::kText);
+  fwrite(safe.data(), 1, safe.size(), to);
+}
 
-// What to tell the user to do next after an error, or "".
-std::string NextStep(const grpc::Status& status, bool agent_unreachable) {
+// What to tell the user to do next after `what` failed, or "".
+std::string NextStep(const grpc::Status& status, absl::string_view what, bool agent_unreachable) {
   if (agent_unreachable) return "";
   switch (status.error_code()) {
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::DATA_LOSS:
       return "run: datagen auth login";
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "run: datagen auth login (for a new code)";
+      // From the agent only a login's code expiring; the client's own deadline says itself.
+      return what == "login" ? "run: datagen auth login (for a new code)" : "";
     case grpc::StatusCode::UNAVAILABLE:
       return "check that the identity server (DATAGEN_API_URL) is reachable, then try again";
     case grpc::StatusCode::FAILED_PRECONDITION:
@@ -55,11 +64,11 @@ int ReportError(const grpc::Status& status, absl::string_view what, const Invoca
   }
   if (message.empty()) message = CodeName(status.error_code());
   Print(io.err, absl::StrCat("error: ", message, "\n"));
-  if (std::string next = NextStep(status, agent.agent_unreachable()); !next.empty()) {
+  if (std::string next = NextStep(status, what, agent.agent_unreachable()); !next.empty()) {
     Print(io.err, next + "\n");
   }
   if (inv.format == Format::kJson) {
-    Print(io.out, RenderJsonError(CodeName(status.error_code()), message));
+    Print(io.out, RenderJsonError(CodeName(status.error_code()), message), Format::kJson);
   }
   return ExitCodeFor(status);
 }
@@ -85,7 +94,7 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
       agent.Login(env("DATAGEN_API_URL").value_or(""), [&](const agent::v1::LoginEvent& event) {
         if (event.has_device_code()) {
           const agent::v1::DeviceCode& code = event.device_code();
-          Print(io.out, RenderDeviceCode(code, inv.format));
+          Print(io.out, RenderDeviceCode(code, inv.format), inv.format);
           const std::string& url = code.verification_uri_complete().empty()
                                        ? code.verification_uri()
                                        : code.verification_uri_complete();
@@ -104,7 +113,7 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
           }
         } else if (event.has_result()) {
           spinner.reset();
-          Print(io.out, RenderLoginResult(event.result(), inv.format));
+          Print(io.out, RenderLoginResult(event.result(), inv.format), inv.format);
         }
       });
   spinner.reset();
@@ -121,7 +130,7 @@ int Watch(const Invocation& inv, AgentClient& agent, const Output& io) {
   for (bool restarting = true; restarting;) {
     restarting = false;
     status = agent.Watch([&](const agent::v1::WatchEvent& event) {
-      Print(io.out, RenderWatchEvent(event, inv.format));
+      Print(io.out, RenderWatchEvent(event, inv.format), inv.format);
       fflush(io.out);
       if (event.change() == agent::v1::SESSION_CHANGE_AGENT_RESTARTING) restarting = true;
     });
@@ -144,7 +153,7 @@ int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::str
       Print(io.err, absl::StrCat("warning: ", warning, "\n"));
     }
   }
-  Print(io.out, render(reply, inv.format));
+  Print(io.out, render(reply, inv.format), inv.format);
   return kExitOk;
 }
 
@@ -178,8 +187,10 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
           [&](auto* reply) { return agent.UseOrg(inv.org_slug, reply); }, RenderOrgUse);
     case Command::kDoctor: {
       agent::v1::DiagnoseResponse report = RunDoctor(agent, env);
-      Print(io.out, inv.format == Format::kJson ? ToJson(report, /*all_fields=*/true) + "\n"
-                                                : RenderDoctor(report));
+      Print(io.out,
+            inv.format == Format::kJson ? ToJson(report, /*all_fields=*/true) + "\n"
+                                        : RenderDoctor(report),
+            inv.format);
       return AllWell(report) ? kExitOk : kExitError;
     }
     case Command::kLogout: {
@@ -192,7 +203,7 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
                            "revoked on the server: ",
                            reply.revocation_error(), "\n"));
       }
-      Print(io.out, RenderLogout(reply, inv.format));
+      Print(io.out, RenderLogout(reply, inv.format), inv.format);
       return kExitOk;
     }
   }
@@ -201,7 +212,9 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
 
 int ReportUsageError(const UsageError& error, const Output& io) {
   Print(io.err, absl::StrCat("error: ", error.message, "\n", error.usage, "\n"));
-  if (error.format == Format::kJson) Print(io.out, RenderJsonError("usage", error.message));
+  if (error.format == Format::kJson) {
+    Print(io.out, RenderJsonError("usage", error.message), Format::kJson);
+  }
   return kExitUsage;
 }
 

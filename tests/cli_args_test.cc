@@ -78,6 +78,26 @@ TEST(ParseArgs, AUsageErrorKeepsTheRequestedFormat) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.error.format, Format::kJson);
   EXPECT_EQ(Parse({"auth", "org", "--bogus", "--format=json"}).error.format, Format::kJson);
+  // cli.md: with --format json every error is also JSON, an unknown command's included,
+  // wherever the flag is on the line.
+  EXPECT_EQ(Parse({"auth", "frobnicate", "--format", "json"}).error.format, Format::kJson);
+  EXPECT_EQ(Parse({"auth", "--format", "json", "frobnicate"}).error.format, Format::kJson);
+  EXPECT_EQ(Parse({"frobnicate", "--format=json"}).error.format, Format::kJson);
+}
+
+TEST(ParseArgs, AMistypedCommandGetsASuggestion) {
+  EXPECT_EQ(Parse({"auth", "stauts"}).error.message,
+            "unknown command: auth stauts (did you mean: datagen auth status?)");
+  EXPECT_EQ(Parse({"auth", "tokn"}).error.message,
+            "unknown command: auth tokn (did you mean: datagen auth token?)");
+  EXPECT_EQ(Parse({"auth", "logut"}).error.message,
+            "unknown command: auth logut (did you mean: datagen auth logout?)");
+  EXPECT_EQ(Parse({"auht", "status"}).error.message,
+            "unknown command: auht (did you mean: datagen auth?)");
+  EXPECT_EQ(Parse({"auth", "frobnicate"}).error.message, "unknown command: auth frobnicate")
+      << "nothing close: no guess";
+  EXPECT_EQ(Parse({"auth", "frobnicate"}).error.usage,
+            "usage: datagen auth <login|logout|status|token|doctor|org> [--format text|json]");
 }
 
 }  // namespace

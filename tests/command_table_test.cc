@@ -46,7 +46,7 @@ TEST(CommandTableTest, AFlagOfAnotherCommandIsAUsageErrorWithThisCommandsUsage) 
   EXPECT_EQ(parsed.error.usage, UsageFor(FindCommand("logout")));
   EXPECT_EQ(UsageFor(FindCommand("logout")), "usage: datagen auth logout [--format text|json]");
   EXPECT_EQ(UsageFor(nullptr),
-            "usage: datagen auth <login|logout|status|doctor|org> [--format text|json]");
+            "usage: datagen auth <login|logout|status|token|doctor|org> [--format text|json]");
 }
 
 TEST(CommandTableTest, ACommandsHelpIsItsUsage) {

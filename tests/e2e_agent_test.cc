@@ -7,11 +7,13 @@
 
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <regex>
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -69,6 +71,31 @@ TEST(E2eAgent, NoAutostartFlagAndEnvironment) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("auto-start is off"));
   EXPECT_EQ(env.AgentPid(), -1);
+}
+
+// Issue 14: an agent that accepts connections but answers nothing (stopped with SIGSTOP) costs
+// the caller seconds, not a minute, and the error names it and says what to do.
+TEST(E2eAgent, AStoppedAgentIsNamedWithinSecondsNotAMinute) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  pid_t pid = env.AgentPid();
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(kill(pid, SIGSTOP), 0);
+  absl::Time start = absl::Now();
+  RunResult r = env.Datagen({"auth", "status"});
+  absl::Duration took = absl::Now() - start;
+  std::cout << "FIGURE stopped_agent_status_s " << absl::ToDoubleSeconds(took) << "\n";
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_LT(took, absl::Seconds(10));
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("the agent (pid ", pid, ")")));
+  EXPECT_THAT(r.err, HasSubstr("is not answering"));
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("kill ", pid)));
+  EXPECT_THAT(r.err, Not(HasSubstr("datagen auth login"))) << "no hint of another cause";
+  r = env.Datagen({"auth", "status", "--format", "json"});
+  EXPECT_THAT(r.out, HasSubstr("{\"error\":{\"code\":\"unavailable\""));
+  ASSERT_EQ(kill(pid, SIGCONT), 0);
+  EXPECT_EQ(env.Datagen({"auth", "status"}).exit_code, 0) << "answers again once resumed";
 }
 
 TEST(E2eAgent, SigtermRemovesTheSocketAndExitsZero) {

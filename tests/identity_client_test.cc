@@ -73,7 +73,7 @@ TEST(IdentityClient, MapsServerAnswersToCanonicalCodes) {
               StatusIs(absl::StatusCode::kUnknown, HasSubstr("no usable email")));
   EXPECT_THAT(
       UserInfoStatusFor(404, R"({"error":"not_found","error_description":"\u001b[31mred"})"),
-      StatusIs(absl::StatusCode::kUnknown, HasSubstr("not_found: ?[31mred")));
+      StatusIs(absl::StatusCode::kUnknown, HasSubstr("not_found: \\x1b[31mred")));
 }
 
 TEST_F(IdentityClientTest, UnreachableServerIsUnavailableAndForcesRediscovery) {

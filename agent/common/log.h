@@ -1,7 +1,8 @@
 // Minimal logging for the agent: one line per event on stderr (the journal under systemd).
 //
-// Contract: callers never pass a token, refresh token or device code. Messages derived from
-// server replies go through RedactForLog first.
+// Contract: callers never pass a token, refresh token or device code. Every line is written with
+// its control characters escaped (EscapeControls): a server's strings in a message cannot drive
+// the terminal of whoever reads the log.
 #ifndef DATAGEN_AGENT_COMMON_LOG_H_
 #define DATAGEN_AGENT_COMMON_LOG_H_
 

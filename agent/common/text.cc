@@ -1,5 +1,7 @@
 #include "agent/common/text.h"
 
+#include <cstdint>
+
 #include "absl/strings/ascii.h"
 
 namespace datagen {
@@ -25,12 +27,100 @@ bool IsPrintableText(absl::string_view text, size_t limit) {
   return true;
 }
 
-std::string PrintableText(absl::string_view text, size_t limit) {
+namespace {
+
+// The length of the valid UTF-8 character at the start of `text` (1 to 4) and its code point,
+// or 0 when it does not start with one (RFC 3629: no overlongs, surrogates or code points past
+// U+10FFFF).
+int DecodeUtf8(absl::string_view text, uint32_t* code_point) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  unsigned char c = byte(0);
+  if (c < 0x80) {
+    *code_point = c;
+    return 1;
+  }
+  int length = 0;
+  uint32_t cp = 0, min = 0;
+  if ((c & 0xe0) == 0xc0) {
+    length = 2, cp = c & 0x1f, min = 0x80;
+  } else if ((c & 0xf0) == 0xe0) {
+    length = 3, cp = c & 0x0f, min = 0x800;
+  } else if ((c & 0xf8) == 0xf0) {
+    length = 4, cp = c & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (text.size() < static_cast<size_t>(length)) return 0;
+  for (int i = 1; i < length; ++i) {
+    if ((byte(i) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i) & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  *code_point = cp;
+  return length;
+}
+
+bool IsControl(uint32_t cp) {
+  if (cp == '\n' || cp == '\t') return false;
+  return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||             // C0, DEL, C1
+         cp == 0x061c || cp == 0x200e || cp == 0x200f ||                      // bidi marks
+         (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||  // bidi controls
+         cp == 0x2028 || cp == 0x2029;  // line/paragraph separators
+}
+
+std::string HexByte(unsigned char b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  return std::string{'\\', 'x', kHex[b >> 4], kHex[b & 15]};
+}
+
+std::string Unicode(uint32_t cp) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  return std::string{
+      '\\', 'u', kHex[(cp >> 12) & 15], kHex[(cp >> 8) & 15], kHex[(cp >> 4) & 15], kHex[cp & 15]};
+}
+
+}  // namespace
+
+std::string ValidUtf8(absl::string_view text, size_t limit) {
   std::string out;
-  for (char c : text.substr(0, limit)) {
-    out.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
+  size_t i = 0;
+  while (i < text.size()) {
+    uint32_t cp = 0;
+    int length = DecodeUtf8(text.substr(i), &cp);
+    std::string piece = length > 0 ? std::string(text.substr(i, length))
+                                   : HexByte(static_cast<unsigned char>(text[i]));
+    if (out.size() + piece.size() > limit) break;
+    out += piece;
+    i += length > 0 ? length : 1;
   }
   return out;
+}
+
+std::string EscapeControls(absl::string_view text, Escaping how) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    uint32_t cp = 0;
+    int length = DecodeUtf8(text.substr(i), &cp);
+    if (length == 0) {
+      out +=
+          how == Escaping::kJson ? Unicode(0xfffd) : HexByte(static_cast<unsigned char>(text[i]));
+      ++i;
+      continue;
+    }
+    if (IsControl(cp)) {
+      out += how == Escaping::kText && (cp < 0x20 || cp == 0x7f) ? HexByte(cp) : Unicode(cp);
+    } else {
+      out.append(text.data() + i, length);
+    }
+    i += length;
+  }
+  return out;
+}
+
+std::string PrintableText(absl::string_view text, size_t limit) {
+  return EscapeControls(ValidUtf8(text, limit));
 }
 
 bool IsValidSlug(absl::string_view slug) {

@@ -18,8 +18,27 @@ bool IsTokenText(absl::string_view text);
 // True for at most `limit` bytes of printable ASCII (no control characters).
 bool IsPrintableText(absl::string_view text, size_t limit);
 
-// Server text made safe to show a person: its first `limit` bytes, any byte that is not
-// printable ASCII replaced by '?' (no escape sequences reach a terminal).
+// Text from a server kept whole for the wire (protobuf strings must be valid UTF-8): valid UTF-8
+// as given, control characters included (they are escaped where shown: EscapeControls); each
+// byte that is not part of valid UTF-8 becomes the four characters "\xNN"; cut at `limit`
+// bytes, never inside a character.
+std::string ValidUtf8(absl::string_view text, size_t limit);
+
+// How EscapeControls writes what it escapes.
+enum class Escaping {
+  kText,  // "\x1b" for C0 controls and DEL, "\u202e" for the others
+  kJson,  // "\u001b", "\u202e": valid JSON string escapes, for JSON text
+};
+
+// Text made safe for a terminal, with nothing lost: every character that could move the cursor,
+// change colours, clear the screen or reorder what is shown (C0 controls but newline and tab,
+// DEL, C1 controls, the Unicode bidirectional and line-separator controls) is written as a
+// visible escape; so is each byte that is not valid UTF-8 ("\xNN"; in kJson, U+FFFD). Every
+// other character, any script, is kept as given.
+std::string EscapeControls(absl::string_view text, Escaping how = Escaping::kText);
+
+// Server text made safe to show a person in a message or a log line: ValidUtf8 of its first
+// `limit` bytes, then EscapeControls.
 std::string PrintableText(absl::string_view text, size_t limit = 200);
 
 // True for 1 to 100 characters of [A-Za-z0-9._-]: the organization slugs the agent accepts

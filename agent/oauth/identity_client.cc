@@ -4,9 +4,15 @@
 #include "absl/strings/str_cat.h"
 #include "agent/common/json.h"
 #include "agent/common/log.h"
+#include "agent/common/text.h"
 
 namespace datagen {
-namespace {}  // namespace
+namespace {
+
+// Roles are free-form; past this they are cut (at a character), never dropped.
+constexpr size_t kMaxRoleBytes = 4096;
+
+}  // namespace
 
 IdentityClient::IdentityClient(HttpTransport& transport, Discovery& discovery,
                                std::string client_id)
@@ -44,15 +50,17 @@ absl::StatusOr<server::v1::UserInfo> IdentityClient::FetchUserInfo(absl::string_
   if (info.email().empty() || info.email().size() > 320) {
     return absl::UnknownError("the server's userinfo reply has no usable email");
   }
-  info.set_email(PrintableText(info.email(), 320));
+  // Kept as the server sent them (server-api.md: printed as given), any script; only made valid
+  // UTF-8 for the wire. Control characters are escaped where they are shown, never here.
+  info.set_email(ValidUtf8(info.email(), 320));
   auto* memberships = info.mutable_memberships();
   for (int i = memberships->size() - 1; i >= 0; --i) {
     const auto& m = memberships->Get(i);
-    if (!IsValidSlug(m.slug()) || m.role().size() > 100) {
-      LogWarning("ignoring a membership with a malformed slug or role in the userinfo reply");
+    if (!IsValidSlug(m.slug())) {
+      LogWarning("ignoring a membership with a malformed slug in the userinfo reply");
       memberships->DeleteSubrange(i, 1);
     } else {
-      memberships->Mutable(i)->set_role(PrintableText(m.role(), 100));
+      memberships->Mutable(i)->set_role(ValidUtf8(m.role(), kMaxRoleBytes));
     }
   }
   return info;

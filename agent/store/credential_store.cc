@@ -21,8 +21,6 @@
 #include "agent/store/file_lock.h"
 
 namespace datagen {
-namespace {}  // namespace
-
 absl::Status ValidateCredentials(const agent::v1::Credentials& c) {
   if (c.token().empty()) return absl::InvalidArgumentError("it has no token");
   if (!IsTokenText(c.token())) {
@@ -31,12 +29,9 @@ absl::Status ValidateCredentials(const agent::v1::Credentials& c) {
   if (!c.refresh_token().empty() && !IsTokenText(c.refresh_token())) {
     return absl::InvalidArgumentError("its refresh_token is not valid");
   }
+  // Any script, as the server gave it (JSON parsing already required valid UTF-8); shown
+  // escaped wherever it is printed.
   if (c.email().size() > 320) return absl::InvalidArgumentError("its email is too long");
-  for (char ch : c.email()) {
-    if (!absl::ascii_isprint(static_cast<unsigned char>(ch))) {
-      return absl::InvalidArgumentError("its email has control characters");
-    }
-  }
   if (!c.active_org_slug().empty() && !IsValidSlug(c.active_org_slug())) {
     return absl::InvalidArgumentError("its active_org_slug is not a valid organization slug");
   }

@@ -51,10 +51,15 @@ E2eEnv::E2eEnv(Options options) {
     return;
   }
   std::string port_file = dir_ + "/server.port";
-  server_ = std::make_unique<Child>(
-      std::vector<std::string>{Runfile("tools/fake_server/fake_server"),
-                               "--discovery=" + options.discovery, "--port_file=" + port_file},
-      std::vector<std::string>{}, dir_ + "/server.out", dir_ + "/server.err");
+  std::vector<std::string> server_argv = {Runfile("tools/fake_server/fake_server"),
+                                          "--discovery=" + options.discovery,
+                                          "--port_file=" + port_file};
+  if (!options.users_json.empty()) {
+    WriteFile(dir_ + "/users.json", options.users_json);
+    server_argv.push_back("--users=" + dir_ + "/users.json");
+  }
+  server_ = std::make_unique<Child>(server_argv, std::vector<std::string>{}, dir_ + "/server.out",
+                                    dir_ + "/server.err");
   absl::Time deadline = absl::Now() + absl::Seconds(10);
   int port = 0;
   while (absl::Now() < deadline &&

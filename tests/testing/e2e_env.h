@@ -23,6 +23,8 @@ class E2eEnv {
     // Passed to fake_server --discovery; "" starts no server (DATAGEN_API_URL then points at a
     // closed loopback port).
     std::string discovery = "oidc";
+    // The fake server's users (its --users file, JSON); "" for its built-in ones.
+    std::string users_json;
   };
   E2eEnv() : E2eEnv(Options()) {}
   explicit E2eEnv(Options options);
