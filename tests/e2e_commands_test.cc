@@ -182,8 +182,7 @@ TEST(E2eCommands, PastTheStalenessBoundStatusNeverWaitsOnTheNetwork) {
   expect_answered_unverified("down");
   // The background confirmation failed: the warning says why.
   EXPECT_TRUE(WaitUntil([&] {
-    return absl::StrContains(env.Datagen({"auth", "status"}).err,
-                             "could not read your identity from the server");
+    return absl::StrContains(env.Datagen({"auth", "status"}).err, "could not reach 127.0.0.1");
   })) << ReadFile(env.dir() + "/a.err");
   EXPECT_EQ(env.Datagen({"auth", "status", "--verify"}).exit_code, 1) << "--verify waits";
 

@@ -34,7 +34,9 @@ absl::Status TransportError(const absl::Status& failed, absl::string_view contex
     case absl::StatusCode::kCancelled:
       return failed;
     case absl::StatusCode::kUnavailable:
-      return absl::UnavailableError(message);
+      // One wording per outage, whatever step met it ("could not reach <host>: ..." or
+      // "timed out talking to <host>"): the step is not what the user can act on.
+      return failed;
     case absl::StatusCode::kResourceExhausted:
       return absl::UnknownError(message);
     case absl::StatusCode::kInvalidArgument:

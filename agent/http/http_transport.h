@@ -60,7 +60,8 @@ HttpRequest FormPost(std::string url,
 // What a failed Send means, the one classification every caller uses. `context` begins the
 // message ("could not reach the server to refresh"):
 //   Cancelled           stays Cancelled (nobody waits any more);
-//   Unavailable         (connection, timeout, TLS) stays Unavailable: retry later;
+//   Unavailable         (connection, timeout, TLS) stays as it is, without `context`: one
+//                       wording per outage, whichever step met it; retry later;
 //   ResourceExhausted   (a reply over kMaxResponseBytes) becomes Unknown: the server is broken;
 //   InvalidArgument     (a URL that policy refuses) becomes FailedPrecondition;
 //   anything else       (the HTTP helper is missing or failed) becomes Internal, saying that this
