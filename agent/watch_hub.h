@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 
 #include "proto/datagen/agent/v1/agent.pb.h"
 
@@ -15,6 +16,7 @@ namespace datagen {
 
 class WatchHub {
  public:
+  WatchHub();
   // Receives events. Called with the owner's lock held: must not block and must not call back
   // into the owner.
   class Watcher {
@@ -32,10 +34,13 @@ class WatchHub {
   void Publish(agent::v1::SessionChange change, const agent::v1::SessionSnapshot& now);
 
   uint64_t generation() const { return generation_; }
+  // WatchEvent.agent_instance of every event: this process, "<pid>-<start time in ns>".
+  const std::string& instance() const { return instance_; }
   size_t size() const { return watchers_.size(); }
 
  private:
   uint64_t generation_ = 0;
+  const std::string instance_;
   std::map<uint64_t, Watcher*> watchers_;
   uint64_t next_handle_ = 1;
 };

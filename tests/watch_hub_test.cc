@@ -1,5 +1,8 @@
 #include "agent/watch_hub.h"
 
+#include <unistd.h>
+
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -27,6 +30,20 @@ TEST(WatchHubTest, ANewWatcherHearsTheCurrentStateAtTheCurrentGeneration) {
   EXPECT_EQ(late.events[0].change(), agent::v1::SESSION_CHANGE_INITIAL);
   EXPECT_EQ(late.events[0].generation(), 1u) << "nothing changed: no new generation";
   EXPECT_EQ(late.events[0].session().state(), agent::v1::SESSION_STATE_SIGNED_IN);
+}
+
+// A watcher tells a new agent (whose generations begin again) by agent_instance.
+TEST(WatchHubTest, EveryEventNamesTheAgentInstance) {
+  WatchHub hub;
+  Recorder watcher;
+  hub.Add(&watcher, State(agent::v1::SESSION_STATE_SIGNED_OUT));
+  hub.Publish(agent::v1::SESSION_CHANGE_SIGNED_IN, State(agent::v1::SESSION_STATE_SIGNED_IN));
+  ASSERT_EQ(watcher.events.size(), 2u);
+  EXPECT_EQ(watcher.events[0].agent_instance(), hub.instance());
+  EXPECT_EQ(watcher.events[1].agent_instance(), hub.instance());
+  EXPECT_EQ(hub.instance().find(std::to_string(getpid()) + "-"), 0u);
+  WatchHub another;
+  EXPECT_NE(another.instance(), hub.instance()) << "a new hub, as in a new agent";
 }
 
 TEST(WatchHubTest, EveryChangeIsTheNextGenerationToEveryWatcherInOrder) {
