@@ -96,6 +96,21 @@ TEST_F(FileCredentialStoreTest, CorruptFileIsMovedAsideWithItsContent) {
   EXPECT_EQ(kept, 2);
 }
 
+// An empty file (a hand edit that truncates first) holds nothing to keep: no corrupt copy, the
+// file left where it is for the edit to finish, and signed out until it does.
+TEST_F(FileCredentialStoreTest, AnEmptyFileIsSignedOutAndNeitherMovedNorCopied) {
+  FileCredentialStore store(path_, getuid(), clock_);
+  mkdir(dir_.c_str(), 0700);
+  for (const char* empty : {"", " \n\t\n"}) {
+    WriteFile(path_, empty);
+    EXPECT_THAT(store.Load(&warnings_), StatusIs(absl::StatusCode::kNotFound, HasSubstr("empty")));
+    EXPECT_EQ(access(path_.c_str(), F_OK), 0) << "left in place";
+  }
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) entries += e.exists();
+  EXPECT_EQ(entries, 1) << "no credentials.json.corrupt-<time> of nothing";
+}
+
 TEST_F(FileCredentialStoreTest, OversizedFileIsCorruptWithoutBeingRead) {
   FileCredentialStore store(path_, getuid(), clock_);
   mkdir(dir_.c_str(), 0700);

@@ -44,13 +44,34 @@ TEST_P(CorruptFile, IsReportedKeptAsideAndNeverCrashedOn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Contents, CorruptFile,
-                         ::testing::Values("{not json", "", "   \n", "{\"token\": 123}",
+                         ::testing::Values("{not json", "{\"token\": 123}",
                                            "[1, 2, 3]", "{\"token\": \"has space\"}",
                                            "{\"email\": \"no token\"}",
                                            "{\"token\": \"t\", \"active_org_slug\": \"../x\"}",
                                            "{\"token\": \"t\", \"stored_at\": \"yesterday\"}",
                                            std::string(200 * 1024, '{'),
                                            std::string("\xff\xfe\x00\x01", 4)));
+
+// An empty file (a hand edit that truncates first) holds nothing to keep: signed out, no
+// credentials.json.corrupt-<time> of nothing, and the file left for the edit to finish.
+TEST(E2eFiles, AnEmptyFileIsSignedOutAndNotKeptAside) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  for (const char* empty : {"", "   \n"}) {
+    WriteFile(env.credentials_path(), empty);
+    EXPECT_TRUE(WaitUntil([&] { return env.Datagen({"auth", "status"}).exit_code == 4; }));
+  }
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(env.dir() + "/cfg/datagen")) {
+    EXPECT_THAT(e.path().filename().string(), Not(HasSubstr("corrupt")));
+    ++entries;
+  }
+  EXPECT_GE(entries, 1);
+  // The edit finishes: signed in again.
+  env.WriteCredentials(env.MintToken());
+  EXPECT_TRUE(WaitUntil([&] { return env.Datagen({"auth", "status"}).exit_code == 0; }));
+}
 
 TEST(E2eFiles, LooseFileAndFolderPermissionsAreTightenedAndReported) {
   E2eEnv env;

@@ -75,7 +75,11 @@ absl::StatusOr<agent::v1::Credentials> FileCredentialStore::Load(
   }
   if (!content.ok()) return content.status();
   absl::Cleanup wipe = [&content] { WipeString(&*content); };
-  if (absl::StripAsciiWhitespace(*content).empty()) return Quarantine("it is empty");
+  if (absl::StripAsciiWhitespace(*content).empty()) {
+    // Nothing to keep aside (no corrupt-<time> copy of nothing), and nothing is removed: an
+    // editor that truncates first is about to write the rest, which the next load reads.
+    return absl::NotFoundError("the credentials file is empty");
+  }
   agent::v1::Credentials credentials;
   if (absl::Status parsed = ParseJson(*content, "it", &credentials); !parsed.ok()) {
     return Quarantine(parsed.message());
