@@ -35,6 +35,25 @@ constexpr absl::Duration kCallDeadline = absl::Seconds(60);
 constexpr absl::Duration kProbeAfter = absl::Seconds(3);
 constexpr absl::Duration kProbeDeadline = absl::Seconds(3);
 
+// The message of the last ERROR line in the agent's log (what made it fail to start), or "".
+// Only the log's tail is read.
+std::string LastErrorLine(const std::string& log_path) {
+  int fd = open(log_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char buf[8192];
+  off_t size = lseek(fd, 0, SEEK_END);
+  off_t from = size > static_cast<off_t>(sizeof(buf)) ? size - static_cast<off_t>(sizeof(buf)) : 0;
+  ssize_t n = pread(fd, buf, sizeof(buf), from);
+  close(fd);
+  if (n <= 0) return "";
+  std::string message;
+  for (absl::string_view line : absl::StrSplit(absl::string_view(buf, n), '\n')) {
+    size_t at = line.find(" ERROR ");
+    if (at != absl::string_view::npos) message = std::string(line.substr(at + 7));
+  }
+  return message;
+}
+
 // The pid recorded in the agent's lock file ("<socket>.lock"), or 0.
 int AgentPid(const std::string& socket_path) {
   std::string text;
@@ -250,8 +269,10 @@ grpc::Status AgentClient::StartAgent() {
       exited = true;
       // Exit 0: another agent won the race to start and will answer shortly.
       if (!WIFEXITED(exit_status) || WEXITSTATUS(exit_status) != 0) {
-        return Unreachable(
-            absl::StrCat("datagen-agent failed to start; see ", options_.agent_log_path));
+        std::string why = LastErrorLine(options_.agent_log_path);
+        return Unreachable(absl::StrCat("datagen-agent failed to start",
+                                        why.empty() ? "" : absl::StrCat(": ", why),
+                                        " (its log: ", options_.agent_log_path, ")"));
       }
     }
     absl::SleepFor(absl::Milliseconds(5));

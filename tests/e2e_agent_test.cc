@@ -98,6 +98,16 @@ TEST(E2eAgent, AStoppedAgentIsNamedWithinSecondsNotAMinute) {
   EXPECT_EQ(env.Datagen({"auth", "status"}).exit_code, 0) << "answers again once resumed";
 }
 
+// Issue 14: the agent's start-up failure is shown by the CLI, not only in its log.
+TEST(E2eAgent, WhyTheAgentCouldNotStartIsShown) {
+  E2eEnv env;
+  RunResult r = env.Datagen({"auth", "status"}, {"HOME=", "XDG_CONFIG_HOME="});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("datagen-agent failed to start: cannot locate the credentials "
+                               "file: set HOME (or XDG_CONFIG_HOME) to an absolute path"));
+  EXPECT_THAT(r.err, HasSubstr("agent.log"));
+}
+
 TEST(E2eAgent, SigtermRemovesTheSocketAndExitsZero) {
   E2eEnv env;
   Child agent({E2eEnv::AgentBinary()}, env.Env(), env.dir() + "/a.out", env.dir() + "/a.err");

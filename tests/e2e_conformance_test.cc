@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -325,6 +326,28 @@ const std::vector<Row>& Rows() {
          EXPECT_EQ(r.exit_code, 0);
          EXPECT_THAT(r.err, HasSubstr("0600"));
          EXPECT_EQ(Mode(env.credentials_path()), 0600);
+       }},
+      // --- README: the fake identity server's documented flags --------------------------
+      {"Readme_FakeServerTakesEveryDocumentedFlag",
+       [](E2eEnv& env) {
+         WriteFile(env.dir() + "/users.json",
+                   R"({"users": [{"email": "a@b.example", "sub": "1", "memberships": []}]})");
+         std::string port_file = env.dir() + "/fake.port";
+         Child server({Runfile("tools/fake_server/fake_server"), "--port=0", "--discovery=rfc8414",
+                       "--users=" + env.dir() + "/users.json", "--interval=2",
+                       "--device_expires_in=60", "--auto_approve_after=1", "--token_expires_in=300",
+                       "--refresh_tokens", "--client_id=my-client", "--port_file=" + port_file},
+                      {}, env.dir() + "/fake.out", env.dir() + "/fake.err");
+         ASSERT_TRUE(WaitUntil([&] { return !ReadFile(port_file).empty(); }))
+             << ReadFile(env.dir() + "/fake.err");
+         std::string port(absl::StripAsciiWhitespace(ReadFile(port_file)));
+         RunResult r =
+             RunProcess({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                         "http://127.0.0.1:" + port + "/.well-known/oauth-authorization-server"},
+                        {});
+         EXPECT_EQ(r.out, "200");
+         server.Signal(SIGTERM);
+         EXPECT_EQ(server.Wait(), 0);
        }},
   };
   return *rows;

@@ -44,8 +44,8 @@ TEST_P(CorruptFile, IsReportedKeptAsideAndNeverCrashedOn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Contents, CorruptFile,
-                         ::testing::Values("{not json", "{\"token\": 123}",
-                                           "[1, 2, 3]", "{\"token\": \"has space\"}",
+                         ::testing::Values("{not json", "{\"token\": 123}", "[1, 2, 3]",
+                                           "{\"token\": \"has space\"}",
                                            "{\"email\": \"no token\"}",
                                            "{\"token\": \"t\", \"active_org_slug\": \"../x\"}",
                                            "{\"token\": \"t\", \"stored_at\": \"yesterday\"}",
