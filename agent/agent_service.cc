@@ -192,9 +192,21 @@ grpc::ServerWriteReactor<agent::v1::WatchEvent>* AgentService::Watch(
 }
 
 grpc::ServerUnaryReactor* AgentService::GetToken(grpc::CallbackServerContext* context,
-                                                 const agent::v1::GetTokenRequest*,
+                                                 const agent::v1::GetTokenRequest* request,
                                                  agent::v1::GetTokenResponse* response) {
+  if (auto* refused = RefuseOversized(context, *request)) return refused;
   return Offload(context, response, [this] { return session_.GetToken(); });
+}
+
+grpc::ServerUnaryReactor* AgentService::RefuseOversized(grpc::CallbackServerContext* context,
+                                                        const google::protobuf::Message& request) {
+  if (request.ByteSizeLong() <= kMaxRequestBytes) return nullptr;
+  MarkReply(context, info_);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               absl::StrCat("the request is ", request.ByteSizeLong(),
+                                            " bytes; the agent takes at most ", kMaxRequestBytes)));
+  return reactor;
 }
 
 template <typename Response, typename Call>
@@ -219,6 +231,7 @@ grpc::ServerUnaryReactor* AgentService::Offload(grpc::CallbackServerContext* con
 grpc::ServerUnaryReactor* AgentService::GetStatus(grpc::CallbackServerContext* context,
                                                   const agent::v1::GetStatusRequest* request,
                                                   agent::v1::GetStatusResponse* response) {
+  if (auto* refused = RefuseOversized(context, *request)) return refused;
   bool verify = request->verify();
   if (!verify) {
     // The hot path (prompts, status bars): answered on this thread, no hop, no I/O.
@@ -244,6 +257,7 @@ grpc::ServerUnaryReactor* AgentService::GetStatus(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AgentService::ListOrgs(grpc::CallbackServerContext* context,
                                                  const agent::v1::ListOrgsRequest* request,
                                                  agent::v1::ListOrgsResponse* response) {
+  if (auto* refused = RefuseOversized(context, *request)) return refused;
   bool verify = request->verify();
   return Offload(context, response, [this, verify] { return session_.ListOrgs(verify); });
 }
@@ -251,26 +265,30 @@ grpc::ServerUnaryReactor* AgentService::ListOrgs(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* AgentService::UseOrg(grpc::CallbackServerContext* context,
                                                const agent::v1::UseOrgRequest* request,
                                                agent::v1::UseOrgResponse* response) {
+  if (auto* refused = RefuseOversized(context, *request)) return refused;
   std::string slug = request->slug();
   return Offload(context, response, [this, slug] { return session_.UseOrg(slug); });
 }
 
 grpc::ServerUnaryReactor* AgentService::Logout(grpc::CallbackServerContext* context,
-                                               const agent::v1::LogoutRequest*,
+                                               const agent::v1::LogoutRequest* request,
                                                agent::v1::LogoutResponse* response) {
+  if (auto* refused = RefuseOversized(context, *request)) return refused;
   return Offload(context, response, [this] { return session_.Logout(); });
 }
 
 grpc::ServerUnaryReactor* AgentService::Diagnose(grpc::CallbackServerContext* context,
-                                                 const agent::v1::DiagnoseRequest*,
+                                                 const agent::v1::DiagnoseRequest* request,
                                                  agent::v1::DiagnoseResponse* response) {
+  if (auto* refused = RefuseOversized(context, *request)) return refused;
   return Offload(context, response,
                  [this] { return absl::StatusOr<agent::v1::DiagnoseResponse>(doctor_.Run()); });
 }
 
 grpc::ServerUnaryReactor* AgentService::GetAgentInfo(grpc::CallbackServerContext* context,
-                                                     const agent::v1::GetAgentInfoRequest*,
+                                                     const agent::v1::GetAgentInfoRequest* request,
                                                      agent::v1::AgentInfo* response) {
+  if (auto* refused = RefuseOversized(context, *request)) return refused;
   MarkReply(context, info_);
   activity_.Touch();
   *response = info_;
@@ -282,6 +300,7 @@ grpc::ServerUnaryReactor* AgentService::GetAgentInfo(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AgentService::Handover(grpc::CallbackServerContext* context,
                                                  const agent::v1::HandoverRequest* request,
                                                  agent::v1::HandoverResponse* response) {
+  if (auto* refused = RefuseOversized(context, *request)) return refused;
   MarkReply(context, info_);
   LogInfo("datagen %s asked to hand over to the installed datagen-agent",
           PrintableText(request->client_version(), 40));

@@ -82,6 +82,13 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
       grpc::CallbackServerContext* context, const agent::v1::WatchRequest* request) override;
 
  private:
+  // The largest request the agent takes (agent.proto): every request is a few short fields.
+  static constexpr size_t kMaxRequestBytes = 64 * 1024;
+
+  // agent.proto: a request over kMaxRequestBytes is RESOURCE_EXHAUSTED, answered (with the
+  // agent's trailer, as every reply) by this; nullptr when `request` is within the bound.
+  grpc::ServerUnaryReactor* RefuseOversized(grpc::CallbackServerContext* context,
+                                            const google::protobuf::Message& request);
   // Runs `call` on the executor and finishes the call with its result.
   template <typename Response, typename Call>
   grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context, Response* response,

@@ -30,8 +30,10 @@
 namespace datagen {
 namespace {
 
-// The largest request the agent accepts; every request is a few short fields.
-constexpr int kMaxRequestBytes = 64 * 1024;
+// The largest message gRPC itself takes. The agent's own bound (AgentService::kMaxRequestBytes,
+// 64 KiB) is checked by its handlers, which answer RESOURCE_EXHAUSTED with the agent's trailer;
+// past this one gRPC refuses the message before any handler sees it.
+constexpr int kMaxTransportBytes = 4 * 1024 * 1024;
 
 // How long a starting agent waits for the agent holding the lock to answer or go away.
 constexpr absl::Duration kLockWait = absl::Seconds(10);
@@ -179,7 +181,7 @@ absl::Status AgentServer::Listen() {
 absl::Status AgentServer::StartGrpc() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  builder.SetMaxReceiveMessageSize(kMaxTransportBytes);
   for (grpc::Service* service : services_) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return absl::InternalError("gRPC server failed to start");

@@ -336,8 +336,10 @@ grpc::Status AgentClient::Stream(Method method, const Request& request,
   grpc::Status status = reader->Finish();
   if (!status.ok()) stub_.reset();  // the next call connects afresh (the agent may have gone)
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE && !FromAgent(context)) {
-    return Unreachable(absl::StrCat("lost the agent at ", options_.socket_path, " (",
-                                    status.error_message(), ")"));
+    return Unreachable(absl::StrCat(
+        "the agent at ", options_.socket_path,
+        " went away before this finished (it was stopped or restarted); nothing was stored by "
+        "it halfway: run the command again"));
   }
   return status;
 }

@@ -255,6 +255,23 @@ TEST(HostilePeers, OversizedAndMalformedFieldsAreInvalidArgument) {
         << "slug of " << slug.size() << " bytes: " << status.error_message();
   }
   {
+    // Over the agent's 64 KiB: RESOURCE_EXHAUSTED from the agent itself, with its trailer (as
+    // docs/api.md tells plugins to tell the agent's errors from no agent at all).
+    auto stub = agent::v1::AuthAgent::NewStub(
+        grpc::CreateChannel("unix:" + env.socket_path(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    agent::v1::UseOrgRequest request;
+    request.set_slug(std::string(100 * 1024, 'a'));
+    agent::v1::UseOrgResponse reply;
+    grpc::Status status = stub->UseOrg(&context, request, &reply);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("at most 65536"));
+    const auto& trailers = context.GetServerTrailingMetadata();
+    auto mark = trailers.find("x-datagen-agent");
+    ASSERT_NE(mark, trailers.end()) << "every reply carries the agent's trailer";
+    EXPECT_EQ(std::string(mark->second.data(), mark->second.size()), "1");
+  }
+  {
     // Far beyond what any request needs: refused by the transport, before any handler.
     agent::v1::UseOrgResponse reply;
     grpc::Status status = client->UseOrg(std::string(8 << 20, 'a'), &reply);
