@@ -210,6 +210,14 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
   return kExitError;
 }
 
+int ReportSetupError(const UsageError& error, const Output& io) {
+  Print(io.err, absl::StrCat("error: ", error.message, "\n"));
+  if (error.format == Format::kJson) {
+    Print(io.out, RenderJsonError("failed_precondition", error.message), Format::kJson);
+  }
+  return kExitError;
+}
+
 int ReportUsageError(const UsageError& error, const Output& io) {
   Print(io.err, absl::StrCat("error: ", error.message, "\n", error.usage, "\n"));
   if (error.format == Format::kJson) {

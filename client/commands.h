@@ -29,6 +29,9 @@ inline constexpr int kExitInterrupted = 130;
 int RunCommand(const Invocation& invocation, AgentClient& agent, const Output& io,
                const EnvLookup& env);
 
+// An error before any call could be made (e.g. the socket path is unusable): stderr, and a
+// JSON error object on stdout with --format json; exit 1.
+int ReportSetupError(const UsageError& error, const Output& io);
 // Prints a usage error (stderr, and a JSON error on stdout under --format json). Returns 2.
 int ReportUsageError(const UsageError& error, const Output& io);
 

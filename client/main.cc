@@ -35,8 +35,9 @@ int main(int argc, char** argv) {
   datagen::EnvLookup env = datagen::ProcessEnv();
   absl::StatusOr<std::string> socket = datagen::SocketPath(env, getuid());
   if (!socket.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(socket.status().message()).c_str());
-    return kExitError;
+    // Like every error, also a JSON object on stdout with --format json (cli.md).
+    UsageError error{std::string(socket.status().message()), "", inv.format};
+    return ReportSetupError(error, io);
   }
   AgentClient::Options options;
   options.socket_path = *socket;

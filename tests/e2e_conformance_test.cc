@@ -209,6 +209,14 @@ const std::vector<Row>& Rows() {
              r.out,
              "{\"error\":{\"code\":\"usage\",\"message\":\"unknown command: auth frobnicate\"}}\n");
        }},
+      {"CliMd_Output_JsonErrorsEvenBeforeAnyCall",
+       [](E2eEnv& env) {
+         RunResult r = env.Datagen({"auth", "status", "--format", "json"},
+                                   {"DATAGEN_AGENT_SOCKET=relative/agent.sock"});
+         EXPECT_EQ(r.exit_code, 1);
+         EXPECT_THAT(r.out, StartsWith("{\"error\":{\"code\":\"failed_precondition\""));
+         EXPECT_THAT(r.err, StartsWith("error: agent socket path must be absolute"));
+       }},
       {"CliMd_Commands_UsageErrorsExit2WithAOneLineHint",
        [](E2eEnv& env) {
          for (auto args :
