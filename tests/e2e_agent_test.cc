@@ -77,8 +77,7 @@ TEST(E2eAgent, NoAutostartFlagAndEnvironment) {
 // the caller seconds, not a minute, and the error names it and says what to do.
 TEST(E2eAgent, AStoppedAgentIsNamedWithinSecondsNotAMinute) {
   E2eEnv env;
-  env.WriteCredentials(env.MintToken());
-  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  env.SignedIn();
   pid_t pid = env.AgentPid();
   ASSERT_GT(pid, 0);
   ASSERT_EQ(kill(pid, SIGSTOP), 0);

@@ -71,8 +71,7 @@ TEST_P(PromptSegment, ShowsTheActiveOrgOnlyWhileTheAgentSaysSignedIn) {
 
 TEST_P(PromptSegment, ShowsNothingForAFileLeftByAnAgentKilledWithSigkill) {
   E2eEnv env;
-  env.WriteCredentials(env.MintToken());
-  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  env.SignedIn();
   ASSERT_EQ(Segment(env).out, "<[yourcompany] >");
   pid_t pid = env.AgentPid();
   ASSERT_GT(pid, 0);
@@ -85,9 +84,7 @@ TEST_P(PromptSegment, ShowsNothingForAFileLeftByAnAgentKilledWithSigkill) {
 
 TEST_P(PromptSegment, ExpiredSessionShowsNothing) {
   E2eEnv env;
-  std::string token = env.MintToken();
-  env.WriteCredentials(token);
-  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  std::string token = env.SignedIn();
   ASSERT_EQ(env.AdminPost("/_admin/revoke", "token=" + token), 200);
   EXPECT_EQ(env.Datagen({"auth", "status", "--verify"}).exit_code, 4);
   EXPECT_THAT(ReadFile(prompt_file(env)), HasSubstr(" expired yourcompany\n"));
@@ -99,8 +96,7 @@ TEST_P(PromptSegment, ExpiredSessionShowsNothing) {
 // PROMPT with PROMPT_SUBST.
 TEST_P(PromptSegment, TheReadmeSetUpLinesWork) {
   E2eEnv env;
-  env.WriteCredentials(env.MintToken());
-  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  env.SignedIn();
   std::string source = ". " + Runfile("tools/shell/datagen-prompt.sh") + "\n";
   std::string script =
       GetParam() == "/bin/bash"
@@ -123,8 +119,7 @@ TEST_P(PromptSegment, TheReadmeSetUpLinesWork) {
 // The segment starts no process: strace sees no clone, fork or exec after the shell's own.
 TEST_P(PromptSegment, StartsNoProcess) {
   E2eEnv env;
-  env.WriteCredentials(env.MintToken());
-  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  env.SignedIn();
   std::string trace = env.dir() + "/strace.txt";
   std::string script = ". " + Runfile("tools/shell/datagen-prompt.sh") +
                        "; datagen_prompt_update; datagen_prompt_update; datagen_prompt_update";

@@ -274,6 +274,14 @@ void E2eEnv::StopServer() {
   }
 }
 
+std::string E2eEnv::SignedIn() {
+  std::string token = MintToken();
+  WriteCredentials(token);
+  RunResult r = Datagen({"auth", "status"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return token;
+}
+
 void E2eEnv::WriteCredentials(const std::string& token, const std::string& org) {
   std::string folder = dir_ + "/cfg/datagen";
   mkdir(folder.c_str(), 0700);

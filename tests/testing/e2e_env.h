@@ -70,6 +70,10 @@ class E2eEnv {
   int AdminPost(const std::string& path, const std::string& form);
   void StopServer();
 
+  // A session that is signed in and confirmed: mints a token, writes the credentials with it,
+  // and runs `datagen auth status` (which starts the agent), expecting exit 0. Returns the token.
+  std::string SignedIn();
+
   // Writes the credentials file by hand, as a user (or an independent tool) would.
   void WriteCredentials(const std::string& token, const std::string& org = "yourcompany");
 

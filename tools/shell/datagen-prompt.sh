@@ -27,30 +27,26 @@ else
   DATAGEN_PROMPT_FILE="/tmp/datagen-$UID/prompt"
 fi
 
+# How to tell that the agent which wrote the file is alive: /proc/<pid> on Linux (a stat, no
+# signal), else kill -0.
+[ -d /proc/self ] && _datagen_proc=1 || _datagen_proc=
+
 # The line: "datagen-prompt 1 <pid> <state> <org>".
-if [ -d /proc/self ]; then
-  datagen_prompt_update() {
-    DATAGEN_PROMPT_ORG=
-    [[ -f $DATAGEN_PROMPT_FILE ]] || return 0
-    read -r _datagen_magic _datagen_version _datagen_pid _datagen_state _datagen_org \
-      <"$DATAGEN_PROMPT_FILE" || return 0
-    # /proc/<pid> is gone once an agent killed with -9 is: its file is stale.
-    [[ $_datagen_magic == datagen-prompt && $_datagen_version == 1 &&
-      $_datagen_state == signed_in && -n $_datagen_org && -d /proc/$_datagen_pid ]] || return 0
-    DATAGEN_PROMPT_ORG="[$_datagen_org] "
-  }
-else
-  datagen_prompt_update() {
-    DATAGEN_PROMPT_ORG=
-    [[ -f $DATAGEN_PROMPT_FILE ]] || return 0
-    read -r _datagen_magic _datagen_version _datagen_pid _datagen_state _datagen_org \
-      <"$DATAGEN_PROMPT_FILE" || return 0
-    [[ $_datagen_magic == datagen-prompt && $_datagen_version == 1 &&
-      $_datagen_state == signed_in && -n $_datagen_org ]] || return 0
+datagen_prompt_update() {
+  DATAGEN_PROMPT_ORG=
+  [[ -f $DATAGEN_PROMPT_FILE ]] || return 0
+  read -r _datagen_magic _datagen_version _datagen_pid _datagen_state _datagen_org \
+    <"$DATAGEN_PROMPT_FILE" || return 0
+  [[ $_datagen_magic == datagen-prompt && $_datagen_version == 1 &&
+    $_datagen_state == signed_in && -n $_datagen_org ]] || return 0
+  # A file left by an agent killed with -9: its pid is gone.
+  if [[ -n $_datagen_proc ]]; then
+    [[ -d /proc/$_datagen_pid ]] || return 0
+  else
     kill -0 "$_datagen_pid" 2>/dev/null || return 0
-    DATAGEN_PROMPT_ORG="[$_datagen_org] "
-  }
-fi
+  fi
+  DATAGEN_PROMPT_ORG="[$_datagen_org] "
+}
 
 datagen_prompt_org() {
   datagen_prompt_update
