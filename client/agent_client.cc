@@ -12,13 +12,11 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agent/common/fd_io.h"
 #include "agent/common/paths.h"
@@ -133,31 +131,34 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
     }
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
-    // A watchdog thread: the call itself is made on this thread, as fast as ever.
-    absl::Mutex mu;
-    bool answered = false, stuck = false;
-    std::thread watchdog([&] {
-      mu.Lock();
-      bool done = mu.AwaitWithTimeout(absl::Condition(&answered), kProbeAfter);
-      mu.Unlock();
-      if (done) return;
-      grpc::ClientContext probe;
-      probe.set_deadline(absl::ToChronoTime(absl::Now() + kProbeDeadline));
-      agent::v1::AgentInfo info;
-      grpc::Status alive = stub_->GetAgentInfo(&probe, agent::v1::GetAgentInfoRequest(), &info);
-      mu.Lock();
-      if (alive.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && !answered) {
-        stuck = true;
-        context.TryCancel();
-      }
-      mu.Unlock();
-    });
-    grpc::Status status = ((*stub_).*method)(&context, request, response);
+    // The call runs on a completion queue this thread waits on, so that it can look at the
+    // agent after kProbeAfter without a second thread (a thread per call would cost every
+    // prompt).
+    grpc::Status status;
+    bool stuck = false;
     {
-      absl::MutexLock lock(&mu);
-      answered = true;
+      grpc::CompletionQueue queue;
+      auto rpc = ((*stub_).*method)(&context, request, &queue);
+      rpc->StartCall();
+      rpc->Finish(response, &status, this);
+      void* tag = nullptr;
+      bool ok = false;
+      if (queue.AsyncNext(&tag, &ok, absl::ToChronoTime(absl::Now() + kProbeAfter)) ==
+          grpc::CompletionQueue::TIMEOUT) {
+        grpc::ClientContext probe;
+        probe.set_deadline(absl::ToChronoTime(absl::Now() + kProbeDeadline));
+        agent::v1::AgentInfo info;
+        grpc::Status alive = stub_->GetAgentInfo(&probe, agent::v1::GetAgentInfoRequest(), &info);
+        if (alive.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+          stuck = true;
+          context.TryCancel();
+        }
+        queue.Next(&tag, &ok);  // the call's end: its answer, or cancelled
+      }
+      queue.Shutdown();
+      while (queue.Next(&tag, &ok)) {
+      }
     }
-    watchdog.join();
     if (stuck) return Stuck();
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       return grpc::Status(
@@ -285,31 +286,34 @@ grpc::Status AgentClient::StartAgent() {
 grpc::Status AgentClient::GetStatus(bool verify, agent::v1::GetStatusResponse* reply) {
   agent::v1::GetStatusRequest request;
   request.set_verify(verify);
-  return Call(&agent::v1::AuthAgent::StubInterface::GetStatus, request, reply);
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncGetStatus, request, reply);
 }
 
 grpc::Status AgentClient::ListOrgs(bool verify, agent::v1::ListOrgsResponse* reply) {
   agent::v1::ListOrgsRequest request;
   request.set_verify(verify);
-  return Call(&agent::v1::AuthAgent::StubInterface::ListOrgs, request, reply);
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncListOrgs, request, reply);
 }
 
 grpc::Status AgentClient::UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply) {
   agent::v1::UseOrgRequest request;
   request.set_slug(slug);
-  return Call(&agent::v1::AuthAgent::StubInterface::UseOrg, request, reply);
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncUseOrg, request, reply);
 }
 
 grpc::Status AgentClient::Logout(agent::v1::LogoutResponse* reply) {
-  return Call(&agent::v1::AuthAgent::StubInterface::Logout, agent::v1::LogoutRequest(), reply);
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncLogout, agent::v1::LogoutRequest(),
+              reply);
 }
 
 grpc::Status AgentClient::GetToken(agent::v1::GetTokenResponse* reply) {
-  return Call(&agent::v1::AuthAgent::StubInterface::GetToken, agent::v1::GetTokenRequest(), reply);
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncGetToken,
+              agent::v1::GetTokenRequest(), reply);
 }
 
 grpc::Status AgentClient::Diagnose(agent::v1::DiagnoseResponse* reply) {
-  return Call(&agent::v1::AuthAgent::StubInterface::Diagnose, agent::v1::DiagnoseRequest(), reply);
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncDiagnose,
+              agent::v1::DiagnoseRequest(), reply);
 }
 
 grpc::Status AgentClient::EnsureRunning() {

@@ -71,7 +71,7 @@ TEST(E2eDoctor, ALooseCredentialsModeIsNamedNotRepaired) {
 }
 
 TEST(E2eDoctor, AnUnreachableServerIsNamed) {
-  E2eEnv env(E2eEnv::Options{.discovery = ""});  // DATAGEN_API_URL: a closed loopback port
+  E2eEnv env(WithDiscovery(""));  // DATAGEN_API_URL: a closed loopback port
   ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);  // starts the agent
   RunResult r = env.Datagen({"auth", "doctor"});
   EXPECT_EQ(r.exit_code, 1);
@@ -80,7 +80,7 @@ TEST(E2eDoctor, AnUnreachableServerIsNamed) {
 }
 
 TEST(E2eDoctor, AUrlWithNoDiscoveryIsNamed) {
-  E2eEnv env(E2eEnv::Options{.discovery = "none"});
+  E2eEnv env(WithDiscovery("none"));
   ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);
   RunResult r = env.Datagen({"auth", "doctor"});
   EXPECT_EQ(r.exit_code, 1);
