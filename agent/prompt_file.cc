@@ -1,15 +1,14 @@
 #include "agent/prompt_file.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "agent/common/fd_io.h"
 #include "agent/common/log.h"
 #include "agent/common/text.h"
+#include "agent/store/atomic_file.h"
 
 namespace datagen {
 namespace {
@@ -38,29 +37,16 @@ std::string PromptFile::Line(pid_t pid, const agent::v1::SessionSnapshot& sessio
 void PromptFile::OnSessionEvent(const agent::v1::WatchEvent& event) {
   std::string line = Line(pid_, event.session());
   if (line == written_) return;
-  const std::string temp = absl::StrCat(path_, ".tmp-", pid_);
-  std::string error;
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    error = absl::StrCat("cannot create ", temp, ": ", std::strerror(errno));
-  } else {
-    bool wrote = WriteAll(fd, line);
-    int write_errno = errno;
-    close(fd);
-    if (!wrote) {
-      error = absl::StrCat("cannot write ", temp, ": ", std::strerror(write_errno));
-    } else if (rename(temp.c_str(), path_.c_str()) != 0) {
-      error = absl::StrCat("cannot replace ", path_, ": ", std::strerror(errno));
+  if (absl::Status written = WriteFileAtomically(path_, line); !written.ok()) {
+    std::string error(written.message());
+    if (error != last_error_) {
+      LogWarning("the prompt state file is not up to date: %s", error);
+      last_error_ = std::move(error);
     }
-    if (!error.empty()) unlink(temp.c_str());
+    return;
   }
-  if (error.empty()) {
-    written_ = std::move(line);
-    last_error_.clear();
-  } else if (error != last_error_) {
-    LogWarning("the prompt state file is not up to date: %s", error);
-    last_error_ = std::move(error);
-  }
+  written_ = std::move(line);
+  last_error_.clear();
 }
 
 void PromptFile::Remove() {

@@ -6,8 +6,8 @@
 //
 // `state` is signed_in, signed_out or expired; `org` is a slug ([A-Za-z0-9._-], possibly empty).
 // <pid> is the agent's, so that a reader can tell a file left by an agent killed with -9
-// (`kill -0 <pid>` fails). The file is 0600, replaced atomically (write beside it, rename) on
-// every change, and removed when the agent stops cleanly.
+// (`kill -0 <pid>` fails). The file is 0600, replaced atomically (WriteFileAtomically) on every
+// change, and removed when the agent stops cleanly.
 //
 // Thread-safety: OnSessionEvent is called under the session's lock (WatchHub), which orders the
 // writes; Remove must not race with it (the Agent calls it after removing the watcher). A write

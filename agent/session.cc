@@ -206,7 +206,7 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify, bool file_only_ok) 
   // One look at the credentials; a second only after refreshing a token that already expired
   // (e.g. the machine slept past the expiry).
   for (bool refreshed = false;; refreshed = true) {
-    bool revalidate = false;
+    bool revalidate = false, from_memory = false;
     {
       absl::MutexLock lock(&mu_);
       absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&snapshot.warnings);
@@ -217,10 +217,11 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify, bool file_only_ok) 
       if (!stale) {
         snapshot.credentials = *std::move(current);
         if (verify || !FromMemoryLocked(snapshot.credentials, &snapshot, &revalidate)) break;
+        from_memory = true;
       }
     }
-    if (!snapshot.credentials.token().empty()) {  // answered from memory: no network
-      if (revalidate) ScheduleChanged();          // DoDueWork asks the server in the background
+    if (from_memory) {                    // no network on this path
+      if (revalidate) ScheduleChanged();  // DoDueWork asks the server in the background
       return snapshot;
     }
     (void)Refresh(/*only_if_due=*/true);
@@ -229,13 +230,9 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify, bool file_only_ok) 
       issuers_.For(IssuerOf(snapshot.credentials))
           ->identity.FetchUserInfo(snapshot.credentials.token());
   absl::MutexLock lock(&mu_);
-  if (!user.ok()) {
-    if (absl::IsUnauthenticated(user.status())) {
-      identity_.Forget();
-      MarkExpiredLocked(snapshot.credentials.token(), user.status().message());
-      return ExpiredError(user.status().message());  // as every later call says it
-    }
-    if (!verify && file_only_ok && absl::IsUnavailable(user.status())) {
+  absl::Status taken = TakeConfirmationLocked(snapshot.credentials.token(), user);
+  if (!taken.ok()) {
+    if (!verify && file_only_ok && absl::IsUnavailable(taken)) {
       // Nothing known since the agent started: the file says who, the server cannot confirm it.
       snapshot.user.Clear();
       snapshot.user.set_email(snapshot.credentials.email());
@@ -244,16 +241,28 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify, bool file_only_ok) 
       }
       snapshot.unverified = true;
       snapshot.warnings.push_back(absl::StrCat(
-          user.status().message(), "; shown as stored in the credentials file, without your role"));
+          taken.message(), "; shown as stored in the credentials file, without your role"));
       return snapshot;
     }
-    return user.status();
+    return taken;
   }
   snapshot.user = *std::move(user);
-  snapshot.verified_at = clock_.Now();
-  identity_.Remember(snapshot.credentials.token(), snapshot.user, clock_.Monotonic(),
-                     snapshot.verified_at);
+  snapshot.verified_at = identity_.confirmed_at();
   return snapshot;
+}
+
+absl::Status Session::TakeConfirmationLocked(const std::string& token,
+                                             const absl::StatusOr<server::v1::UserInfo>& user) {
+  if (user.ok()) {
+    identity_.Remember(token, *user, clock_.Monotonic(), clock_.Now());
+    return absl::OkStatus();
+  }
+  if (absl::IsUnauthenticated(user.status())) {
+    identity_.Forget();
+    MarkExpiredLocked(token, user.status().message());  // watchers are told
+    return ExpiredError(user.status().message());       // as every later call says it
+  }
+  return user.status();
 }
 
 std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFromMemory() {

@@ -143,6 +143,12 @@ class Session {
   // The identity known for `credentials` from memory into *snapshot: true when one is. Marks it
   // unverified when older than the staleness bound and asks for a confirmation
   // (*revalidate: call ScheduleChanged after the lock).
+  // Takes the server's answer about whom `token` belongs to: remembers the identity (OK), or
+  // marks the session expired when the server refused the token (the ExpiredError every later
+  // call gives); any other error is returned as it is.
+  absl::Status TakeConfirmationLocked(const std::string& token,
+                                      const absl::StatusOr<server::v1::UserInfo>& user)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // TryStatusFromMemory under the lock; *revalidate as in FromMemoryLocked.
   std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> StatusFromMemory(bool* revalidate)
       ABSL_LOCKS_EXCLUDED(mu_);

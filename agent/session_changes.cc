@@ -326,14 +326,10 @@ void Session::RevalidateIfAsked() {
   absl::MutexLock lock(&mu_);
   const agent::v1::Credentials* cached = credentials_.cached();
   if (cached == nullptr || cached->token() != credentials.token()) return;  // changed meanwhile
-  if (user.ok()) {
-    identity_.Remember(credentials.token(), *std::move(user), clock_.Monotonic(), clock_.Now());
-  } else if (absl::IsUnauthenticated(user.status())) {
-    identity_.Forget();
-    MarkExpiredLocked(credentials.token(), user.status().message());  // watchers are told
-  } else {
-    LogInfo("could not confirm the session with the server: %s", user.status().message());
-    identity_.NoteUnreachable(std::string(user.status().message()));
+  absl::Status taken = TakeConfirmationLocked(credentials.token(), user);
+  if (!taken.ok() && !absl::IsUnauthenticated(taken)) {
+    LogInfo("could not confirm the session with the server: %s", taken.message());
+    identity_.NoteUnreachable(std::string(taken.message()));
   }
 }
 

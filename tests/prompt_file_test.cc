@@ -96,7 +96,8 @@ TEST(PromptFile, NeverFollowsASymlinkPlantedAtItsTemporaryName) {
   std::string path = dir.path() + "/prompt";
   std::string target = dir.path() + "/target";
   { std::ofstream(target) << "keep"; }
-  ASSERT_EQ(symlink(target.c_str(), (path + ".tmp-5").c_str()), 0);
+  // The temporary name WriteFileAtomically uses in this process.
+  ASSERT_EQ(symlink(target.c_str(), (path + ".tmp-" + std::to_string(getpid())).c_str()), 0);
   PromptFile file(path, 5);
   file.OnSessionEvent(Event(agent::v1::SESSION_STATE_SIGNED_IN, "acme"));
   EXPECT_EQ(Read(target), "keep");
