@@ -191,11 +191,9 @@ grpc::ServerWriteReactor<agent::v1::WatchEvent>* AgentService::Watch(
   return new WatchReactor(context, info_, session_, activity_);
 }
 
-grpc::ServerUnaryReactor* AgentService::GetToken(grpc::CallbackServerContext* context,
-                                                 const agent::v1::GetTokenRequest* request,
-                                                 agent::v1::GetTokenResponse* response) {
-  if (auto* refused = RefuseOversized(context, *request)) return refused;
-  return Offload(context, response, [this] { return session_.GetToken(); });
+AgentService::Unary* AgentService::GetToken(Context* context, const v1::GetTokenRequest* request,
+                                            v1::GetTokenResponse* response) {
+  return Offload(context, *request, response, [this] { return session_.GetToken(); });
 }
 
 grpc::ServerUnaryReactor* AgentService::RefuseOversized(grpc::CallbackServerContext* context,
@@ -210,8 +208,10 @@ grpc::ServerUnaryReactor* AgentService::RefuseOversized(grpc::CallbackServerCont
 }
 
 template <typename Response, typename Call>
-grpc::ServerUnaryReactor* AgentService::Offload(grpc::CallbackServerContext* context,
-                                                Response* response, Call call) {
+AgentService::Unary* AgentService::Offload(Context* context,
+                                           const google::protobuf::Message& request,
+                                           Response* response, Call call) {
+  if (auto* refused = RefuseOversized(context, request)) return refused;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Lets clients tell this agent's own errors (e.g. UNAVAILABLE: the identity server is down)
   // from failing to reach the agent at all.
@@ -228,9 +228,8 @@ grpc::ServerUnaryReactor* AgentService::Offload(grpc::CallbackServerContext* con
   return reactor;
 }
 
-grpc::ServerUnaryReactor* AgentService::GetStatus(grpc::CallbackServerContext* context,
-                                                  const agent::v1::GetStatusRequest* request,
-                                                  agent::v1::GetStatusResponse* response) {
+AgentService::Unary* AgentService::GetStatus(Context* context, const v1::GetStatusRequest* request,
+                                             v1::GetStatusResponse* response) {
   if (auto* refused = RefuseOversized(context, *request)) return refused;
   bool verify = request->verify();
   if (!verify) {
@@ -247,47 +246,39 @@ grpc::ServerUnaryReactor* AgentService::GetStatus(grpc::CallbackServerContext* c
       return reactor;
     }
   }
-  return Offload(context, response, [this, verify] {
+  return Offload(context, *request, response, [this, verify] {
     absl::StatusOr<agent::v1::GetStatusResponse> status = session_.Status(verify);
     if (status.ok()) status->set_agent_version(info_.version());
     return status;
   });
 }
 
-grpc::ServerUnaryReactor* AgentService::ListOrgs(grpc::CallbackServerContext* context,
-                                                 const agent::v1::ListOrgsRequest* request,
-                                                 agent::v1::ListOrgsResponse* response) {
-  if (auto* refused = RefuseOversized(context, *request)) return refused;
+AgentService::Unary* AgentService::ListOrgs(Context* context, const v1::ListOrgsRequest* request,
+                                            v1::ListOrgsResponse* response) {
   bool verify = request->verify();
-  return Offload(context, response, [this, verify] { return session_.ListOrgs(verify); });
+  return Offload(context, *request, response, [this, verify] { return session_.ListOrgs(verify); });
 }
 
-grpc::ServerUnaryReactor* AgentService::UseOrg(grpc::CallbackServerContext* context,
-                                               const agent::v1::UseOrgRequest* request,
-                                               agent::v1::UseOrgResponse* response) {
-  if (auto* refused = RefuseOversized(context, *request)) return refused;
+AgentService::Unary* AgentService::UseOrg(Context* context, const v1::UseOrgRequest* request,
+                                          v1::UseOrgResponse* response) {
   std::string slug = request->slug();
-  return Offload(context, response, [this, slug] { return session_.UseOrg(slug); });
+  return Offload(context, *request, response, [this, slug] { return session_.UseOrg(slug); });
 }
 
-grpc::ServerUnaryReactor* AgentService::Logout(grpc::CallbackServerContext* context,
-                                               const agent::v1::LogoutRequest* request,
-                                               agent::v1::LogoutResponse* response) {
-  if (auto* refused = RefuseOversized(context, *request)) return refused;
-  return Offload(context, response, [this] { return session_.Logout(); });
+AgentService::Unary* AgentService::Logout(Context* context, const v1::LogoutRequest* request,
+                                          v1::LogoutResponse* response) {
+  return Offload(context, *request, response, [this] { return session_.Logout(); });
 }
 
-grpc::ServerUnaryReactor* AgentService::Diagnose(grpc::CallbackServerContext* context,
-                                                 const agent::v1::DiagnoseRequest* request,
-                                                 agent::v1::DiagnoseResponse* response) {
-  if (auto* refused = RefuseOversized(context, *request)) return refused;
-  return Offload(context, response,
-                 [this] { return absl::StatusOr<agent::v1::DiagnoseResponse>(doctor_.Run()); });
+AgentService::Unary* AgentService::Diagnose(Context* context, const v1::DiagnoseRequest* request,
+                                            v1::DiagnoseResponse* response) {
+  return Offload(context, *request, response,
+                 [this] { return absl::StatusOr<v1::DiagnoseResponse>(doctor_.Run()); });
 }
 
-grpc::ServerUnaryReactor* AgentService::GetAgentInfo(grpc::CallbackServerContext* context,
-                                                     const agent::v1::GetAgentInfoRequest* request,
-                                                     agent::v1::AgentInfo* response) {
+AgentService::Unary* AgentService::GetAgentInfo(Context* context,
+                                                const v1::GetAgentInfoRequest* request,
+                                                v1::AgentInfo* response) {
   if (auto* refused = RefuseOversized(context, *request)) return refused;
   MarkReply(context, info_);
   activity_.Touch();
@@ -297,9 +288,8 @@ grpc::ServerUnaryReactor* AgentService::GetAgentInfo(grpc::CallbackServerContext
   return reactor;
 }
 
-grpc::ServerUnaryReactor* AgentService::Handover(grpc::CallbackServerContext* context,
-                                                 const agent::v1::HandoverRequest* request,
-                                                 agent::v1::HandoverResponse* response) {
+AgentService::Unary* AgentService::Handover(Context* context, const v1::HandoverRequest* request,
+                                            v1::HandoverResponse* response) {
   if (auto* refused = RefuseOversized(context, *request)) return refused;
   MarkReply(context, info_);
   LogInfo("datagen %s asked to hand over to the installed datagen-agent",

@@ -17,6 +17,7 @@
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
 
 namespace datagen {
+namespace v1 = agent::v1;
 
 // The same canonical code and message (absl and gRPC number their codes identically).
 grpc::Status ToGrpcStatus(const absl::Status& status);
@@ -26,6 +27,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // outlive the gRPC server.
 class AgentService final : public agent::v1::AuthAgent::CallbackService {
  public:
+  using Context = grpc::CallbackServerContext;
+  using Unary = grpc::ServerUnaryReactor;
+
   // Calls, streams and logins in progress are counted in `activity`.
   // `info` is what GetAgentInfo answers and every reply's metadata carries; `handover` asks the
   // agent to exit for an upgrade and says whether it exits now (see Handover in agent.proto).
@@ -33,53 +37,37 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
                Doctor& doctor, agent::v1::AgentInfo info, std::function<bool()> handover);
 
   // Attaches the caller to the login in progress (LoginBroker), streaming its code and result.
-  grpc::ServerWriteReactor<agent::v1::LoginEvent>* Login(
-      grpc::CallbackServerContext* context, const agent::v1::LoginRequest* request) override;
+  grpc::ServerWriteReactor<v1::LoginEvent>* Login(Context* context,
+                                                  const v1::LoginRequest* request) override;
 
   // From memory on gRPC's thread when it can (Session::TryStatusFromMemory), else offloaded.
-  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
-                                      const agent::v1::GetStatusRequest* request,
-                                      agent::v1::GetStatusResponse* response) override;
+  Unary* GetStatus(Context*, const v1::GetStatusRequest*, v1::GetStatusResponse*) override;
 
   // Offloaded: it may ask the server.
-  grpc::ServerUnaryReactor* ListOrgs(grpc::CallbackServerContext* context,
-                                     const agent::v1::ListOrgsRequest* request,
-                                     agent::v1::ListOrgsResponse* response) override;
+  Unary* ListOrgs(Context*, const v1::ListOrgsRequest*, v1::ListOrgsResponse*) override;
 
   // Offloaded: it always asks the server, then rewrites the file.
-  grpc::ServerUnaryReactor* UseOrg(grpc::CallbackServerContext* context,
-                                   const agent::v1::UseOrgRequest* request,
-                                   agent::v1::UseOrgResponse* response) override;
+  Unary* UseOrg(Context*, const v1::UseOrgRequest*, v1::UseOrgResponse*) override;
 
   // Offloaded: it deletes the file, then revokes at the server.
-  grpc::ServerUnaryReactor* Logout(grpc::CallbackServerContext* context,
-                                   const agent::v1::LogoutRequest* request,
-                                   agent::v1::LogoutResponse* response) override;
+  Unary* Logout(Context*, const v1::LogoutRequest*, v1::LogoutResponse*) override;
 
   // Offloaded: it may refresh the token first.
-  grpc::ServerUnaryReactor* GetToken(grpc::CallbackServerContext* context,
-                                     const agent::v1::GetTokenRequest* request,
-                                     agent::v1::GetTokenResponse* response) override;
+  Unary* GetToken(Context*, const v1::GetTokenRequest*, v1::GetTokenResponse*) override;
 
   // Offloaded: one round trip to the identity server (Doctor).
-  grpc::ServerUnaryReactor* Diagnose(grpc::CallbackServerContext* context,
-                                     const agent::v1::DiagnoseRequest* request,
-                                     agent::v1::DiagnoseResponse* response) override;
+  Unary* Diagnose(Context*, const v1::DiagnoseRequest*, v1::DiagnoseResponse*) override;
 
   // Answered on gRPC's thread, from memory.
-  grpc::ServerUnaryReactor* GetAgentInfo(grpc::CallbackServerContext* context,
-                                         const agent::v1::GetAgentInfoRequest* request,
-                                         agent::v1::AgentInfo* response) override;
+  Unary* GetAgentInfo(Context*, const v1::GetAgentInfoRequest*, v1::AgentInfo*) override;
 
   // Answered on gRPC's thread; the exit itself happens later (Agent::Handover).
-  grpc::ServerUnaryReactor* Handover(grpc::CallbackServerContext* context,
-                                     const agent::v1::HandoverRequest* request,
-                                     agent::v1::HandoverResponse* response) override;
+  Unary* Handover(Context*, const v1::HandoverRequest*, v1::HandoverResponse*) override;
 
   // Streams the session as it changes (Session watchers), oldest events dropped for a slow
   // reader, never the newest.
-  grpc::ServerWriteReactor<agent::v1::WatchEvent>* Watch(
-      grpc::CallbackServerContext* context, const agent::v1::WatchRequest* request) override;
+  grpc::ServerWriteReactor<v1::WatchEvent>* Watch(Context* context,
+                                                  const v1::WatchRequest* request) override;
 
  private:
   // The largest request the agent takes (agent.proto): every request is a few short fields.
@@ -89,10 +77,11 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   // agent's trailer, as every reply) by this; nullptr when `request` is within the bound.
   grpc::ServerUnaryReactor* RefuseOversized(grpc::CallbackServerContext* context,
                                             const google::protobuf::Message& request);
-  // Runs `call` on the executor and finishes the call with its result.
+  // Refuses an oversized `request` (RefuseOversized), else runs `call` on the executor and
+  // finishes the call with its result.
   template <typename Response, typename Call>
-  grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context, Response* response,
-                                    Call call);
+  Unary* Offload(Context* context, const google::protobuf::Message& request, Response* response,
+                 Call call);
 
   Session& session_;
   LoginBroker& broker_;

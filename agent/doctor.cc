@@ -96,11 +96,15 @@ void Doctor::CheckServer(agent::v1::DiagnoseResponse* reply) {
         MakeCheck("discovery", agent::v1::VERDICT_OK,
                   absl::StrCat(url, " answered in ", absl::ToInt64Milliseconds(took), " ms"));
   }
-  std::optional<absl::Time> server_time = ParseHttpDate(response->Header("date"));
+  *reply->add_checks() = CheckClock(*response, before, after);
+}
+
+agent::v1::DiagnosticCheck Doctor::CheckClock(const HttpResponse& response, absl::Time before,
+                                              absl::Time after) {
+  std::optional<absl::Time> server_time = ParseHttpDate(response.Header("date"));
   if (!server_time) {
-    *reply->add_checks() =
-        MakeCheck("clock", agent::v1::VERDICT_OK, "not measured: the server sent no Date header");
-    return;
+    return MakeCheck("clock", agent::v1::VERDICT_OK,
+                     "not measured: the server sent no Date header");
   }
   // The server stamped its Date between `before` and `after`, to the second.
   absl::Duration skew = *server_time - (before + (after - before) / 2);
@@ -108,15 +112,13 @@ void Doctor::CheckServer(agent::v1::DiagnoseResponse* reply) {
       absl::StrCat(absl::FormatDuration(absl::Trunc(absl::AbsDuration(skew), absl::Seconds(1))),
                    skew > absl::ZeroDuration() ? " ahead of" : " behind");
   if (absl::AbsDuration(skew) > kMaxClockSkew + absl::Seconds(1)) {
-    *reply->add_checks() = MakeCheck(
+    return MakeCheck(
         "clock", agent::v1::VERDICT_WARN,
         absl::StrCat("the server's clock is ", how, " this machine's"),
         "set this machine's clock (timedatectl set-ntp true); logins and token expiry read it");
-  } else {
-    *reply->add_checks() =
-        MakeCheck("clock", agent::v1::VERDICT_OK,
-                  absl::StrCat("within ", absl::FormatDuration(kMaxClockSkew), " of the server's"));
   }
+  return MakeCheck("clock", agent::v1::VERDICT_OK,
+                   absl::StrCat("within ", absl::FormatDuration(kMaxClockSkew), " of the server's"));
 }
 
 agent::v1::DiagnosticCheck Doctor::CheckCredentials() {

@@ -42,6 +42,10 @@ class Doctor {
  private:
   // The discovery and clock checks, from one request to the issuer's discovery document.
   void CheckServer(agent::v1::DiagnoseResponse* reply);
+  // The server's clock against this machine's, from the Date header of a reply received
+  // between `before` and `after`.
+  static agent::v1::DiagnosticCheck CheckClock(const HttpResponse& response, absl::Time before,
+                                               absl::Time after);
   agent::v1::DiagnosticCheck CheckCredentials();
   agent::v1::DiagnosticCheck CheckRevocations();
   agent::v1::DiagnosticCheck CheckProxy();

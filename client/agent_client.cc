@@ -97,6 +97,11 @@ AgentClient::AgentClient(Options options) : options_(std::move(options)) {
   (void)Connect();  // a failure is reported by the first call
 }
 
+agent::v1::AuthAgent::StubInterface::async_interface* AgentClient::Async() {
+  if (!stub_ && !EnsureRunning().ok()) return nullptr;
+  return stub_ ? stub_->async() : nullptr;
+}
+
 grpc::Status AgentClient::Connect() {
   stub_.reset();
   // Our own connect, verified (the folder is ours, the peer runs as us) before a byte is sent,
@@ -122,6 +127,28 @@ grpc::Status AgentClient::Connect() {
   return grpc::Status::OK;
 }
 
+bool AgentClient::AwaitAnswer(grpc::ClientContext& context, grpc::CompletionQueue& queue) {
+  bool stuck = false;
+  void* tag = nullptr;
+  bool ok = false;
+  if (queue.AsyncNext(&tag, &ok, absl::ToChronoTime(absl::Now() + kProbeAfter)) ==
+      grpc::CompletionQueue::TIMEOUT) {
+    grpc::ClientContext probe;
+    probe.set_deadline(absl::ToChronoTime(absl::Now() + kProbeDeadline));
+    agent::v1::AgentInfo info;
+    grpc::Status alive = stub_->GetAgentInfo(&probe, agent::v1::GetAgentInfoRequest(), &info);
+    if (alive.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      stuck = true;
+      context.TryCancel();
+    }
+    queue.Next(&tag, &ok);  // the call's end: its answer, or cancelled
+  }
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  return stuck;
+}
+
 template <typename Request, typename Response, typename Method>
 grpc::Status AgentClient::Call(Method method, const Request& request, Response* response) {
   agent_unreachable_ = false;
@@ -141,23 +168,7 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
       auto rpc = ((*stub_).*method)(&context, request, &queue);
       rpc->StartCall();
       rpc->Finish(response, &status, this);
-      void* tag = nullptr;
-      bool ok = false;
-      if (queue.AsyncNext(&tag, &ok, absl::ToChronoTime(absl::Now() + kProbeAfter)) ==
-          grpc::CompletionQueue::TIMEOUT) {
-        grpc::ClientContext probe;
-        probe.set_deadline(absl::ToChronoTime(absl::Now() + kProbeDeadline));
-        agent::v1::AgentInfo info;
-        grpc::Status alive = stub_->GetAgentInfo(&probe, agent::v1::GetAgentInfoRequest(), &info);
-        if (alive.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-          stuck = true;
-          context.TryCancel();
-        }
-        queue.Next(&tag, &ok);  // the call's end: its answer, or cancelled
-      }
-      queue.Shutdown();
-      while (queue.Next(&tag, &ok)) {
-      }
+      stuck = AwaitAnswer(context, queue);
     }
     if (stuck) return Stuck();
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {

@@ -46,6 +46,14 @@ class AgentClient {
   grpc::Status Login(const std::string& api_url,
                      const std::function<void(const agent::v1::LoginEvent&)>& on_event);
 
+  // The generated asynchronous interface over this client's own connection (the folder and
+  // the peer checked, see Connect; the agent started first when allowed), for callers that
+  // keep many calls or streams in flight themselves: tools/bench, and tests that look at a
+  // reply's metadata. nullptr when no agent could be reached (agent_unreachable() says why).
+  // Calls made through it get none of the handling above (stuck agent, hand-over, retry).
+  // Valid until this client is destroyed.
+  agent::v1::AuthAgent::StubInterface::async_interface* Async();
+
   // True when the last call failed because the agent could not be reached or started (its
   // status message says why), rather than with the agent's own answer.
   bool agent_unreachable() const { return agent_unreachable_; }
@@ -59,6 +67,11 @@ class AgentClient {
   template <typename Event, typename Method, typename Request>
   grpc::Status Stream(Method method, const Request& request,
                       const std::function<void(const Event&)>& on_event);
+
+  // Waits on `queue` for the one call started on it. Past kProbeAfter it asks the agent
+  // GetAgentInfo; when that gets no answer either, cancels the call and returns true (stuck).
+  // Drains and shuts down the queue.
+  bool AwaitAnswer(grpc::ClientContext& context, grpc::CompletionQueue& queue);
 
   // Whether the agent that answered (its version and binary identity, from the reply's
   // metadata) is one left running from before an upgrade of the binary this client starts.

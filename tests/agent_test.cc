@@ -112,6 +112,46 @@ TEST(AgentTest, CallsAfterStopAreRefusedNotHung) {
   EXPECT_TRUE(client->agent_unreachable());
 }
 
+TEST(AgentTest, TheClientsAsyncInterfaceCarriesManyCallsOnItsCheckedConnection) {
+  AgentHarness harness;
+  harness.http().Reply(kUserinfoEndpoint, 200, kYou);
+  harness.SignIn("dgat_tok", "test-org");
+  std::unique_ptr<cli::AgentClient> client = harness.NewClient();
+  auto* async = client->Async();
+  ASSERT_NE(async, nullptr);
+  constexpr int kCalls = 16;
+  struct Call {
+    grpc::ClientContext context;
+    agent::v1::GetStatusRequest request;
+    agent::v1::GetStatusResponse response;
+    grpc::Status status;
+  };
+  std::vector<Call> calls(kCalls);
+  std::atomic<int> left{kCalls};
+  absl::Notification all_done;
+  for (Call& call : calls) {
+    async->GetStatus(&call.context, &call.request, &call.response, [&](grpc::Status status) {
+      call.status = std::move(status);
+      if (--left == 0) all_done.Notify();
+    });
+  }
+  ASSERT_TRUE(all_done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  for (const Call& call : calls) {
+    ASSERT_TRUE(call.status.ok()) << call.status.error_message();
+    EXPECT_EQ(call.response.email(), "you@yourcompany.com");
+    // Every reply is the agent's own (its trailer), as on the client's synchronous calls.
+    EXPECT_EQ(call.context.GetServerTrailingMetadata().count(kAgentReplyKey), 1u);
+  }
+}
+
+TEST(AgentTest, TheClientsAsyncInterfaceIsNullWithNoAgent) {
+  AgentHarness harness;
+  harness.agent().Stop();
+  std::unique_ptr<cli::AgentClient> client = harness.NewClient();
+  EXPECT_EQ(client->Async(), nullptr);
+  EXPECT_TRUE(client->agent_unreachable());
+}
+
 TEST(AgentTest, IdleExitIsDueAfterTheIdlePeriodOnTheInjectedClock) {
   AgentHarness harness;
   Agent& agent = harness.agent();

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "agent/common/json.h"
 #include "client/agent_client.h"
@@ -257,13 +258,20 @@ TEST(HostilePeers, OversizedAndMalformedFieldsAreInvalidArgument) {
   {
     // Over the agent's 64 KiB: RESOURCE_EXHAUSTED from the agent itself, with its trailer (as
     // docs/api.md tells plugins to tell the agent's errors from no agent at all).
-    auto stub = agent::v1::AuthAgent::NewStub(
-        grpc::CreateChannel("unix:" + env.socket_path(), grpc::InsecureChannelCredentials()));
+    // Through the client's asynchronous interface, to see the reply's trailers.
+    auto* stub = client->Async();
+    ASSERT_NE(stub, nullptr);
     grpc::ClientContext context;
     agent::v1::UseOrgRequest request;
     request.set_slug(std::string(100 * 1024, 'a'));
     agent::v1::UseOrgResponse reply;
-    grpc::Status status = stub->UseOrg(&context, request, &reply);
+    grpc::Status status;
+    absl::Notification answered;
+    stub->UseOrg(&context, &request, &reply, [&](grpc::Status s) {
+      status = std::move(s);
+      answered.Notify();
+    });
+    ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
     EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
     EXPECT_THAT(status.error_message(), HasSubstr("at most 65536"));
     const auto& trailers = context.GetServerTrailingMetadata();

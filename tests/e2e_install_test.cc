@@ -1,6 +1,7 @@
 // tools/install as a user runs it: installed under a prefix, the product works with only
 // PREFIX/bin on PATH (the agent found beside the CLI, its helper in libexec), the man pages
-// render, bash completes from the installed script, and --uninstall leaves nothing it made.
+// render, bash, zsh and fish complete from the installed scripts, and --uninstall leaves nothing
+// it made.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -65,7 +66,8 @@ TEST(E2eInstall, InstalledUnderAPrefixItWorksFromThereAndUninstallsCleanly) {
   EXPECT_THAT(logout.err, IsEmpty()) << "revoked at the server: no warning";
   EXPECT_THAT(env.AgentLog(), Not(HasSubstr("HTTP helper"))) << env.AgentLog();
 
-  // The man pages render, and bash completes `datagen auth o<TAB>` from the installed script.
+  // The man pages render, and each shell completes `datagen auth o<TAB>` from its installed
+  // script.
   for (const char* page : {"/share/man/man1/datagen-auth.1", "/share/man/man8/datagen-agent.8"}) {
     RunResult man = RunProcess({"/usr/bin/man", "-l", prefix + page},
                                {"PATH=/usr/bin:/bin", "MANPAGER=cat", "TERM=dumb"});
@@ -79,6 +81,17 @@ TEST(E2eInstall, InstalledUnderAPrefixItWorksFromThereAndUninstallsCleanly) {
                   "-", prefix + "/share/bash-completion/completions/datagen"},
                  {"PATH=/usr/bin:/bin"});
   EXPECT_EQ(completes.out, "org\n");
+  // zsh: TAB in a real interactive zsh (compinit) with the installed folder on $fpath.
+  RunResult zsh = RunProcess({"/usr/bin/zsh", "-f", Runfile("tests/testing/zsh_complete.zsh"),
+                              prefix + "/share/zsh/vendor-completions", "datagen auth o"},
+                             {"PATH=/usr/bin:/bin", "HOME=" + env.dir()});
+  EXPECT_EQ(zsh.out, "auth org\n") << zsh.err;
+  // fish: its own completion engine, loading the installed file the way fish finds a
+  // package's completions (XDG_DATA_DIRS/fish/vendor_completions.d) for `datagen` on PATH.
+  RunResult fish = RunProcess({"/usr/bin/fish", "-c", "complete -C 'datagen auth o'"},
+                              {"PATH=" + prefix + "/bin:/usr/bin:/bin", "HOME=" + env.dir(),
+                               "XDG_DATA_DIRS=" + prefix + "/share"});
+  EXPECT_EQ(fish.out, "org\n") << fish.err;
 
   env.StopAgent();
   RunResult removed =

@@ -8,8 +8,49 @@
 namespace datagen {
 namespace {
 
-std::string VersionOrUnknown(const std::string& version) {
-  return version.empty() ? "an older version" : version;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Both sides' versions, when the peer speaks another helper protocol than this build: `self`
+// is this program, and `relation` says how it met the peer ("was started by datagen-agent").
+absl::Status MismatchedPeer(absl::StatusCode code, absl::string_view self,
+                            absl::string_view relation, int peer_protocol,
+                            const std::string& peer_version) {
+  return absl::Status(
+      code, absl::StrCat(self, " ", kVersion, " (helper protocol ", kHelperProtocolVersion, ") ",
+                         relation, " ", peer_version.empty() ? "an older version" : peer_version,
+                         " (helper protocol ", peer_protocol,
+                         "): the two come from different installs; reinstall datagen"));
+}
+
+// Parses the peer's message, and checks that it speaks this build's helper protocol:
+// `unreadable` when it does not parse, else MismatchedPeer's error.
+template <typename Message>
+absl::StatusOr<Message> ParseFromPeer(absl::string_view bytes, absl::Status unreadable,
+                                      absl::StatusCode mismatch, absl::string_view self,
+                                      absl::string_view relation) {
+  Message message;
+  if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return unreadable;
+  if (message.protocol_version() != kHelperProtocolVersion) {
+    return MismatchedPeer(mismatch, self, relation, message.protocol_version(),
+                          message.datagen_version());
+  }
+  return message;
+}
+
+template <typename Message>
+void EncodeHeaders(const Headers& headers, Message* message) {
+  for (const auto& [name, value] : headers) {
+    auto* header = message->add_headers();
+    header->set_name(name);
+    header->set_value(value);
+  }
+}
+
+template <typename Message>
+Headers DecodeHeaders(const Message& message) {
+  Headers headers;
+  for (const auto& header : message.headers()) headers.emplace_back(header.name(), header.value());
+  return headers;
 }
 
 }  // namespace
@@ -18,11 +59,7 @@ std::string EncodeHelperRequest(const HttpRequest& request) {
   agent::internal::HttpExchangeRequest exchange;
   exchange.set_method(request.method);
   exchange.set_url(request.url);
-  for (const auto& [name, value] : request.headers) {
-    auto* header = exchange.add_headers();
-    header->set_name(name);
-    header->set_value(value);
-  }
+  EncodeHeaders(request.headers, &exchange);
   exchange.set_body(request.body);
   exchange.set_timeout_ms(absl::ToInt64Milliseconds(request.timeout));
   exchange.set_protocol_version(kHelperProtocolVersion);
@@ -31,23 +68,17 @@ std::string EncodeHelperRequest(const HttpRequest& request) {
 }
 
 absl::StatusOr<HttpRequest> DecodeHelperRequest(absl::string_view bytes) {
-  agent::internal::HttpExchangeRequest exchange;
-  if (!exchange.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError("not an HTTP exchange request");
-  }
-  if (exchange.protocol_version() != kHelperProtocolVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "datagen-agent-http ", kVersion, " (helper protocol ", kHelperProtocolVersion,
-        ") was started by datagen-agent ", VersionOrUnknown(exchange.datagen_version()),
-        " (helper protocol ", exchange.protocol_version(),
-        "): the two come from different installs; reinstall datagen"));
-  }
+  absl::StatusOr<agent::internal::HttpExchangeRequest> parsed =
+      ParseFromPeer<agent::internal::HttpExchangeRequest>(
+          bytes, absl::InvalidArgumentError("not an HTTP exchange request"),
+          absl::StatusCode::kFailedPrecondition, "datagen-agent-http",
+          "was started by datagen-agent");
+  if (!parsed.ok()) return parsed.status();
+  const agent::internal::HttpExchangeRequest& exchange = *parsed;
   HttpRequest request;
   request.method = exchange.method();
   request.url = exchange.url();
-  for (const auto& header : exchange.headers()) {
-    request.headers.emplace_back(header.name(), header.value());
-  }
+  request.headers = DecodeHeaders(exchange);
   request.body = exchange.body();
   request.timeout = absl::Milliseconds(exchange.timeout_ms());
   return request;
@@ -64,27 +95,18 @@ std::string EncodeHelperOutcome(const absl::StatusOr<HttpResponse>& outcome) {
     return out.SerializeAsString();
   }
   out.set_status(outcome->status);
-  for (const auto& [name, value] : outcome->headers) {
-    auto* header = out.add_headers();
-    header->set_name(name);
-    header->set_value(value);
-  }
+  EncodeHeaders(outcome->headers, &out);
   out.set_body(outcome->body);
   return out.SerializeAsString();
 }
 
 absl::StatusOr<HttpResponse> DecodeHelperOutcome(absl::string_view bytes) {
-  agent::internal::HttpExchangeResponse response;
-  if (!response.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InternalError("the HTTP helper's reply is unreadable");
-  }
-  if (response.protocol_version() != kHelperProtocolVersion) {
-    return absl::InternalError(absl::StrCat(
-        "datagen-agent ", kVersion, " (helper protocol ", kHelperProtocolVersion,
-        ") found a datagen-agent-http of ", VersionOrUnknown(response.datagen_version()),
-        " (helper protocol ", response.protocol_version(),
-        "): the two come from different installs; reinstall datagen"));
-  }
+  absl::StatusOr<agent::internal::HttpExchangeResponse> parsed =
+      ParseFromPeer<agent::internal::HttpExchangeResponse>(
+          bytes, absl::InternalError("the HTTP helper's reply is unreadable"),
+          absl::StatusCode::kInternal, "datagen-agent", "found a datagen-agent-http of");
+  if (!parsed.ok()) return parsed.status();
+  const agent::internal::HttpExchangeResponse& response = *parsed;
   if (response.error_code() < 0 || response.error_code() > 16) {
     return absl::InternalError("the HTTP helper's reply has an unknown error code");
   }
@@ -98,9 +120,7 @@ absl::StatusOr<HttpResponse> DecodeHelperOutcome(absl::string_view bytes) {
   }
   HttpResponse out;
   out.status = response.status();
-  for (const auto& header : response.headers()) {
-    out.headers.emplace_back(header.name(), header.value());
-  }
+  out.headers = DecodeHeaders(response);
   out.body = response.body();
   return out;
 }

@@ -1,5 +1,6 @@
 // Drives GetStatus on a gRPC Unix socket (the agent or echo_server) with a fixed number of
-// calls in flight for a fixed time, over 4 channels; prints
+// calls in flight for a fixed time, over 4 connections made by the CLI's own AgentClient (its
+// peer checks included, so both servers are reached the same way); prints
 //   calls_per_second <TAB> p50_ms <TAB> p99_ms <TAB> errors
 //
 // Usage: load SOCKET_PATH IN_FLIGHT SECONDS
@@ -12,15 +13,16 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "client/agent_client.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
 
 namespace {
 
-using Stub = datagen::agent::v1::AuthAgent::Stub;
+using Async = datagen::agent::v1::AuthAgent::StubInterface::async_interface;
 
 struct Worker {
-  Stub* stub = nullptr;
+  Async* stub = nullptr;
   absl::Time end;
   std::vector<double> latencies_ms;  // touched by one callback at a time: one call in flight
   int errors = 0;
@@ -41,9 +43,8 @@ struct Call {
 void Issue(Worker* worker, Shared* shared) {
   auto* call = new Call;
   call->start = absl::Now();
-  worker->stub->async()->GetStatus(
-      &call->context, &call->request, &call->response,
-      [worker, shared, call](grpc::Status status) {
+  worker->stub->GetStatus(
+      &call->context, &call->request, &call->response, [worker, shared, call](grpc::Status status) {
         absl::Time now = absl::Now();
         if (status.ok()) {
           worker->latencies_ms.push_back(absl::ToDoubleMilliseconds(now - call->start));
@@ -66,29 +67,28 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: load SOCKET_PATH IN_FLIGHT SECONDS\n");
     return 2;
   }
-  std::string target = std::string("unix:") + argv[1];
   int in_flight = std::atoi(argv[2]);
   absl::Duration length = absl::Seconds(std::atof(argv[3]));
-  std::vector<std::unique_ptr<Stub>> stubs;
+  // Each client is its own connection; the first call warms it up.
+  std::vector<std::unique_ptr<datagen::cli::AgentClient>> clients;
+  std::vector<Async*> stubs;
   for (int i = 0; i < 4; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.channel_id", i);  // distinct channels, distinct connections
-    args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
-    stubs.push_back(datagen::agent::v1::AuthAgent::NewStub(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
-  }
-  // Warm up every channel.
-  for (auto& stub : stubs) {
-    grpc::ClientContext context;
+    clients.push_back(std::make_unique<datagen::cli::AgentClient>(
+        datagen::cli::AgentClient::Options{argv[1], /*autostart=*/false, ""}));
     datagen::agent::v1::GetStatusResponse response;
-    stub->GetStatus(&context, {}, &response);
+    grpc::Status warm = clients.back()->GetStatus(/*verify=*/false, &response);
+    stubs.push_back(clients.back()->Async());
+    if (!warm.ok() || stubs.back() == nullptr) {
+      std::fprintf(stderr, "load: %s\n", warm.error_message().c_str());
+      return 1;
+    }
   }
   std::vector<Worker> workers(in_flight);
   Shared shared;
   shared.active = in_flight;
   absl::Time start = absl::Now();
   for (int i = 0; i < in_flight; ++i) {
-    workers[i].stub = stubs[i % stubs.size()].get();
+    workers[i].stub = stubs[i % stubs.size()];
     workers[i].end = start + length;
     Issue(&workers[i], &shared);
   }

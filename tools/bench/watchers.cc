@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "client/agent_client.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
 
@@ -18,10 +19,10 @@ namespace {
 
 class Watcher final : public grpc::ClientReadReactor<datagen::agent::v1::WatchEvent> {
  public:
-  Watcher(datagen::agent::v1::AuthAgent::Stub* stub, std::atomic<int>* pending,
-          absl::Notification* all_ready)
+  Watcher(datagen::agent::v1::AuthAgent::StubInterface::async_interface* stub,
+          std::atomic<int>* pending, absl::Notification* all_ready)
       : pending_(pending), all_ready_(all_ready) {
-    stub->async()->Watch(&context_, &request_, this);
+    stub->Watch(&context_, &request_, this);
     StartRead(&event_);
     StartCall();
   }
@@ -58,13 +59,18 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   int n = std::atoi(argv[2]);
-  auto stub = datagen::agent::v1::AuthAgent::NewStub(grpc::CreateChannel(
-      std::string("unix:") + argv[1], grpc::InsecureChannelCredentials()));
+  // One connection, made and checked by the CLI's own client, carries every stream.
+  datagen::cli::AgentClient client({argv[1], /*autostart=*/false, ""});
+  auto* stub = client.Async();
+  if (stub == nullptr) {
+    std::fprintf(stderr, "watchers: cannot reach the agent at %s\n", argv[1]);
+    return 1;
+  }
   std::atomic<int> pending{n};
   absl::Notification all_ready;
   std::vector<std::unique_ptr<Watcher>> watchers;
   for (int i = 0; i < n; ++i) {
-    watchers.push_back(std::make_unique<Watcher>(stub.get(), &pending, &all_ready));
+    watchers.push_back(std::make_unique<Watcher>(stub, &pending, &all_ready));
   }
   if (!all_ready.WaitForNotificationWithTimeout(absl::Seconds(60))) {
     std::fprintf(stderr, "watchers: only %d of %d streams started\n", n - pending.load(), n);
