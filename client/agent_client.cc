@@ -340,7 +340,15 @@ template <typename Event, typename Method, typename Request>
 grpc::Status AgentClient::Stream(Method method, const Request& request,
                                  const std::function<void(const Event&)>& on_event) {
   agent_unreachable_ = false;
-  if (!stub_) {
+  if (options_.autostart) {
+    // A stream's first reply comes too late to hand over (a login would already have started
+    // on the old agent), so a client that can start the installed agent first asks for the
+    // running one's identity: an agent left from before an upgrade hands over here (Call).
+    agent::v1::AgentInfo info;
+    grpc::Status probed = Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncGetAgentInfo,
+                               agent::v1::GetAgentInfoRequest(), &info);
+    if (!probed.ok()) return probed;
+  } else if (!stub_) {
     if (grpc::Status running = EnsureRunning(); !running.ok()) return running;
   }
   grpc::ClientContext context;

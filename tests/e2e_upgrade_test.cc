@@ -98,6 +98,21 @@ TEST_F(Upgrade, TheNextCommandRunsOnTheNewBinaryAndAWatcherCarriesOn) {
   EXPECT_EQ(env_.AgentPid(), new_agent);
 }
 
+TEST_F(Upgrade, ALoginAfterAnUpgradeRunsOnTheNewBinary) {
+  // A stream (login, watch) hands over before it starts, as a call does: the device flow never
+  // starts on the old agent, whose helper may be gone with the old install.
+  ASSERT_EQ(Datagen({"auth", "status"}).exit_code, 4);
+  pid_t old_agent = env_.AgentPid();
+  ASSERT_GT(old_agent, 0);
+  Install();
+  ASSERT_EQ(env_.AdminPost("/_admin/config", "auto_approve_after=0"), 200);
+  RunResult login = Datagen({"auth", "login", "--no-browser"});
+  EXPECT_EQ(login.exit_code, 0) << login.err << env_.AgentLog();
+  EXPECT_THAT(login.out, HasSubstr("status: authenticated"));
+  EXPECT_NE(env_.AgentPid(), old_agent) << "the login ran on the new agent";
+  EXPECT_THAT(env_.AgentLog(), HasSubstr("handing over to the installed datagen-agent"));
+}
+
 TEST_F(Upgrade, ALoginInProgressKeepsTheOldAgentUntilItEnds) {
   Child login({bin_ + "/datagen", "auth", "login", "--no-browser"}, env_.Env(),
               env_.dir() + "/login.out", env_.dir() + "/login.err");
