@@ -94,7 +94,7 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
       agent.Login(env("DATAGEN_API_URL").value_or(""), [&](const agent::v1::LoginEvent& event) {
         if (event.has_device_code()) {
           const agent::v1::DeviceCode& code = event.device_code();
-          Print(io.out, RenderDeviceCode(code, inv.format), inv.format);
+          Print(io.out, Render(code, inv.format), inv.format);
           const std::string& url = code.verification_uri_complete().empty()
                                        ? code.verification_uri()
                                        : code.verification_uri_complete();
@@ -113,7 +113,7 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
           }
         } else if (event.has_result()) {
           spinner.reset();
-          Print(io.out, RenderLoginResult(event.result(), inv.format), inv.format);
+          Print(io.out, Render(event.result(), inv.format), inv.format);
         }
       });
   spinner.reset();
@@ -130,7 +130,7 @@ int Watch(const Invocation& inv, AgentClient& agent, const Output& io) {
   for (bool restarting = true; restarting;) {
     restarting = false;
     status = agent.Watch([&](const agent::v1::WatchEvent& event) {
-      Print(io.out, RenderWatchEvent(event, inv.format), inv.format);
+      Print(io.out, Render(event, inv.format), inv.format);
       fflush(io.out);
       if (event.change() == agent::v1::SESSION_CHANGE_AGENT_RESTARTING) restarting = true;
     });
@@ -142,9 +142,9 @@ int Watch(const Invocation& inv, AgentClient& agent, const Output& io) {
 }
 
 // A call whose reply carries warnings and renders as a whole: status, org --list, org --use.
-template <typename Reply, typename CallFn, typename RenderFn>
+template <typename Reply, typename CallFn>
 int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::string_view what,
-          CallFn call, RenderFn render) {
+          CallFn call) {
   Reply reply;
   grpc::Status status = call(&reply);
   if (!status.ok()) return ReportError(status, what, inv, agent, io);
@@ -153,7 +153,7 @@ int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::str
       Print(io.err, absl::StrCat("warning: ", warning, "\n"));
     }
   }
-  Print(io.out, render(reply, inv.format), inv.format);
+  Print(io.out, Render(reply, inv.format), inv.format);
   return kExitOk;
 }
 
@@ -169,22 +169,22 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
     case Command::kLogin:
       return Login(inv, agent, io, env);
     case Command::kStatus:
-      return Unary<agent::v1::GetStatusResponse>(
-          inv, agent, io, "status", [&](auto* reply) { return agent.GetStatus(inv.verify, reply); },
-          RenderStatus);
+      return Unary<agent::v1::GetStatusResponse>(inv, agent, io, "status", [&](auto* reply) {
+        return agent.GetStatus(inv.verify, reply);
+      });
     case Command::kWatch:
       return Watch(inv, agent, io);
     case Command::kToken:
-      return Unary<agent::v1::GetTokenResponse>(
-          inv, agent, io, "token", [&](auto* reply) { return agent.GetToken(reply); }, RenderToken);
+      return Unary<agent::v1::GetTokenResponse>(inv, agent, io, "token",
+                                                [&](auto* reply) { return agent.GetToken(reply); });
     case Command::kOrgList:
-      return Unary<agent::v1::ListOrgsResponse>(
-          inv, agent, io, "org --list",
-          [&](auto* reply) { return agent.ListOrgs(inv.verify, reply); }, RenderOrgList);
+      return Unary<agent::v1::ListOrgsResponse>(inv, agent, io, "org --list", [&](auto* reply) {
+        return agent.ListOrgs(inv.verify, reply);
+      });
     case Command::kOrgUse:
-      return Unary<agent::v1::UseOrgResponse>(
-          inv, agent, io, "org --use",
-          [&](auto* reply) { return agent.UseOrg(inv.org_slug, reply); }, RenderOrgUse);
+      return Unary<agent::v1::UseOrgResponse>(inv, agent, io, "org --use", [&](auto* reply) {
+        return agent.UseOrg(inv.org_slug, reply);
+      });
     case Command::kDoctor: {
       agent::v1::DiagnoseResponse report = RunDoctor(agent, env);
       Print(io.out,
@@ -203,7 +203,7 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
                            "revoked on the server: ",
                            reply.revocation_error(), "\n"));
       }
-      Print(io.out, RenderLogout(reply, inv.format), inv.format);
+      Print(io.out, Render(reply, inv.format), inv.format);
       return kExitOk;
     }
   }

@@ -1,5 +1,6 @@
 #include "client/render.h"
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -24,13 +25,11 @@ std::string ReplyJson(const google::protobuf::Message& reply) {
   return ToJson(reply, /*all_fields=*/true) + "\n";
 }
 
-std::string RenderStatus(const agent::v1::GetStatusResponse& reply, Format format) {
-  if (format == Format::kJson) return ReplyJson(reply);
+std::string Text(const agent::v1::GetStatusResponse& reply) {
   return UserLines(reply.email(), reply.active_org_slug(), reply.role());
 }
 
-std::string RenderOrgList(const agent::v1::ListOrgsResponse& reply, Format format) {
-  if (format == Format::kJson) return ReplyJson(reply);
+std::string Text(const agent::v1::ListOrgsResponse& reply) {
   std::string out =
       absl::StrCat(Line("active_org_slug", reply.active_org_slug()), "memberships:\n");
   for (const auto& m : reply.memberships()) {
@@ -39,24 +38,18 @@ std::string RenderOrgList(const agent::v1::ListOrgsResponse& reply, Format forma
   return out;
 }
 
-std::string RenderOrgUse(const agent::v1::UseOrgResponse& reply, Format format) {
-  if (format == Format::kJson) return ReplyJson(reply);
+std::string Text(const agent::v1::UseOrgResponse& reply) {
   return UserLines(reply.email(), reply.active_org_slug(), reply.role());
 }
 
-std::string RenderLogout(const agent::v1::LogoutResponse& reply, Format format) {
-  if (format == Format::kJson) return ReplyJson(reply);
-  return Line("status", reply.status());
-}
+std::string Text(const agent::v1::LogoutResponse& reply) { return Line("status", reply.status()); }
 
-std::string RenderDeviceCode(const agent::v1::DeviceCode& code, Format format) {
-  if (format == Format::kJson) return ReplyJson(code);
+std::string Text(const agent::v1::DeviceCode& code) {
   return absl::StrCat(Line("User code", code.user_code()),
                       Line("Verify at", code.verification_uri()));
 }
 
-std::string RenderLoginResult(const agent::v1::LoginResult& result, Format format) {
-  if (format == Format::kJson) return ReplyJson(result);
+std::string Text(const agent::v1::LoginResult& result) {
   return absl::StrCat(Line("status", result.status()), Line("email", result.email()),
                       Line("active_org_slug", result.active_org_slug()));
 }
@@ -73,8 +66,7 @@ std::string EnumWord(const std::string& name, absl::string_view prefix) {
 
 }  // namespace
 
-std::string RenderWatchEvent(const agent::v1::WatchEvent& event, Format format) {
-  if (format == Format::kJson) return ReplyJson(event);
+std::string Text(const agent::v1::WatchEvent& event) {
   const agent::v1::SessionSnapshot& s = event.session();
   std::string line = absl::StrCat(
       "generation=", event.generation(),
@@ -90,50 +82,13 @@ std::string RenderWatchEvent(const agent::v1::WatchEvent& event, Format format) 
   return line + "\n";
 }
 
-std::string RenderToken(const agent::v1::GetTokenResponse& reply, Format format) {
-  if (format == Format::kJson) return ReplyJson(reply);
-  return reply.token() + "\n";
-}
+std::string Text(const agent::v1::GetTokenResponse& reply) { return reply.token() + "\n"; }
 
 std::string CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "ok";
-    case grpc::StatusCode::CANCELLED:
-      return "cancelled";
-    case grpc::StatusCode::UNKNOWN:
-      return "unknown";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "invalid_argument";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "deadline_exceeded";
-    case grpc::StatusCode::NOT_FOUND:
-      return "not_found";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "already_exists";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "permission_denied";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "resource_exhausted";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "failed_precondition";
-    case grpc::StatusCode::ABORTED:
-      return "aborted";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "out_of_range";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "unimplemented";
-    case grpc::StatusCode::INTERNAL:
-      return "internal";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "unavailable";
-    case grpc::StatusCode::DATA_LOSS:
-      return "data_loss";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "unauthenticated";
-    default:
-      return "unknown";
-  }
+  // gRPC and abseil number the canonical codes alike; abseil names them.
+  std::string name =
+      absl::AsciiStrToLower(absl::StatusCodeToString(static_cast<absl::StatusCode>(code)));
+  return name.empty() ? "unknown" : name;
 }
 
 namespace {

@@ -11,25 +11,32 @@
 
 namespace datagen::cli {
 
-std::string RenderStatus(const agent::v1::GetStatusResponse& reply, Format format);
-std::string RenderOrgList(const agent::v1::ListOrgsResponse& reply, Format format);
-std::string RenderOrgUse(const agent::v1::UseOrgResponse& reply, Format format);
-std::string RenderLogout(const agent::v1::LogoutResponse& reply, Format format);
-std::string RenderDeviceCode(const agent::v1::DeviceCode& code, Format format);
-std::string RenderLoginResult(const agent::v1::LoginResult& result, Format format);
+// The text form of each reply (cli.md "Output").
+std::string Text(const agent::v1::GetStatusResponse& reply);
+std::string Text(const agent::v1::ListOrgsResponse& reply);
+std::string Text(const agent::v1::UseOrgResponse& reply);
+std::string Text(const agent::v1::LogoutResponse& reply);
+std::string Text(const agent::v1::DeviceCode& code);
+std::string Text(const agent::v1::LoginResult& result);
 // One line per event: "generation=3 change=org_switched state=signed_in email=... ...".
-std::string RenderWatchEvent(const agent::v1::WatchEvent& event, Format format);
-// The token alone on a line (text), or {"token", "expires_at"} (json).
-std::string RenderToken(const agent::v1::GetTokenResponse& reply, Format format);
+std::string Text(const agent::v1::WatchEvent& event);
+// The token alone on a line.
+std::string Text(const agent::v1::GetTokenResponse& reply);
+
+// One-line JSON of a reply, every field printed, with the proto field names.
+std::string ReplyJson(const google::protobuf::Message& reply);
+
+// `reply` as the command prints it: its Text, or with --format json its ReplyJson.
+template <typename Reply>
+std::string Render(const Reply& reply, Format format) {
+  return format == Format::kJson ? ReplyJson(reply) : Text(reply);
+}
 
 // `{"error": {"code": "...", "message": "..."}}` plus a newline.
 std::string RenderJsonError(const std::string& code, const std::string& message);
 
 // "unauthenticated", "unavailable", ... (gRPC's code names in lower case).
 std::string CodeName(grpc::StatusCode code);
-
-// One-line JSON of a reply, every field printed, with the proto field names.
-std::string ReplyJson(const google::protobuf::Message& reply);
 
 }  // namespace datagen::cli
 
