@@ -12,7 +12,7 @@ void Activity::End() {
   {
     absl::MutexLock lock(&mu_);
     if (--active_ != 0) return;
-    idle_since_ = clock_.Monotonic();
+    idle_since_ = clock_.BootTime();
     listener = idle_listener_;
   }
   if (listener) listener();
@@ -25,7 +25,7 @@ void Activity::SetIdleListener(std::function<void()> listener) {
 
 void Activity::Touch() {
   absl::MutexLock lock(&mu_);
-  if (active_ == 0) idle_since_ = clock_.Monotonic();
+  if (active_ == 0) idle_since_ = clock_.BootTime();
 }
 
 absl::Time Activity::IdleSince() {
@@ -38,7 +38,7 @@ absl::Duration Activity::UntilIdleFor(absl::Duration idle_exit) {
   if (idle_exit <= absl::ZeroDuration() || since == absl::InfiniteFuture()) {
     return absl::InfiniteDuration();
   }
-  return since + idle_exit - clock_.Monotonic();
+  return since + idle_exit - clock_.BootTime();
 }
 
 }  // namespace datagen

@@ -16,7 +16,7 @@ namespace datagen {
 
 class Activity {
  public:
-  explicit Activity(Clock& clock) : clock_(clock), idle_since_(clock.Monotonic()) {}
+  explicit Activity(Clock& clock) : clock_(clock), idle_since_(clock.BootTime()) {}
 
   void Begin() ABSL_LOCKS_EXCLUDED(mu_);
   void End() ABSL_LOCKS_EXCLUDED(mu_);

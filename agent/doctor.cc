@@ -12,8 +12,10 @@
 #include "agent/common/diagnostic_check.h"
 #include "agent/common/json.h"
 #include "agent/common/secret_memory.h"
+#include "agent/common/text.h"
 #include "agent/common/version.h"
 #include "agent/http/url.h"
+#include "agent/oauth/issuers.h"
 #include "agent/store/credential_store.h"
 
 namespace datagen {
@@ -29,15 +31,6 @@ std::optional<absl::Time> ParseHttpDate(absl::string_view text) {
     return std::nullopt;
   }
   return when;
-}
-
-// A proxy URL with any user:password@ replaced, so that doctor's output can be shared.
-std::string Redacted(const std::string& url) {
-  size_t scheme = url.find("://");
-  size_t at = url.find('@', scheme == std::string::npos ? 0 : scheme + 3);
-  if (at == std::string::npos) return url;
-  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-  return url.substr(0, start) + "***@" + url.substr(at + 1);
 }
 
 std::string Mode(mode_t mode) { return absl::StrFormat("%04o", mode & 07777); }
@@ -168,8 +161,14 @@ agent::v1::DiagnosticCheck Doctor::CheckCredentials() {
                      absl::StrCat(path, " is not valid: ", valid.message()),
                      "run: datagen auth login (the agent keeps the bad file aside)");
   }
-  std::string issuer = api_url.empty() ? issuer_ : api_url;
-  if (issuer != issuer_) {
+  if (api_url.empty() && Issuers::Canonical(issuer_) != kDefaultIssuer) {
+    return MakeCheck("credentials", agent::v1::VERDICT_FAIL,
+                     absl::StrCat("signed in as ", email, " at an unknown server: ",
+                                  kUnknownIssuerReason),
+                     "run: datagen auth login");
+  }
+  std::string issuer = api_url.empty() ? kDefaultIssuer : api_url;
+  if (Issuers::Canonical(issuer) != Issuers::Canonical(issuer_)) {
     return MakeCheck("credentials", agent::v1::VERDICT_WARN,
                      absl::StrCat("signed in as ", email, " at ", issuer,
                                   ", but the agent is "
@@ -196,7 +195,7 @@ agent::v1::DiagnosticCheck Doctor::CheckProxy() {
   for (const char* name : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
                            "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "CURL_CA_BUNDLE"}) {
     if (std::optional<std::string> value = env_(name); value && !value->empty()) {
-      settings.push_back(absl::StrCat(name, "=", Redacted(*value)));
+      settings.push_back(absl::StrCat(name, "=", RedactUrlUserinfo(*value)));
     }
   }
   return MakeCheck("proxy", agent::v1::VERDICT_OK,

@@ -6,9 +6,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/common/log.h"
+#include "agent/http/url.h"
 #include "agent/oauth/device_flow.h"
 
 namespace datagen {
+namespace {
+
+std::string HostOf(const std::string& url) {
+  absl::StatusOr<ParsedUrl> parsed = ParseUrl(url);
+  return parsed.ok() ? parsed->host : "";
+}
+
+}  // namespace
 
 LoginBroker::LoginBroker(Issuers& issuers, Clock& clock, Session& session, std::string scope)
     : issuers_(issuers), clock_(clock), session_(session), scope_(std::move(scope)) {}
@@ -90,8 +99,10 @@ void LoginBroker::Run(std::shared_ptr<Attempt> attempt) {
       code.set_user_code(authorization->user_code);
       code.set_verification_uri(authorization->verification_uri);
       code.set_verification_uri_complete(authorization->verification_uri_complete);
+      code.set_verification_host(HostOf(authorization->verification_uri));
+      code.set_issuer_host(HostOf(issuer->discovery.issuer()));
       code.set_expires_in(
-          static_cast<int32_t>(absl::ToInt64Seconds(authorization->deadline - clock_.Monotonic())));
+          static_cast<int32_t>(absl::ToInt64Seconds(authorization->deadline - clock_.BootTime())));
       code.mutable_expires_at()->set_seconds(absl::ToUnixSeconds(authorization->expires_at));
       session_.NoteLoginPending(code);  // watchers learn of it too
       absl::MutexLock lock(&mu_);

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "agent/common/paths.h"
 #include "agent/common/version.h"
 #include "agent/http/helper_http_transport.h"
+#include "agent/oauth/discovery.h"
 #include "agent/server.h"
 
 ABSL_FLAG(std::string, socket, "",
@@ -36,6 +38,9 @@ ABSL_FLAG(std::string, client_id, "datagen-cli", "OAuth client id");
 ABSL_FLAG(std::string, credentials, "",
           "credentials file (default: $XDG_CONFIG_HOME/datagen/credentials.json, else "
           "~/.config/datagen/credentials.json)");
+ABSL_FLAG(std::string, http_helper, "",
+          "the HTTP helper (datagen-agent-http), as an absolute path (default: beside this "
+          "binary, else in ../libexec/datagen; never looked up on PATH or in the working folder)");
 ABSL_FLAG(bool, verbose, false, "log debug lines too");
 ABSL_FLAG(absl::Duration, identity_max_age, absl::Seconds(60),
           "status and org --list answer as confirmed when the server confirmed the identity "
@@ -50,7 +55,6 @@ ABSL_FLAG(absl::Duration, idle_exit, absl::ZeroDuration(),
 
 namespace {
 
-constexpr char kDefaultApiUrl[] = "https://api.datagen.example";
 constexpr char kScope[] = "openid email orgs offline_access";
 
 // The agent holds bearer tokens: like ssh-agent, no process of the same uid may ptrace it or
@@ -81,6 +85,14 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+// `path` made absolute against the working folder, which the agent leaves for "/" at start.
+std::string Absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char here[PATH_MAX];
+  if (getcwd(here, sizeof(here)) == nullptr) return path;
+  return absl::StrCat(here, "/", path);
+}
+
 // The configuration from flags and the environment.
 absl::StatusOr<datagen::AgentConfig> ConfigFromFlags() {
   datagen::EnvLookup env = datagen::ProcessEnv();
@@ -100,14 +112,16 @@ absl::StatusOr<datagen::AgentConfig> ConfigFromFlags() {
     if (!resolved.ok()) return resolved.status();
     config.socket_path = *resolved;
   }
+  config.socket_path = Absolute(config.socket_path);
   config.credentials_path = absl::GetFlag(FLAGS_credentials);
   if (config.credentials_path.empty()) {
     absl::StatusOr<std::string> resolved = datagen::CredentialsPath(env);
     if (!resolved.ok()) return resolved.status();
     config.credentials_path = *resolved;
   }
+  config.credentials_path = Absolute(config.credentials_path);
   config.api_url = absl::GetFlag(FLAGS_api_url);
-  if (config.api_url.empty()) config.api_url = env("DATAGEN_API_URL").value_or(kDefaultApiUrl);
+  if (config.api_url.empty()) config.api_url = env("DATAGEN_API_URL").value_or(datagen::kDefaultIssuer);
   config.client_id = absl::GetFlag(FLAGS_client_id);
   config.scope = kScope;
   config.identity_max_age = absl::GetFlag(FLAGS_identity_max_age);
@@ -173,7 +187,14 @@ int main(int argc, char** argv) {
   absl::StatusOr<datagen::AgentConfig> config = ConfigFromFlags();
   if (!config.ok()) return Fail(config.status());
   // HTTP happens in short-lived datagen-agent-http processes: this one maps no curl/OpenSSL.
-  datagen::HelperHttpTransport transport(datagen::HelperHttpTransport::HelperBesideSelf());
+  // Only ever an absolute path found from the agent's own location (or given by flag).
+  absl::StatusOr<std::string> helper =
+      datagen::HelperHttpTransport::Locate(absl::GetFlag(FLAGS_http_helper));
+  if (!helper.ok()) return Fail(helper.status());
+  // The auto-starting CLI ran wherever the user was: nothing may resolve against that folder
+  // (and the agent must not keep it busy, e.g. a mount the user wants to unmount).
+  if (chdir("/") != 0) return Fail(absl::InternalError("cannot change to the folder /"));
+  datagen::HelperHttpTransport transport(*std::move(helper));
   absl::StatusOr<std::unique_ptr<datagen::Agent>> agent =
       datagen::Agent::Start(*std::move(config), transport, *datagen::RealClock::Get());
   if (absl::IsAlreadyExists(agent.status())) {

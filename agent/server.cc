@@ -220,7 +220,7 @@ void AgentServer::Reconsider() {
 int AgentServer::PollTimeoutMs() {
   if (sleep_.after <= absl::ZeroDuration() || !awake()) return -1;
   absl::Duration left = std::max(sleep_.until_idle_for(sleep_.after),
-                                 last_accept_ + sleep_.after - sleep_.clock->Monotonic());
+                                 last_accept_ + sleep_.after - sleep_.clock->BootTime());
   if (left <= absl::ZeroDuration()) {
     StopGrpc();
     return -1;
@@ -236,7 +236,7 @@ absl::Status AgentServer::StartServing() {
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
   poke_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0 || poke_fd_ < 0) return absl::InternalError("cannot create an eventfd");
-  if (sleep_.clock != nullptr) last_accept_ = sleep_.clock->Monotonic();
+  if (sleep_.clock != nullptr) last_accept_ = sleep_.clock->BootTime();
   accept_thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "dg-accept");
     AcceptLoop();
@@ -285,7 +285,7 @@ void AgentServer::AcceptLoop() {
       close(fd);
       continue;
     }
-    if (sleep_.clock != nullptr) last_accept_ = sleep_.clock->Monotonic();
+    if (sleep_.clock != nullptr) last_accept_ = sleep_.clock->BootTime();
     if (!awake()) {
       if (absl::Status started = StartGrpc(); !started.ok()) {
         LogError("%s; refusing the connection", started.message());

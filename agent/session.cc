@@ -25,7 +25,7 @@ Session::~Session() {
 }
 
 std::string Session::IssuerOf(const agent::v1::Credentials& credentials) const {
-  return issuers_.Resolve(credentials.api_url());
+  return issuers_.OfRecord(credentials.api_url());
 }
 
 SessionContext Session::ContextLocked(const agent::v1::Credentials& credentials) {
@@ -183,7 +183,7 @@ bool Session::FromMemoryLocked(const agent::v1::Credentials& credentials, Snapsh
   if (known == nullptr) return false;
   snapshot->user = *known;
   snapshot->verified_at = identity_.confirmed_at();
-  if (identity_.Fresh(credentials.token(), clock_.Monotonic()) != nullptr) return true;
+  if (identity_.Fresh(credentials.token(), clock_.BootTime()) != nullptr) return true;
   snapshot->unverified = true;
   if (!identity_.unreachable().empty()) {
     snapshot->warnings.push_back(absl::StrCat(identity_.unreachable(),
@@ -254,7 +254,7 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify, bool file_only_ok) 
 absl::Status Session::TakeConfirmationLocked(const std::string& token,
                                              const absl::StatusOr<server::v1::UserInfo>& user) {
   if (user.ok()) {
-    identity_.Remember(token, *user, clock_.Monotonic(), clock_.Now());
+    identity_.Remember(token, *user, clock_.BootTime(), clock_.Now());
     return absl::OkStatus();
   }
   if (absl::IsUnauthenticated(user.status())) {

@@ -115,7 +115,7 @@ void Session::RevokeNow(const std::vector<RevocationQueue::Token>& tokens,
   std::vector<std::string> settled;
   absl::Status first_error;
   for (const auto& t : tokens) {
-    absl::Status revoked = issuers_.For(t.api_url)->identity.Revoke(t.token, t.hint);
+    absl::Status revoked = issuers_.For(issuers_.OfRecord(t.api_url))->identity.Revoke(t.token, t.hint);
     if (revoked.ok() || !RevocationQueue::WorthRetrying(revoked)) {
       settled.push_back(t.token);  // accepted, or refused for good: retrying would not help
     }
@@ -161,7 +161,7 @@ absl::Status Session::StoreLogin(const agent::v1::Credentials& fresh,
   }
   pending_login_.reset();
   refresh_schedule_.Reset();
-  identity_.Remember(fresh.token(), user, clock_.Monotonic(), clock_.Now());
+  identity_.Remember(fresh.token(), user, clock_.BootTime(), clock_.Now());
   return absl::OkStatus();
 }
 
@@ -210,7 +210,7 @@ absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens
 absl::Time Session::RefreshDueLocked() {
   absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
   if (!current.ok() || ExpiredLocked()) return absl::InfiniteFuture();
-  return refresh_schedule_.Due(*current, clock_.Now(), clock_.Monotonic());
+  return refresh_schedule_.Due(*current, clock_.Now(), clock_.BootTime());
 }
 
 absl::Status Session::Refresh(bool only_if_due) {
@@ -222,7 +222,7 @@ absl::Status Session::Refresh(bool only_if_due) {
   agent::v1::Credentials before;
   {
     absl::MutexLock lock(&mu_);
-    if (only_if_due && RefreshDueLocked() > clock_.Monotonic()) return absl::OkStatus();
+    if (only_if_due && RefreshDueLocked() > clock_.BootTime()) return absl::OkStatus();
     std::vector<std::string> ignored;
     absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
     if (!current.ok()) return current.status();
@@ -239,7 +239,7 @@ absl::Status Session::Refresh(bool only_if_due) {
       MarkExpiredLocked(before.token(), tokens.status().message());
       return ExpiredError(tokens.status().message());  // as every later call says it
     } else {
-      absl::Duration wait = refresh_schedule_.Failed(clock_.Monotonic());
+      absl::Duration wait = refresh_schedule_.Failed(clock_.BootTime());
       LogWarning("refresh failed (%s); retrying in %s", tokens.status().message(),
                  absl::FormatDuration(wait));
     }
@@ -273,7 +273,7 @@ absl::Status Session::ApplyRefreshLocked(const agent::v1::Credentials& before,
     // memory, used, and saved again until that works.
     LogError("a refreshed token could not be saved (%s); keeping it in memory and retrying",
              saved.message());
-    credentials_.KeepUnsaved(updated, before.token(), saved.message(), clock_.Monotonic());
+    credentials_.KeepUnsaved(updated, before.token(), saved.message(), clock_.BootTime());
     PublishLocked(agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
     ScheduleChanged();
     return absl::OkStatus();
@@ -285,21 +285,21 @@ absl::Status Session::ApplyRefreshLocked(const agent::v1::Credentials& before,
 void Session::RetryUnsavedIfDue() {
   {
     absl::MutexLock lock(&mu_);
-    if (credentials_.unsaved_due() > clock_.Monotonic()) return;
+    if (credentials_.unsaved_due() > clock_.BootTime()) return;
   }
   absl::StatusOr<std::unique_ptr<StoreLock>> held = store_.Lock();
   if (!held.ok()) return;
   absl::MutexLock lock(&mu_);
-  if (credentials_.unsaved() && credentials_.RetryUnsaved(clock_.Monotonic())) {
+  if (credentials_.unsaved() && credentials_.RetryUnsaved(clock_.BootTime())) {
     PublishLocked(agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
   }
 }
 
 void Session::RetryRevocationsIfDue() {
-  if (revocations_.NextDue() > clock_.Monotonic()) return;
+  if (revocations_.NextDue() > clock_.BootTime()) return;
   int before = revocations_.size();
   int after = revocations_.RetryDue([this](const RevocationQueue::Token& t) {
-    return issuers_.For(t.api_url)->identity.Revoke(t.token, t.hint);
+    return issuers_.For(issuers_.OfRecord(t.api_url))->identity.Revoke(t.token, t.hint);
   });
   if (after != before) {
     absl::MutexLock lock(&mu_);
@@ -316,7 +316,7 @@ void Session::RevalidateIfAsked() {
     revalidate_ = false;
     const agent::v1::Credentials* cached = credentials_.cached();
     if (cached == nullptr || ExpiredLocked() || identity_.Known(cached->token()) == nullptr ||
-        identity_.Fresh(cached->token(), clock_.Monotonic()) != nullptr) {
+        identity_.Fresh(cached->token(), clock_.BootTime()) != nullptr) {
       return;  // signed out, expired, or confirmed meanwhile
     }
     credentials = *cached;
@@ -341,7 +341,7 @@ absl::Time Session::DoDueWork() {
     absl::MutexLock lock(&mu_);
     refresh_due = RefreshDueLocked();
   }
-  if (refresh_due <= clock_.Monotonic()) (void)Refresh(/*only_if_due=*/true);
+  if (refresh_due <= clock_.BootTime()) (void)Refresh(/*only_if_due=*/true);
   RetryRevocationsIfDue();
   absl::MutexLock lock(&mu_);
   return std::min({RefreshDueLocked(), revocations_.NextDue(), credentials_.unsaved_due()});

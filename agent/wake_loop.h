@@ -4,7 +4,6 @@
 #ifndef DATAGEN_AGENT_WAKE_LOOP_H_
 #define DATAGEN_AGENT_WAKE_LOOP_H_
 
-#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -18,9 +17,12 @@ namespace datagen {
 class WakeLoop {
  public:
   // `work` runs on the loop's thread, first at once; it returns when to run next, on `clock`'s
-  // monotonic time (InfiniteFuture: only when poked). The loop sleeps for that instant minus
-  // clock.Monotonic(), on CLOCK_MONOTONIC (std::condition_variable with steady_clock), so setting
-  // the wall clock neither shortens nor stretches it; with a fake clock, Poke after moving it.
+  // boot time (InfiniteFuture: only when poked). The loop sleeps for that instant minus
+  // clock.BootTime() on a CLOCK_BOOTTIME timer (timerfd), which counts the time the machine is
+  // suspended and fires on resume when it expired meanwhile: a refresh that fell due during a
+  // two-hour suspend runs within a second of resume, not after the rest of the interval on a
+  // clock that stood still. Setting the wall clock neither shortens nor stretches it. With a
+  // fake clock, Poke after moving it.
   WakeLoop(Clock& clock, std::function<absl::Time()> work);
   ~WakeLoop();
 
@@ -31,12 +33,15 @@ class WakeLoop {
 
  private:
   void Loop();
+  // Waits until `left` has passed on CLOCK_BOOTTIME (forever when infinite) or the loop is
+  // poked or stopped.
+  void Wait(absl::Duration left);
 
   Clock& clock_;
   std::function<absl::Time()> work_;
+  int timer_fd_ = -1;  // timerfd on CLOCK_BOOTTIME; owned
+  int wake_fd_ = -1;   // eventfd: Poke and Stop; owned
   std::mutex mu_;
-  std::condition_variable wake_;
-  bool poked_ = false;     // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
   std::thread thread_;
 };

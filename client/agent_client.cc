@@ -94,7 +94,7 @@ grpc::Status AgentClient::Stuck() {
 }
 
 AgentClient::AgentClient(Options options) : options_(std::move(options)) {
-  (void)Connect();  // a failure is reported by the first call
+  answered_at_start_ = Connect().ok();  // a failure is reported by the first call
 }
 
 agent::v1::AuthAgent::StubInterface::async_interface* AgentClient::Async() {

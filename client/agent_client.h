@@ -57,6 +57,10 @@ class AgentClient {
   // True when the last call failed because the agent could not be reached or started (its
   // status message says why), rather than with the agent's own answer.
   bool agent_unreachable() const { return agent_unreachable_; }
+  // Whether an agent answered when this client was made, before anything could start one.
+  bool answered_at_start() const { return answered_at_start_; }
+  // Whether this client may start an agent (Options::autostart).
+  bool may_autostart() const { return options_.autostart; }
   const std::string& socket_path() const { return options_.socket_path; }
   const std::string& agent_log_path() const { return options_.agent_log_path; }
 
@@ -97,6 +101,7 @@ class AgentClient {
   bool agent_unreachable_ = false;
   bool unsafe_ = false;
   bool handed_over_ = false;
+  bool answered_at_start_ = false;
   std::string last_error_;
   // The generated stub interface: every call goes through it.
   std::unique_ptr<agent::v1::AuthAgent::StubInterface> stub_;

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -58,12 +59,13 @@ int ExitCodeFor(const grpc::Status& status) {
 
 int ReportError(const grpc::Status& status, absl::string_view what, const Invocation& inv,
                 const AgentClient& agent, const Output& io) {
-  std::string message = status.error_message();
+  // No password of a proxy URL quoted by a library reaches the screen (text or JSON).
+  std::string message = RedactUrlUserinfo(status.error_message());
   if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
     message = absl::StrCat("this datagen-agent does not offer `datagen auth ", what, "` yet");
   }
   if (message.empty()) message = CodeName(status.error_code());
-  Print(io.err, absl::StrCat("error: ", message, "\n"));
+  Print(io.err, absl::StrCat("error: ", OneLine(message), "\n"));
   if (std::string next = NextStep(status, what, agent.agent_unreachable()); !next.empty()) {
     Print(io.err, next + "\n");
   }
@@ -85,6 +87,20 @@ void OnInterrupt(int) {
   _exit(kExitInterrupted);
 }
 
+// What a person must know before typing the code (RFC 8628 section 5.4, device-code phishing):
+// where the page is when it is not the identity server itself, and which machine asked. On
+// stderr, so that the documented lines on stdout stay as they are; JSON has the hosts instead.
+void WarnAboutThePage(const agent::v1::DeviceCode& code, const Output& io) {
+  if (!code.verification_host().empty() && code.verification_host() != code.issuer_host()) {
+    Print(io.err, absl::StrCat("note: the verification page is on ", OneLine(code.verification_host()),
+                               ", not on the identity server ", OneLine(code.issuer_host()), "\n"));
+  }
+  char host[256] = "";
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') strcpy(host, "this machine");
+  Print(io.err, absl::StrCat("note: this code signs in datagen on ", OneLine(host),
+                             "; confirm it only if you started this login there\n"));
+}
+
 int Login(const Invocation& inv, AgentClient& agent, const Output& io, const EnvLookup& env) {
   signal(SIGINT, OnInterrupt);
   signal(SIGTERM, OnInterrupt);
@@ -95,6 +111,7 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
         if (event.has_device_code()) {
           const agent::v1::DeviceCode& code = event.device_code();
           Print(io.out, Render(code, inv.format), inv.format);
+          if (inv.format == Format::kText) WarnAboutThePage(code, io);
           const std::string& url = code.verification_uri_complete().empty()
                                        ? code.verification_uri()
                                        : code.verification_uri_complete();
@@ -150,7 +167,7 @@ int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::str
   if (!status.ok()) return ReportError(status, what, inv, agent, io);
   if constexpr (!std::is_same_v<Reply, agent::v1::GetTokenResponse>) {
     for (const std::string& warning : reply.warnings()) {
-      Print(io.err, absl::StrCat("warning: ", warning, "\n"));
+      Print(io.err, absl::StrCat("warning: ", OneLine(RedactUrlUserinfo(warning)), "\n"));
     }
   }
   Print(io.out, Render(reply, inv.format), inv.format);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "agent/common/diagnostic_check.h"
 #include "agent/common/paths.h"
+#include "agent/common/text.h"
 #include "agent/common/version.h"
 
 namespace datagen::cli {
@@ -120,6 +121,18 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
   *report.add_checks() = MakeCheck("socket", agent::v1::VERDICT_OK,
                                    absl::StrCat(socket, ": the folder is yours alone"));
   *report.add_checks() = FilesCheck(env);
+  const bool was_running = agent.answered_at_start();
+  if (!was_running && !agent.may_autostart()) {
+    // Not a fault of the machine, but the checks that run in the agent cannot run: say so.
+    *report.add_checks() = MakeCheck(
+        "agent", agent::v1::VERDICT_WARN,
+        "not running (it starts on demand); auto-start is off here (--no-autostart or "
+        "DATAGEN_NO_AUTOSTART=1), so the server, clock and revocation checks, which run in the "
+        "agent, were skipped",
+        "run datagen auth doctor without --no-autostart (and with DATAGEN_NO_AUTOSTART unset)");
+    *report.add_checks() = SystemdCheck(env);
+    return report;
+  }
   agent::v1::DiagnoseResponse from_agent;
   grpc::Status answered = agent.Diagnose(&from_agent);
   if (!answered.ok()) {
@@ -127,13 +140,14 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
                           ? "the running datagen-agent is too old to answer doctor"
                           : answered.error_message();
     *report.add_checks() = MakeCheck(
-        "agent", agent::v1::VERDICT_FAIL, why,
-        absl::StrCat("run any datagen auth command (it starts the agent); if it does not start, "
-                     "see ",
-                     agent.agent_log_path()));
+        "agent", agent::v1::VERDICT_FAIL,
+        was_running ? why : absl::StrCat("not running, and it could not be started: ", why),
+        absl::StrCat("see ", agent.agent_log_path(), " for why the agent stopped or did not start"));
     *report.add_checks() = SystemdCheck(env);
     return report;
   }
+  const std::string started =
+      was_running ? "" : " (it was not running: it starts on demand, and started for these checks)";
   if (from_agent.agent_version() != kVersion) {
     *report.add_checks() = MakeCheck(
         "agent", agent::v1::VERDICT_WARN,
@@ -144,7 +158,7 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
     *report.add_checks() =
         MakeCheck("agent", agent::v1::VERDICT_OK,
                   absl::StrCat("datagen-agent ", kVersion, " answers, configured for ",
-                               from_agent.configured_api_url()));
+                               from_agent.configured_api_url(), started));
   }
   for (const auto& check : from_agent.checks()) *report.add_checks() = check;
   *report.add_checks() = SystemdCheck(env);
@@ -159,9 +173,9 @@ std::string RenderDoctor(const agent::v1::DiagnoseResponse& report) {
     const char* verdict = check.verdict() == agent::v1::VERDICT_OK     ? "ok"
                           : check.verdict() == agent::v1::VERDICT_WARN ? "warn"
                                                                        : "FAIL";
-    absl::StrAppend(&out,
-                    absl::StrFormat("%-5s %-12s %s\n", verdict, check.name(), check.detail()));
-    if (!check.fix().empty()) absl::StrAppend(&out, "      fix: ", check.fix(), "\n");
+    absl::StrAppend(&out, absl::StrFormat("%-5s %-12s %s\n", verdict, OneLine(check.name()),
+                                          OneLine(RedactUrlUserinfo(check.detail()))));
+    if (!check.fix().empty()) absl::StrAppend(&out, "      fix: ", OneLine(RedactUrlUserinfo(check.fix())), "\n");
   }
   return out;
 }

@@ -41,9 +41,9 @@ int main(int argc, char** argv) {
   }
   AgentClient::Options options;
   options.socket_path = *socket;
-  // doctor looks and starts nothing: an agent that is down is what it reports.
-  options.autostart = !inv.no_autostart && inv.command != Command::kDoctor &&
-                      env("DATAGEN_NO_AUTOSTART").value_or("0") != "1";
+  // doctor starts the agent as any command does: most of its checks (the server, its clock,
+  // pending revocations) run there, and no agent running is the normal state after boot.
+  options.autostart = !inv.no_autostart && env("DATAGEN_NO_AUTOSTART").value_or("0") != "1";
   options.agent_log_path = datagen::Dirname(*socket) + "/agent.log";
   AgentClient agent(options);
   int code = RunCommand(inv, agent, io, env);

@@ -5,14 +5,17 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/common/json.h"
+#include "agent/common/text.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace datagen::cli {
 namespace {
 
+// One "key: value" line. The value may come from a server: OneLine keeps it on its line (a
+// newline in a role must not forge an "active_org_slug:" line of its own).
 std::string Line(absl::string_view key, absl::string_view value) {
-  return absl::StrCat(key, ": ", value, "\n");
+  return absl::StrCat(key, ": ", OneLine(value), "\n");
 }
 
 std::string UserLines(absl::string_view email, absl::string_view org, absl::string_view role) {
@@ -33,7 +36,8 @@ std::string Text(const agent::v1::ListOrgsResponse& reply) {
   std::string out =
       absl::StrCat(Line("active_org_slug", reply.active_org_slug()), "memberships:\n");
   for (const auto& m : reply.memberships()) {
-    absl::StrAppend(&out, "- ", m.slug(), " (", m.role(), m.active() ? ", active" : "", ")\n");
+    absl::StrAppend(&out, "- ", OneLine(m.slug()), " (", OneLine(m.role()),
+                    m.active() ? ", active" : "", ")\n");
   }
   return out;
 }
@@ -72,10 +76,12 @@ std::string Text(const agent::v1::WatchEvent& event) {
       "generation=", event.generation(),
       " change=", EnumWord(agent::v1::SessionChange_Name(event.change()), "SESSION_CHANGE_"),
       " state=", EnumWord(agent::v1::SessionState_Name(s.state()), "SESSION_STATE_"));
-  if (!s.email().empty()) absl::StrAppend(&line, " email=", s.email());
+  if (!s.email().empty()) absl::StrAppend(&line, " email=", OneLine(s.email()));
   if (!s.active_org_slug().empty())
-    absl::StrAppend(&line, " active_org_slug=", s.active_org_slug());
-  if (s.has_pending_login()) absl::StrAppend(&line, " user_code=", s.pending_login().user_code());
+    absl::StrAppend(&line, " active_org_slug=", OneLine(s.active_org_slug()));
+  if (s.has_pending_login()) {
+    absl::StrAppend(&line, " user_code=", OneLine(s.pending_login().user_code()));
+  }
   if (s.revocations_pending() > 0) {
     absl::StrAppend(&line, " revocations_pending=", s.revocations_pending());
   }

@@ -82,6 +82,7 @@ TEST(AgentTest, StopEndsALoginInProgressAndAWatchAndRemovesTheSocket) {
 TEST(AgentTest, StopCancelsABackgroundRequestToAHangingServer) {
   AgentHarness harness;  // the token endpoint is held at the gate: a hanging server
   agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);  // recorded by every login
   c.set_token("dgat_tok");
   c.set_refresh_token("dgrt_tok");
   c.set_email("you@yourcompany.com");

@@ -99,15 +99,15 @@ TEST_F(CredentialsCacheTest, AnswerableFromMemoryOnlyWhenNothingChangedOrIsPendi
 TEST_F(CredentialsCacheTest, AnUnsavedTokenIsTheSessionAndItsSaveIsRetriedWithBackoff) {
   ASSERT_THAT(cache_.Save(Creds("dgat_old")), IsOk());
   store_.set_save_error(absl::InternalError("disk full"));
-  cache_.KeepUnsaved(Creds("dgat_new"), "dgat_old", "disk full", clock_.Monotonic());
+  cache_.KeepUnsaved(Creds("dgat_new"), "dgat_old", "disk full", clock_.BootTime());
   EXPECT_TRUE(cache_.unsaved());
   EXPECT_EQ(cache_.unsaved_error(), "disk full");
-  EXPECT_EQ(cache_.unsaved_due(), clock_.Monotonic() + absl::Seconds(5));
+  EXPECT_EQ(cache_.unsaved_due(), clock_.BootTime() + absl::Seconds(5));
   EXPECT_EQ(Current()->token(), "dgat_new") << "used although the file still has the old one";
-  EXPECT_FALSE(cache_.RetryUnsaved(clock_.Monotonic()));
-  EXPECT_EQ(cache_.unsaved_due(), clock_.Monotonic() + absl::Seconds(10));
+  EXPECT_FALSE(cache_.RetryUnsaved(clock_.BootTime()));
+  EXPECT_EQ(cache_.unsaved_due(), clock_.BootTime() + absl::Seconds(10));
   store_.set_save_error(absl::OkStatus());
-  EXPECT_TRUE(cache_.RetryUnsaved(clock_.Monotonic()));
+  EXPECT_TRUE(cache_.RetryUnsaved(clock_.BootTime()));
   EXPECT_FALSE(cache_.unsaved());
   EXPECT_EQ(cache_.unsaved_due(), absl::InfiniteFuture());
   EXPECT_EQ(store_.stored()->token(), "dgat_new");
@@ -115,7 +115,7 @@ TEST_F(CredentialsCacheTest, AnUnsavedTokenIsTheSessionAndItsSaveIsRetriedWithBa
 
 TEST_F(CredentialsCacheTest, AnOrgSwitchBehindTheBackKeepsTheUnsavedTokens) {
   ASSERT_THAT(cache_.Save(Creds("dgat_old")), IsOk());
-  cache_.KeepUnsaved(Creds("dgat_new"), "dgat_old", "disk full", clock_.Monotonic());
+  cache_.KeepUnsaved(Creds("dgat_new"), "dgat_old", "disk full", clock_.BootTime());
   store_.Put(Creds("dgat_old", "b"));  // another agent switched the organization
   absl::StatusOr<agent::v1::Credentials> current = Current();
   ASSERT_THAT(current, IsOk());

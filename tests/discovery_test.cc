@@ -10,6 +10,7 @@ namespace datagen {
 namespace {
 
 using testing::FakeHttpTransport;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using testing::IsOk;
 using testing::StatusIs;
@@ -43,7 +44,7 @@ TEST(Discovery, ReadsOpenIdConfiguration) {
 
 TEST(Discovery, FallsBackToRfc8414ThenToDefaultPaths) {
   FakeHttpTransport http;
-  http.Reply(kRfc8414, 200, R"({"token_endpoint":"https://id.example/t"})");
+  http.Reply(kRfc8414, 200, R"({"issuer":"https://id.example","token_endpoint":"https://id.example/t"})");
   Discovery discovery(http, kIssuer);
   auto e = discovery.Get();
   ASSERT_THAT(e, IsOk());
@@ -67,7 +68,7 @@ TEST(Discovery, ServerTroubleIsRetryableAndNotCached) {
   FakeHttpTransport http;
   http.Fail(kOidc, absl::UnavailableError("connection refused"));
   http.Reply(kOidc, 500, "oops");
-  http.Reply(kOidc, 200, R"({"userinfo_endpoint":"https://id.example/u"})");
+  http.Reply(kOidc, 200, R"({"issuer":"https://id.example","userinfo_endpoint":"https://id.example/u"})");
   Discovery discovery(http, kIssuer);
   EXPECT_THAT(discovery.Get(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(discovery.Get(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("HTTP 500")));
@@ -81,10 +82,44 @@ TEST(Discovery, RefusesUnsafeUrls) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("DATAGEN_API_URL")));
   EXPECT_TRUE(http.requests().empty()) << "nothing is sent to a refused URL";
 
-  http.Reply(kOidc, 200, R"({"userinfo_endpoint":"http://evil.example/u"})");
+  http.Reply(kOidc, 200, R"({"issuer":"https://id.example","userinfo_endpoint":"http://evil.example/u"})");
   Discovery discovery(http, kIssuer);
   EXPECT_THAT(discovery.Get(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unusable endpoint")));
+}
+
+// OpenID Connect Discovery 4.3 / RFC 8414 3.3 (issue 21, finding 6): a document that names
+// another issuer, or none, describes someone else's endpoints: refused with both values named,
+// and nothing is sent to them.
+TEST(Discovery, ADocumentForAnotherIssuerIsRefusedAndNothingGoesToItsEndpoints) {
+  for (const char* document :
+       {R"({"issuer":"https://evil.example","token_endpoint":"https://evil.example/t"})",
+        R"({"token_endpoint":"https://id.example/t"})",
+        R"({"issuer":"https://id.example/other","token_endpoint":"https://id.example/t"})"}) {
+    SCOPED_TRACE(document);
+    FakeHttpTransport http;
+    http.Reply(kOidc, 200, document);
+    Discovery discovery(http, kIssuer);
+    absl::StatusOr<Endpoints> endpoints = discovery.Get();
+    EXPECT_THAT(endpoints, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                    AllOf(HasSubstr("names the issuer"),
+                                          HasSubstr("not the configured https://id.example"))));
+    ASSERT_EQ(http.requests().size(), 1u) << "only the discovery request itself";
+  }
+  // The same issuer with a trailing '/' is the same issuer.
+  FakeHttpTransport http;
+  http.Reply(kOidc, 200, R"({"issuer":"https://id.example/","token_endpoint":"https://id.example/t"})");
+  Discovery discovery(http, kIssuer);
+  EXPECT_THAT(discovery.Get(), IsOk());
+}
+
+// A record without an issuer whose agent is configured elsewhere: "" (unknown) sends nothing.
+TEST(Discovery, AnUnknownIssuerSendsNothing) {
+  FakeHttpTransport http;
+  Discovery discovery(http, "");
+  EXPECT_THAT(discovery.Get(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("identity server is unknown")));
+  EXPECT_TRUE(http.requests().empty());
 }
 
 TEST(Discovery, MalformedDocumentIsAnError) {

@@ -329,7 +329,8 @@ TEST(E2eCommands, UserWithoutOrganizations) {
 
 TEST(E2eCommands, PlainHttpToANonLoopbackHostIsRefused) {
   E2eEnv env(WithDiscovery(""));
-  env.WriteCredentials("dgat_not_a_real_token_0123456789");
+  env.WriteCredentials("dgat_not_a_real_token_0123456789", "yourcompany",
+                       "http://api.datagen.example");
   // Nothing is dialed: the URL policy refuses before any connection.
   RunResult r = env.Datagen({"auth", "status"}, {"DATAGEN_API_URL=http://api.datagen.example"});
   EXPECT_EQ(r.exit_code, 1);

@@ -47,7 +47,7 @@ class IndependentServer : public ::testing::Test {
 };
 
 TEST_F(IndependentServer, StatusOrgAndLogoutWithAHandWrittenFile) {
-  env_.WriteCredentials(token_, "yourcompany");
+  env_.WriteCredentials(token_, "yourcompany", issuer_);
 
   RunResult r = Datagen({"auth", "status"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -75,7 +75,7 @@ TEST_F(IndependentServer, StatusOrgAndLogoutWithAHandWrittenFile) {
   r = Datagen({"auth", "status"});
   EXPECT_EQ(r.exit_code, 4);
   // The revoked token is rejected by the server even if it were used again.
-  env_.WriteCredentials(token_, "yourcompany");
+  env_.WriteCredentials(token_, "yourcompany", issuer_);
   r = Datagen({"auth", "status"});
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_THAT(r.err, HasSubstr("expired or was revoked"));

@@ -65,7 +65,10 @@ TEST_F(Login, PrintsTheDocumentedOutputAndStoresTheSession) {
                                   "status: authenticated\n"
                                   "email: you@yourcompany.com\n"
                                   "active_org_slug: yourcompany\n"));
-  EXPECT_THAT(r.err, IsEmpty()) << "no spinner when stderr is not a terminal";
+  // No spinner when stderr is not a terminal: only the one line that says which machine asked
+  // (issue 21: a person confirms the code only if they started the login there).
+  EXPECT_THAT(r.err, MatchesRegex("note: this code signs in datagen on [^\n]+; confirm it only if "
+                                  "you started this login there\n"));
   struct stat st;
   ASSERT_EQ(stat(env_.credentials_path().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);

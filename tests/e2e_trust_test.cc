@@ -160,6 +160,10 @@ TEST(E2eTrust, TheAgentsMemoryIsClosedToProcessesOfTheSameUid) {
   std::string agent_binary = env.dir() + "/datagen-agent";
   std::filesystem::copy_file(E2eEnv::AgentBinary(), agent_binary);
   chmod(agent_binary.c_str(), 0755);
+  // An installation: the agent runs only its own helper, beside it.
+  std::string helper = env.dir() + "/datagen-agent-http";
+  std::filesystem::copy_file(E2eEnv::AgentBinary() + "-http", helper);
+  chmod(helper.c_str(), 0755);
   const std::vector<std::string> as_user = {
       "/usr/bin/setpriv", "--reuid=" + std::to_string(kAttacker),
       "--regid=" + std::to_string(kAttacker), "--clear-groups"};

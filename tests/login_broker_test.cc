@@ -141,8 +141,10 @@ TEST_F(LoginBrokerTest, AFailureReachesEveryCaller) {
 
 TEST_F(LoginBrokerTest, LoggingInWhileSignedInStoresTheNewTokenThenQueuesTheOldForRevocation) {
   agent::v1::Credentials old;
+  old.set_api_url(testing::kIssuer);  // recorded by every login
   old.set_token("dgat_old");
   old.set_refresh_token("dgrt_old");
+  old.set_api_url("https://id.example");
   store_.Put(old);
   http_.Reply("https://id.example/oauth/revoke", 200, "");
   gated_.Open();

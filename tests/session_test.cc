@@ -35,9 +35,11 @@ class SessionTest : public ::testing::Test {
 
   void SignIn(const std::string& org = "yourcompany") {
     agent::v1::Credentials c;
+    c.set_api_url(testing::kIssuer);  // recorded by every login
     c.set_token("dgat_tok");
     c.set_email("you@yourcompany.com");
     c.set_active_org_slug(org);
+    c.set_api_url(kIssuer);
     store_.Put(c);
   }
 
@@ -241,6 +243,7 @@ TEST_F(SessionTest, CorruptOrUnsafeStoreErrorsPassThrough) {
 
 TEST_F(SessionTest, LogoutDeletesThenRevokesBothTokens) {
   agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);  // recorded by every login
   c.set_token("dgat_access");
   c.set_refresh_token("dgrt_refresh");
   store_.Put(c);
@@ -357,6 +360,7 @@ TEST_F(SessionTest, ALoginWaitingForApprovalIsVisibleToWatchers) {
 
 TEST_F(SessionTest, RefreshesAheadOfExpiryAndSavesTheRotatedRefreshToken) {
   agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);  // recorded by every login
   c.set_token("dgat_1");
   c.set_refresh_token("dgrt_1");
   SetExpiry(&c, clock_.Now(), absl::Minutes(20));
@@ -382,6 +386,7 @@ TEST_F(SessionTest, RefreshesAheadOfExpiryAndSavesTheRotatedRefreshToken) {
 
 TEST_F(SessionTest, ARefusedRefreshExpiresTheSession) {
   agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);  // recorded by every login
   c.set_token("dgat_1");
   c.set_refresh_token("dgrt_1");
   SetExpiry(&c, clock_.Now(), absl::Minutes(4));
@@ -402,6 +407,7 @@ TEST_F(SessionTest, ARefusedRefreshExpiresTheSession) {
 
 TEST_F(SessionTest, TransientRefreshFailuresBackOffAndKeepTheSession) {
   agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);  // recorded by every login
   c.set_token("dgat_1");
   c.set_refresh_token("dgrt_1");
   SetExpiry(&c, clock_.Now(), absl::Minutes(4));
@@ -416,6 +422,7 @@ TEST_F(SessionTest, TransientRefreshFailuresBackOffAndKeepTheSession) {
 
 TEST_F(SessionTest, GetTokenRefreshesATokenAboutToExpire) {
   agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);  // recorded by every login
   c.set_token("dgat_1");
   c.set_refresh_token("dgrt_1");
   SetExpiry(&c, clock_.Now(), absl::Minutes(30));
@@ -434,6 +441,7 @@ TEST_F(SessionTest, GetTokenRefreshesATokenAboutToExpire) {
 
 TEST_F(SessionTest, ARevocationThatFailsIsPersistedAndRetriedUntilAccepted) {
   agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);  // recorded by every login
   c.set_token("dgat_gone");
   c.set_refresh_token("dgrt_gone");
   store_.Put(c);
@@ -466,6 +474,7 @@ namespace {
 
 TEST_F(SessionTest, ASessionsTokensGoOnlyToTheIssuerThatIssuedIt) {
   agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);  // recorded by every login
   c.set_token("dgat_other");
   c.set_refresh_token("dgrt_other");
   c.set_email("you@yourcompany.com");
@@ -523,6 +532,7 @@ TEST_F(SessionTest, TheStalenessBoundIgnoresWallClockSteps) {
 // cannot be saved is kept, used, reported, and saved as soon as that works.
 TEST_F(SessionTest, ARefreshedTokenThatCannotBeSavedIsKeptUsedAndSavedLater) {
   agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);  // recorded by every login
   c.set_token("dgat_1");
   c.set_refresh_token("dgrt_1");
   c.set_email("you@yourcompany.com");
@@ -536,7 +546,7 @@ TEST_F(SessionTest, ARefreshedTokenThatCannotBeSavedIsKeptUsedAndSavedLater) {
   store_.set_save_error(absl::InternalError("disk full"));
   absl::Time next = session_.DoDueWork();
   EXPECT_EQ(store_.stored()->token(), "dgat_1");           // not saved
-  EXPECT_EQ(next, clock_.Monotonic() + absl::Seconds(5));  // the save is retried
+  EXPECT_EQ(next, clock_.BootTime() + absl::Seconds(5));  // the save is retried
   auto token = session_.GetToken();
   ASSERT_THAT(token, IsOk());
   EXPECT_EQ(token->token(), "dgat_2");

@@ -12,11 +12,15 @@
 
 namespace datagen {
 
-// Two clocks. The wall clock (Now) is only for instants that are stored or compared with the
-// server's (expires_at, stored_at, HTTP dates). Every interval and deadline (poll spacing,
-// backoff, staleness, idle time, request deadlines) uses the monotonic clock (Monotonic),
-// which never jumps when someone sets the wall clock. Monotonic values are absl::Time only for
-// arithmetic: their epoch is arbitrary, so never compare them with wall instants or print them.
+// Three clocks. The wall clock (Now) is only for instants that are stored or compared with the
+// server's (expires_at, stored_at, HTTP dates). Every elapsed-time decision (poll spacing and
+// the login's deadline, backoff, staleness, refresh and revocation schedules, idle time) uses
+// boot time (BootTime, CLOCK_BOOTTIME): it never jumps when someone sets the wall clock, and,
+// unlike CLOCK_MONOTONIC, it keeps counting while the machine is suspended, so a laptop that
+// slept two hours does not believe ten minutes passed. Monotonic (CLOCK_MONOTONIC) is only for
+// measuring how long something took while the process ran (doctor's timings). Boot and
+// monotonic values are absl::Time only for arithmetic: their epoch is arbitrary, so never
+// compare them with wall instants, with each other, or print them.
 //
 // Thread-safe. Implementations must be usable from any thread.
 class Clock {
@@ -24,15 +28,19 @@ class Clock {
   virtual ~Clock() = default;
   // The current wall-clock time.
   virtual absl::Time Now() = 0;
-  // The current monotonic time (arbitrary epoch).
+  // The current monotonic time (arbitrary epoch; stops while the machine is suspended).
   virtual absl::Time Monotonic() = 0;
-  // Blocks until Monotonic() >= `until` or `cancel` is notified, whichever comes first. Returns
+  // The current boot time (arbitrary epoch; counts the time the machine was suspended).
+  virtual absl::Time BootTime() = 0;
+  // Blocks until BootTime() >= `until` or `cancel` is notified, whichever comes first. Returns
   // false when cancelled (also when `cancel` was already notified on entry).
   virtual bool SleepUntil(absl::Time until, absl::Notification& cancel) = 0;
 };
 
 // CLOCK_MONOTONIC as an absl::Time (arbitrary epoch; see Clock).
 absl::Time MonotonicNow();
+// CLOCK_BOOTTIME as an absl::Time (arbitrary epoch; see Clock).
+absl::Time BootTimeNow();
 
 // The system clock. A process-wide singleton; never deleted.
 class RealClock final : public Clock {
@@ -43,11 +51,13 @@ class RealClock final : public Clock {
   }
   absl::Time Now() override { return absl::Now(); }
   absl::Time Monotonic() override { return MonotonicNow(); }
+  absl::Time BootTime() override { return BootTimeNow(); }
   // Waits in steps of at most a second: abseil's timed waits end at a wall-clock instant, so a
-  // step bounds how far a wall clock set back can stretch the sleep.
+  // step bounds how far a wall clock set back can stretch the sleep, and a sleep that a suspend
+  // overran ends within a second of resume.
   bool SleepUntil(absl::Time until, absl::Notification& cancel) override {
     while (true) {
-      absl::Duration left = until - MonotonicNow();
+      absl::Duration left = until - BootTimeNow();
       if (left <= absl::ZeroDuration()) return !cancel.HasBeenNotified();
       if (cancel.WaitForNotificationWithTimeout(std::min(left, absl::Seconds(1)))) return false;
     }
@@ -57,6 +67,12 @@ class RealClock final : public Clock {
 inline absl::Time MonotonicNow() {
   timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
+  return absl::UnixEpoch() + absl::DurationFromTimespec(now);
+}
+
+inline absl::Time BootTimeNow() {
+  timespec now;
+  clock_gettime(CLOCK_BOOTTIME, &now);
   return absl::UnixEpoch() + absl::DurationFromTimespec(now);
 }
 

@@ -23,24 +23,45 @@ bool WriteAll(int fd, absl::string_view data) {
   return true;
 }
 
+std::string InstalledCompanion(absl::string_view name, absl::string_view libexec_dir) {
+  std::string self = SelfPath();
+  if (self.empty() || self[0] != '/') return "";
+  std::string beside = absl::StrCat(Dirname(self), "/", name);
+  if (access(beside.c_str(), X_OK) == 0) return beside;
+  if (!libexec_dir.empty()) {
+    std::string installed = absl::StrCat(Dirname(self), "/../", libexec_dir, "/", name);
+    if (access(installed.c_str(), X_OK) == 0) return installed;
+  }
+  return "";
+}
+
 std::string FindCompanionBinary(absl::string_view name, absl::string_view libexec_dir) {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n > 0) {
-    self[n] = '\0';
-    std::string beside = absl::StrCat(Dirname(self), "/", name);
-    if (access(beside.c_str(), X_OK) == 0) return beside;
-    if (!libexec_dir.empty()) {
-      std::string installed = absl::StrCat(Dirname(self), "/../", libexec_dir, "/", name);
-      if (access(installed.c_str(), X_OK) == 0) return installed;
-    }
+  if (std::string installed = InstalledCompanion(name, libexec_dir); !installed.empty()) {
+    return installed;
   }
   const char* path = std::getenv("PATH");
   for (absl::string_view dir : absl::StrSplit(path ? path : "", ':', absl::SkipEmpty())) {
+    if (dir[0] != '/') continue;  // "." and other relative entries: never the working directory
     std::string candidate = absl::StrCat(dir, "/", name);
     if (access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";
+}
+
+std::vector<std::string> HelperEnvironment(const char* const* environ) {
+  static constexpr absl::string_view kKept[] = {
+      "http_proxy", "HTTP_PROXY", "https_proxy",   "HTTPS_PROXY",  "all_proxy",     "ALL_PROXY",
+      "no_proxy",   "NO_PROXY",   "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE",
+  };
+  std::vector<std::string> kept;
+  for (const char* const* entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    absl::string_view variable(*entry);
+    absl::string_view name = variable.substr(0, variable.find('='));
+    for (absl::string_view wanted : kKept) {
+      if (name == wanted && name.size() < variable.size()) kept.emplace_back(variable);
+    }
+  }
+  return kept;
 }
 
 std::string SelfPath() {

@@ -6,6 +6,7 @@
 #define DATAGEN_AGENT_COMMON_FD_IO_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -17,10 +18,21 @@ bool WriteAll(int fd, absl::string_view data);
 
 // The executable `name` beside the running binary (/proc/self/exe), else in
 // `<that folder>/../<libexec_dir>` when `libexec_dir` is given (e.g. "libexec/datagen", where
-// tools/install and the Debian package put the agent's helper), else the first on PATH; "" when
-// there is none. How the CLI finds datagen-agent and the agent its HTTP helper: an installed pair
-// always uses its own partner, whatever PATH says.
+// tools/install and the Debian package put the agent's helper); "" when there is neither. Always
+// an absolute path: never resolved against the working directory or PATH. How the agent finds
+// its HTTP helper, the one process besides the agent that sees every token.
+std::string InstalledCompanion(absl::string_view name, absl::string_view libexec_dir = "");
+
+// InstalledCompanion, else the first `name` on PATH in a folder named by an absolute path
+// (relative PATH entries such as "." or "" are skipped); "" when there is none. How the CLI finds
+// datagen-agent: an installed pair always uses its own partner, whatever PATH says.
 std::string FindCompanionBinary(absl::string_view name, absl::string_view libexec_dir = "");
+
+// The environment an HTTP helper needs from `environ` ("NAME=value" entries): the proxy and CA
+// variables libcurl documents (http_proxy, https_proxy, all_proxy, no_proxy in either case,
+// SSL_CERT_FILE, SSL_CERT_DIR, CURL_CA_BUNDLE) and nothing else: no LD_PRELOAD or other loader
+// variable from whichever shell started the agent reaches the process that sees every token.
+std::vector<std::string> HelperEnvironment(const char* const* environ);
 
 // The running binary's path (/proc/self/exe), or "".
 std::string SelfPath();

@@ -36,7 +36,7 @@ void LogLine(LogLevel level, absl::string_view message) {
   if (level < min_level.load()) return;
   std::string line =
       absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
-                   LevelName(level), " ", EscapeControls(message), "\n");
+                   LevelName(level), " ", OneLine(RedactUrlUserinfo(message)), "\n");
   // One write so that concurrent lines do not interleave; stderr is unbuffered anyway.
   ssize_t unused = write(STDERR_FILENO, line.data(), line.size());
   (void)unused;

@@ -60,8 +60,8 @@ int DecodeUtf8(absl::string_view text, uint32_t* code_point) {
   return length;
 }
 
-bool IsControl(uint32_t cp) {
-  if (cp == '\n' || cp == '\t') return false;
+bool IsControl(uint32_t cp, bool keep_lines) {
+  if (keep_lines && (cp == '\n' || cp == '\t')) return false;
   return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||             // C0, DEL, C1
          cp == 0x061c || cp == 0x200e || cp == 0x200f ||                      // bidi marks
          (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||  // bidi controls
@@ -96,7 +96,9 @@ std::string ValidUtf8(absl::string_view text, size_t limit) {
   return out;
 }
 
-std::string EscapeControls(absl::string_view text, Escaping how) {
+namespace {
+
+std::string Escape(absl::string_view text, Escaping how, bool keep_lines) {
   std::string out;
   out.reserve(text.size());
   size_t i = 0;
@@ -109,8 +111,12 @@ std::string EscapeControls(absl::string_view text, Escaping how) {
       ++i;
       continue;
     }
-    if (IsControl(cp)) {
-      out += how == Escaping::kText && (cp < 0x20 || cp == 0x7f) ? HexByte(cp) : Unicode(cp);
+    if (IsControl(cp, keep_lines)) {
+      if (how == Escaping::kText && (cp == '\n' || cp == '\t')) {
+        out += cp == '\n' ? "\\n" : "\\t";
+      } else {
+        out += how == Escaping::kText && (cp < 0x20 || cp == 0x7f) ? HexByte(cp) : Unicode(cp);
+      }
     } else {
       out.append(text.data() + i, length);
     }
@@ -119,8 +125,42 @@ std::string EscapeControls(absl::string_view text, Escaping how) {
   return out;
 }
 
+}  // namespace
+
+std::string EscapeControls(absl::string_view text, Escaping how) {
+  return Escape(text, how, /*keep_lines=*/true);
+}
+
+std::string OneLine(absl::string_view text) {
+  return Escape(text, Escaping::kText, /*keep_lines=*/false);
+}
+
 std::string PrintableText(absl::string_view text, size_t limit) {
-  return EscapeControls(ValidUtf8(text, limit));
+  return OneLine(ValidUtf8(text, limit));
+}
+
+std::string RedactUrlUserinfo(absl::string_view text) {
+  const auto ends_url = [](char c) {
+    return absl::ascii_isspace(static_cast<unsigned char>(c)) || c == '\'' || c == '"' ||
+           c == '<' || c == '>' || c == '`';
+  };
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t scheme = text.find("://", pos);
+    if (scheme == absl::string_view::npos) break;
+    size_t start = scheme + 3, end = start;
+    while (end < text.size() && !ends_url(text[end])) ++end;
+    size_t at = text.substr(start, end - start).rfind('@');
+    out.append(text.data() + pos, start - pos);
+    pos = start;
+    if (at != absl::string_view::npos) {
+      out += "***@";
+      pos = start + at + 1;
+    }
+  }
+  if (pos < text.size()) out.append(text.data() + pos, text.size() - pos);
+  return out;
 }
 
 bool IsValidSlug(absl::string_view slug) {

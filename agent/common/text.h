@@ -37,9 +37,21 @@ enum class Escaping {
 // other character, any script, is kept as given.
 std::string EscapeControls(absl::string_view text, Escaping how = Escaping::kText);
 
+// Text made safe to show on one line (a field of text output, an error, a log line, a doctor
+// verdict): EscapeControls, and newline and tab written visibly too ("\n", "\t"), so that no
+// server string can start a line of its own and forge one.
+std::string OneLine(absl::string_view text);
+
 // Server text made safe to show a person in a message or a log line: ValidUtf8 of its first
-// `limit` bytes, then EscapeControls.
+// `limit` bytes, then OneLine.
 std::string PrintableText(absl::string_view text, size_t limit = 200);
+
+// `text` with the userinfo ("user:password@") of every URL in it replaced by "***@": the one
+// redaction for URLs and for a library's error text (curl quotes a malformed proxy URL whole)
+// wherever they reach a person or a log. A URL runs from its "://" to the next white space or
+// quote; its userinfo ends at the last '@' in that run, so a password that contains '@' is
+// hidden whole.
+std::string RedactUrlUserinfo(absl::string_view text);
 
 // True for 1 to 100 characters of [A-Za-z0-9._-]: the organization slugs the agent accepts
 // from servers and clients alike.

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "agent/common/text.h"
 #include "agent/http/url.h"
 
 namespace datagen {
@@ -119,7 +120,8 @@ absl::StatusOr<HttpResponse> Outcome(CURL* h, CURLcode code, const ParsedUrl& ur
     return absl::UnavailableError(absl::StrCat("timed out talking to ", url.host));
   }
   if (code != CURLE_OK) {
-    std::string detail = *error != '\0' ? error : curl_easy_strerror(code);
+    // curl's text may quote a proxy URL whole, password included.
+    std::string detail = RedactUrlUserinfo(*error != '\0' ? error : curl_easy_strerror(code));
     return absl::UnavailableError(absl::StrCat("could not reach ", url.host, ": ", detail));
   }
   exchange->response.status = static_cast<int>(status);

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "agent/common/clock.h"
@@ -33,7 +34,8 @@ constexpr size_t kMaxReplyBytes = kMaxResponseBytes + 256 * 1024;
 // the helper, killing it first if it has not finished.
 class HelperRun {
  public:
-  static absl::StatusOr<std::unique_ptr<HelperRun>> Spawn(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<HelperRun>> Spawn(const std::string& path,
+                                                          char* const* envp);
   ~HelperRun();
 
   // Writes the whole request, then closes the helper's stdin.
@@ -51,7 +53,8 @@ class HelperRun {
   int from_ = -1;  // the helper's stdout
 };
 
-absl::StatusOr<std::unique_ptr<HelperRun>> HelperRun::Spawn(const std::string& path) {
+absl::StatusOr<std::unique_ptr<HelperRun>> HelperRun::Spawn(const std::string& path,
+                                                            char* const* envp) {
   int to_helper[2], from_helper[2];
   if (pipe2(to_helper, O_CLOEXEC) != 0) return absl::InternalError("cannot create a pipe");
   if (pipe2(from_helper, O_CLOEXEC) != 0) {
@@ -73,7 +76,7 @@ absl::StatusOr<std::unique_ptr<HelperRun>> HelperRun::Spawn(const std::string& p
   posix_spawnattr_setsigmask(&attributes, &none);  // the agent blocks SIGTERM; the helper not
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
   char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
-  int spawned = posix_spawn(&run->pid_, path.c_str(), &actions, &attributes, argv, environ);
+  int spawned = posix_spawn(&run->pid_, path.c_str(), &actions, &attributes, argv, envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   close(to_helper[0]);
@@ -136,15 +139,38 @@ bool HelperRun::Succeeded() {
 }  // namespace
 
 HelperHttpTransport::HelperHttpTransport(std::string helper_path)
-    : helper_path_(std::move(helper_path)) {}
+    : helper_path_(std::move(helper_path)), environment_(HelperEnvironment(environ)) {
+  for (const std::string& variable : environment_) envp_.push_back(const_cast<char*>(variable.c_str()));
+  envp_.push_back(nullptr);
+}
 
-std::string HelperHttpTransport::HelperBesideSelf() {
-  std::string found = FindCompanionBinary("datagen-agent-http", "libexec/datagen");
-  return found.empty() ? "datagen-agent-http" : found;  // else Send says it cannot be started
+absl::StatusOr<std::string> HelperHttpTransport::Locate(absl::string_view given) {
+  if (!given.empty()) {
+    if (given[0] != '/') {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--http-helper must be an absolute path (got \"", given, "\")"));
+    }
+    std::string path(given);
+    if (access(path.c_str(), X_OK) != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--http-helper ", path, " is not an executable file"));
+    }
+    return path;
+  }
+  std::string found = InstalledCompanion("datagen-agent-http", "libexec/datagen");
+  if (found.empty()) {
+    std::string self = SelfPath();
+    std::string folder = self.substr(0, self.rfind('/'));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "installation error: the agent's HTTP helper datagen-agent-http is neither in ", folder,
+        " nor in ", folder, "/../libexec/datagen; reinstall datagen (tools/install, or the "
+        "package), or start the agent with --http-helper=/absolute/path"));
+  }
+  return found;
 }
 
 absl::StatusOr<HttpResponse> HelperHttpTransport::Send(const HttpRequest& request) {
-  absl::StatusOr<std::unique_ptr<HelperRun>> run = HelperRun::Spawn(helper_path_);
+  absl::StatusOr<std::unique_ptr<HelperRun>> run = HelperRun::Spawn(helper_path_, envp_.data());
   if (!run.ok()) return run.status();
   std::string bytes = EncodeHelperRequest(request);
   absl::Status written = (*run)->Write(bytes);

@@ -9,6 +9,7 @@
 #include "agent/common/backoff.h"
 #include "agent/common/json.h"
 #include "agent/common/log.h"
+#include "agent/common/text.h"
 #include "agent/http/url.h"
 #include "proto/datagen/server/v1/server_api.pb.h"
 
@@ -20,6 +21,19 @@ constexpr absl::Duration kMaxInterval = absl::Minutes(5);
 constexpr absl::Duration kRequestTimeout = absl::Seconds(15);
 
 }  // namespace
+
+absl::Status CheckVerificationUri(absl::string_view uri, absl::string_view issuer) {
+  absl::StatusOr<ParsedUrl> page = ParseUrl(uri);
+  if (!page.ok()) return page.status();
+  if (page->scheme == "https") return absl::OkStatus();
+  absl::StatusOr<ParsedUrl> at = ParseUrl(issuer);
+  if (at.ok() && IsLoopbackHost(at->host) && IsLoopbackHost(page->host)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the server asked to send you to ", PrintableText(uri, 300),
+      " to enter your code; refusing: a verification page must be https (http only on this "
+      "machine, for an identity server on this machine), or the code could be read or the page "
+      "faked on the way (device-code phishing, RFC 8628 section 5.4); no code was shown"));
+}
 
 std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now) {
   value = absl::StripAsciiWhitespace(value);
@@ -78,6 +92,19 @@ absl::StatusOr<DeviceAuthorization> DeviceFlow::Start(const absl::Notification* 
        !IsPrintableText(reply.verification_uri_complete(), 2048))) {
     return malformed("has an invalid verification_uri_complete");
   }
+  // Checked before any code is shown: a code is only ever typed into a page that is what it
+  // says it is.
+  for (const std::string* page : {&reply.verification_uri(), &reply.verification_uri_complete()}) {
+    if (page->empty()) continue;
+    if (absl::Status safe = CheckVerificationUri(*page, endpoints_.issuer); !safe.ok()) return safe;
+  }
+  if (!reply.verification_uri_complete().empty() &&
+      ParseUrl(reply.verification_uri_complete())->host != ParseUrl(reply.verification_uri())->host) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the server's verification_uri_complete (", PrintableText(reply.verification_uri_complete(), 300),
+        ") is on another host than its verification_uri (", PrintableText(reply.verification_uri(), 300),
+        "); refusing: the page the browser opens must be the page shown; no code was shown"));
+  }
   if (reply.expires_in() <= 0) return malformed("has no positive expires_in");
   if (reply.has_interval() && reply.interval() < 0) return malformed("has a negative interval");
 
@@ -88,7 +115,7 @@ absl::StatusOr<DeviceAuthorization> DeviceFlow::Start(const absl::Notification* 
   authorization_.verification_uri = reply.verification_uri();
   authorization_.verification_uri_complete = reply.verification_uri_complete();
   authorization_.expires_at = now + valid;
-  authorization_.deadline = clock_.Monotonic() + valid;
+  authorization_.deadline = clock_.BootTime() + valid;
   authorization_.interval = reply.has_interval() ? std::clamp(absl::Seconds(reply.interval()),
                                                               absl::Seconds(1), kMaxInterval)
                                                  : kDefaultInterval;
@@ -102,7 +129,7 @@ absl::StatusOr<DeviceAuthorization> DeviceFlow::Start(const absl::Notification* 
 }
 
 void DeviceFlow::ScheduleIn(absl::Duration delay) {
-  next_poll_at_ = std::min(clock_.Monotonic() + delay, authorization_.deadline);
+  next_poll_at_ = std::min(clock_.BootTime() + delay, authorization_.deadline);
 }
 
 absl::Duration DeviceFlow::Backoff() const {
@@ -111,7 +138,7 @@ absl::Duration DeviceFlow::Backoff() const {
 
 absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notification* cancel) {
   if (!started_) return absl::FailedPreconditionError("the login was not started");
-  absl::Time mono = clock_.Monotonic();
+  absl::Time mono = clock_.BootTime();
   if (mono >= authorization_.deadline) {
     return absl::DeadlineExceededError(
         "the login timed out: the code expired before it was approved");
@@ -143,7 +170,7 @@ std::optional<IssuedTokens> DeviceFlow::Transient(absl::string_view why) {
   ++transient_failures_;
   ScheduleIn(Backoff());
   LogWarning("login: poll failed (%s); next try in %s", why,
-             absl::FormatDuration(next_poll_at_ - clock_.Monotonic()));
+             absl::FormatDuration(next_poll_at_ - clock_.BootTime()));
   return std::nullopt;
 }
 

@@ -18,6 +18,11 @@
 namespace datagen {
 
 // What the server issued for the user to confirm (RFC 8628 §3.2).
+// OK when `uri` (a verification_uri or verification_uri_complete from the server) may be shown
+// and opened for a login at `issuer`: https, or http on a loopback host when the issuer is on a
+// loopback host too. FailedPrecondition naming the page and the rule otherwise.
+absl::Status CheckVerificationUri(absl::string_view uri, absl::string_view issuer);
+
 struct DeviceAuthorization {
   std::string device_code;  // secret: never logged, never sent to clients
   std::string user_code;

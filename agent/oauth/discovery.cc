@@ -4,6 +4,7 @@
 #include "absl/strings/strip.h"
 #include "agent/common/json.h"
 #include "agent/common/log.h"
+#include "agent/common/text.h"
 #include "agent/http/url.h"
 #include "proto/datagen/server/v1/server_api.pb.h"
 
@@ -45,12 +46,17 @@ void Discovery::Invalidate() {
 }
 
 absl::StatusOr<Endpoints> Discovery::Fetch() {
+  if (issuer_.empty()) return absl::FailedPreconditionError(kUnknownIssuerReason);
   if (absl::Status allowed = CheckUrlAllowed(issuer_); !allowed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("DATAGEN_API_URL is not usable: ", allowed.message()));
   }
-  Endpoints endpoints{JoinUrl(issuer_, "/oauth/device/code"), JoinUrl(issuer_, "/oauth/token"),
-                      JoinUrl(issuer_, "/oauth/revoke"), JoinUrl(issuer_, "/v1/me"), "defaults"};
+  Endpoints endpoints{issuer_,
+                      JoinUrl(issuer_, "/oauth/device/code"),
+                      JoinUrl(issuer_, "/oauth/token"),
+                      JoinUrl(issuer_, "/oauth/revoke"),
+                      JoinUrl(issuer_, "/v1/me"),
+                      "defaults"};
   for (absl::string_view well_known : kWellKnown) {
     HttpRequest request;
     request.url = issuer_ + std::string(well_known);
@@ -67,6 +73,15 @@ absl::StatusOr<Endpoints> Discovery::Fetch() {
     if (absl::Status parsed = ParseJson(response->body, "the discovery document", &metadata);
         !parsed.ok()) {
       return parsed;
+    }
+    // OpenID Connect Discovery 4.3, RFC 8414 3.3: the document must name the issuer it was
+    // fetched for, or it describes someone else's endpoints (a mix-up): nothing goes to them.
+    if (TrimSlash(metadata.issuer()) != issuer_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the discovery document at ", request.url, " names the issuer \"",
+          PrintableText(metadata.issuer(), 300), "\", not the configured ", issuer_,
+          "; refusing to use its endpoints (check DATAGEN_API_URL: it must be the issuer URL "
+          "exactly)"));
     }
     auto take = [](const std::string& found, std::string* slot) -> absl::Status {
       if (found.empty()) return absl::OkStatus();  // keep the default path for this one

@@ -13,7 +13,22 @@
 
 namespace datagen {
 
+// The built-in issuer: where the agent signs in when nothing else is configured, and the only
+// issuer a session recorded without an issuer (a hand-written or older credentials file) can
+// belong to.
+inline constexpr char kDefaultIssuer[] = "https://api.datagen.example";
+
+// Why a stored session or pending revocation recorded without an issuer is not used while the
+// agent is configured for another issuer than kDefaultIssuer (see Issuers::OfRecord).
+inline constexpr char kUnknownIssuerReason[] =
+    "the session's identity server is unknown: the credentials file names none (no \"api_url\"), "
+    "and this agent is configured for another server than the default " /* kDefaultIssuer */
+    "https://api.datagen.example, so the token was sent nowhere; sign in again "
+    "(datagen auth login), or add \"api_url\" with the server that issued it to the file";
+
 struct Endpoints {
+  // The issuer they belong to (the configured URL, without a trailing '/').
+  std::string issuer;
   std::string device_authorization;
   std::string token;
   std::string revocation;

@@ -16,8 +16,13 @@ std::string Issuers::Resolve(absl::string_view url) const {
   return url.empty() ? configured_ : Canonical(url);
 }
 
+std::string Issuers::OfRecord(absl::string_view url) const {
+  if (!url.empty()) return Canonical(url);
+  return configured_ == kDefaultIssuer ? configured_ : "";
+}
+
 std::shared_ptr<Issuer> Issuers::For(absl::string_view url) {
-  std::string key = Resolve(url);
+  std::string key = Canonical(url);
   absl::MutexLock lock(&mu_);
   for (auto it = kept_.begin(); it != kept_.end(); ++it) {
     if (it->first == key) {

@@ -33,14 +33,19 @@ class Issuers {
   // (DATAGEN_API_URL of the agent, or --api-url).
   Issuers(HttpTransport& transport, std::string client_id, std::string configured);
 
-  // The issuer's clients; "" means the configured issuer. The same object for the same URL
+  // The issuer's clients, for a URL from Resolve or OfRecord. The same object for the same URL
   // (a trailing '/' is ignored) while it is among the most recently used kMaxKept; callers keep
-  // it alive as long as they use it.
+  // it alive as long as they use it. "" (an unknown issuer) gives clients that send nothing:
+  // every request fails with FailedPrecondition (kUnknownIssuerReason).
   std::shared_ptr<Issuer> For(absl::string_view url) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // The issuer a session or pending revocation recorded as `url` belongs to: `url` itself, or
-  // the configured issuer for records written before issuers were recorded ("").
+  // Where a login asked to go at `url` signs in: `url` itself, or the configured issuer ("").
   std::string Resolve(absl::string_view url) const;
+
+  // The issuer a session or pending revocation recorded as `url` belongs to: `url` itself; for a
+  // record without one (""), kDefaultIssuer while that is the configured issuer too, else ""
+  // (unknown: nothing is sent anywhere, rather than to whatever server is configured now).
+  std::string OfRecord(absl::string_view url) const;
 
   const std::string& configured() const { return configured_; }
   HttpTransport& transport() { return transport_; }

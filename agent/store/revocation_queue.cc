@@ -172,7 +172,7 @@ int RevocationQueue::RetryDue(const Revoke& revoke) {
   std::vector<Token> due;
   {
     absl::MutexLock lock(&mu_);
-    absl::Time now = clock_.Monotonic();
+    absl::Time now = clock_.BootTime();
     for (const auto& item : queue_.items()) {
       auto next = next_due_.find(item.token());
       if (next == next_due_.end() || next->second <= now) {
@@ -206,7 +206,7 @@ int RevocationQueue::RetryDue(const Revoke& revoke) {
   });
   if (!updated.ok()) LogWarning("could not update the pending revocations: %s", updated.message());
   absl::MutexLock lock(&mu_);
-  absl::Time now = clock_.Monotonic();
+  absl::Time now = clock_.BootTime();
   for (const auto& item : queue_.items()) {
     if (failed.count(item.token()) > 0) {
       next_due_[item.token()] = now + RetryDelay(item.attempts());

@@ -45,6 +45,7 @@ void AgentHarness::SignIn(const std::string& token, const std::string& org) {
   c.set_token(token);
   c.set_email("you@yourcompany.com");
   c.set_active_org_slug(org);
+  c.set_api_url(kIssuer);  // as every login records it
   store_.Put(c);
 }
 

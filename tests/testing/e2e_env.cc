@@ -282,13 +282,15 @@ std::string E2eEnv::SignedIn() {
   return token;
 }
 
-void E2eEnv::WriteCredentials(const std::string& token, const std::string& org) {
+void E2eEnv::WriteCredentials(const std::string& token, const std::string& org,
+                              const std::string& api_url) {
   std::string folder = dir_ + "/cfg/datagen";
   mkdir(folder.c_str(), 0700);
   WriteFile(credentials_path(),
             absl::StrCat("{\"token\": \"", token, "\", \"email\": \"you@yourcompany.com\", ",
                          "\"active_org_slug\": \"", org,
-                         "\", \"stored_at\": \"2026-11-27T10:00:00Z\"}\n"));
+                         "\", \"stored_at\": \"2026-11-27T10:00:00Z\", \"api_url\": \"", api_url.empty() ? api_url_ : api_url,
+                         "\"}\n"));
 }
 
 pid_t E2eEnv::AgentPid() const {

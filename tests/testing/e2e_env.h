@@ -74,8 +74,11 @@ class E2eEnv {
   // and runs `datagen auth status` (which starts the agent), expecting exit 0. Returns the token.
   std::string SignedIn();
 
-  // Writes the credentials file by hand, as a user (or an independent tool) would.
-  void WriteCredentials(const std::string& token, const std::string& org = "yourcompany");
+  // Writes the credentials file by hand, as a user (or an independent tool) would, naming this
+  // world's server as its issuer (api_url), as every login records it.
+  // `api_url`: the issuer to record instead ("" for this world's server).
+  void WriteCredentials(const std::string& token, const std::string& org = "yourcompany",
+                        const std::string& api_url = "");
 
   // The agent that serves this world's socket, from its lock file; -1 when none.
   pid_t AgentPid() const;

@@ -1,7 +1,8 @@
 // A Clock that only moves when told to, or when someone sleeps on it: SleepUntil jumps the time
-// forward at once, so code that waits runs instantly and deterministically in tests. Wall and
-// monotonic time start equal and move together, except that StepWall sets the wall clock alone
-// (as a person or NTP does), so tests show which of the two a piece of code follows.
+// forward at once, so code that waits runs instantly and deterministically in tests. Wall,
+// monotonic and boot time start equal and move together, except that StepWall sets the wall
+// clock alone (as a person or NTP does) and Suspend moves wall and boot time while monotonic
+// time stands still (as a laptop's lid closed), so tests show which clock a piece of code follows.
 #ifndef DATAGEN_TESTS_TESTING_FAKE_CLOCK_H_
 #define DATAGEN_TESTS_TESTING_FAKE_CLOCK_H_
 
@@ -15,7 +16,7 @@ namespace datagen::testing {
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(absl::Time start = absl::FromUnixSeconds(1795820000))
-      : now_(start), mono_(start) {}
+      : now_(start), mono_(start), boot_(start) {}
   absl::Time Now() override {
     absl::MutexLock lock(&mu_);
     return now_;
@@ -24,21 +25,33 @@ class FakeClock final : public Clock {
     absl::MutexLock lock(&mu_);
     return mono_;
   }
+  absl::Time BootTime() override {
+    absl::MutexLock lock(&mu_);
+    return boot_;
+  }
   bool SleepUntil(absl::Time until, absl::Notification& cancel) override {
     if (cancel.HasBeenNotified()) return false;
     absl::MutexLock lock(&mu_);
-    sleeps_.push_back(until - mono_);
-    if (until > mono_) {
-      now_ += until - mono_;
-      mono_ = until;
+    sleeps_.push_back(until - boot_);
+    if (until > boot_) {
+      now_ += until - boot_;
+      mono_ += until - boot_;
+      boot_ = until;
     }
     return true;
   }
-  // Time passes: both clocks move.
+  // Time passes: every clock moves.
   void Advance(absl::Duration d) {
     absl::MutexLock lock(&mu_);
     now_ += d;
     mono_ += d;
+    boot_ += d;
+  }
+  // The machine sleeps for `d`: wall and boot time move, monotonic time does not.
+  void Suspend(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+    boot_ += d;
   }
   // The wall clock is set (forward or back); monotonic time does not move.
   void StepWall(absl::Duration d) {
@@ -55,6 +68,7 @@ class FakeClock final : public Clock {
   absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
   absl::Time mono_ ABSL_GUARDED_BY(mu_);
+  absl::Time boot_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Duration> sleeps_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -208,7 +208,10 @@ void FakeIdentityServer::Routes() {
   auto metadata = [this](const httplib::Request&, httplib::Response& res) {
     std::string base = base_url();
     server::v1::ServerMetadata doc;
-    doc.set_issuer(base);
+    {
+      absl::MutexLock lock(&mu_);
+      doc.set_issuer(faults_.discovery_issuer.empty() ? base : faults_.discovery_issuer);
+    }
     doc.set_device_authorization_endpoint(base + EndpointPath("device"));
     doc.set_token_endpoint(base + EndpointPath("token"));
     doc.set_revocation_endpoint(base + EndpointPath("revoke"));
@@ -340,6 +343,8 @@ void FakeIdentityServer::Routes() {
         faults_.device_reply = value;
       } else if (name == "userinfo_reply") {
         faults_.userinfo_reply = value;
+      } else if (name == "discovery_issuer") {
+        faults_.discovery_issuer = value;
       } else if (name == "device_status" && numeric) {
         faults_.device_status = number;
       } else if (name == "token") {
@@ -769,7 +774,30 @@ bool FakeIdentityServer::HostileReply(const std::string& kind, const std::string
     }
     return std::string("{\"sub\":\"u1\",\"email\":\"you@yourcompany.com\",\"memberships\":[]}");
   };
-  if (kind == "redirect") {
+  if (kind == "phishing" || kind == "elsewhere") {
+    // A device reply that sends the user to a page off the issuer: plain http on a host that
+    // is not this machine (refused), or https on another host (shown, with a note).
+    std::string page = kind == "phishing" ? "http://evil.example/device"
+                                          : "https://login.elsewhere.example/device";
+    std::string code = RandomSecret("dgdc_");
+    {
+      absl::MutexLock lock(&mu_);
+      issued_secrets_.push_back(code);
+    }
+    res.status = 200;
+    res.set_content(absl::StrCat("{\"device_code\":\"", code,
+                                 "\",\"user_code\":\"WDJB-MJHT\",\"verification_uri\":\"", page,
+                                 "\",\"verification_uri_complete\":\"", page,
+                                 "?user_code=WDJB-MJHT\",\"expires_in\":60,\"interval\":1}"),
+                    "application/json");
+  } else if (kind == "newline") {
+    // An OAuth error whose description tries to forge lines of its own.
+    res.status = 400;
+    res.set_content(
+        "{\"error\":\"invalid_grant\",\"error_description\":\"denied\\nERROR forged line"
+        "\\nstatus: authenticated\"}",
+        "application/json");
+  } else if (kind == "redirect") {
     res.status = 302;
     res.set_header("Location", req.path);
   } else if (kind == "trickle") {

@@ -79,6 +79,8 @@ class FakeIdentityServer {
     // A hostile reply (see HostileReply) for every device authorization / userinfo request.
     std::string device_reply;
     std::string userinfo_reply;
+    // The issuer the discovery documents name ("": the server's own base URL).
+    std::string discovery_issuer;
   };
 
   // One queued misbehaviour of the token endpoint: `kind` for the next `count` polls.

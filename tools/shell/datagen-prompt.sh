@@ -15,7 +15,7 @@
 # prints the same, for prompts that call a command (a fork when used as $(datagen_prompt_org)).
 #
 # The file is found once, when this script is sourced: beside $DATAGEN_AGENT_SOCKET, else in
-# $XDG_RUNTIME_DIR/datagen, else in /tmp/datagen-<uid> (cli.md "Files and environment"). Set
+# $XDG_RUNTIME_DIR/datagen, else in /tmp/datagen-<uid> (README "Files and environment"). Set
 # DATAGEN_PROMPT_FILE, or source the script again, if that changes. Its variables start with
 # _datagen_ (globals: `local` costs more than the rest of the segment).
 
@@ -31,14 +31,36 @@ fi
 # signal), else kill -0.
 [ -d /proc/self ] && _datagen_proc=1 || _datagen_proc=
 
+# Whose file it is. Without XDG_RUNTIME_DIR the folder is /tmp/datagen-<uid>, which another user
+# can create first and fill with a prompt line of their choosing (a fake "[prod]", terminal
+# escapes, zsh % codes). So the line is believed only when the file and its folder are this
+# user's (-O: owned by the effective uid), neither is a symbolic link, and the org is a slug
+# ([A-Za-z0-9._-], at most 100 characters); zsh also checks that neither is writable by group
+# or others (zstat, from the zsh/stat module: a builtin, no process). bash has no builtin that
+# reads a file's mode: there, what stands for it is that only its owner can write a file's
+# content or change its mode, and that the agent writes the file 0600, by rename, only into a
+# folder of the user's that is closed to others (it refuses any other).
+_datagen_zstat=
+if [ -n "${ZSH_VERSION:-}" ] && zmodload -F zsh/stat b:zstat 2>/dev/null; then
+  _datagen_zstat=1
+fi
+
 # The line: "datagen-prompt 1 <pid> <state> <org>".
 datagen_prompt_update() {
   DATAGEN_PROMPT_ORG=
-  [[ -f $DATAGEN_PROMPT_FILE ]] || return 0
+  _datagen_dir=${DATAGEN_PROMPT_FILE%/*}
+  [[ -f $DATAGEN_PROMPT_FILE && -O $DATAGEN_PROMPT_FILE && ! -L $DATAGEN_PROMPT_FILE &&
+    -O ${_datagen_dir:-/} && ! -L ${_datagen_dir:-/} ]] || return 0
+  if [[ -n $_datagen_zstat ]]; then
+    zstat -A _datagen_mode +mode -- "$DATAGEN_PROMPT_FILE" "${_datagen_dir:-/}" || return 0
+    (( (_datagen_mode[1] & 8#22) == 0 && (_datagen_mode[2] & 8#22) == 0 )) || return 0
+  fi
   read -r _datagen_magic _datagen_version _datagen_pid _datagen_state _datagen_org \
     <"$DATAGEN_PROMPT_FILE" || return 0
   [[ $_datagen_magic == datagen-prompt && $_datagen_version == 1 &&
-    $_datagen_state == signed_in && -n $_datagen_org ]] || return 0
+    $_datagen_state == signed_in && -n $_datagen_org && ${#_datagen_org} -le 100 &&
+    $_datagen_org != *[!A-Za-z0-9._-]* &&
+    -n $_datagen_pid && $_datagen_pid != *[!0-9]* && $_datagen_pid -gt 1 ]] || return 0
   # A file left by an agent killed with -9: its pid is gone.
   if [[ -n $_datagen_proc ]]; then
     [[ -d /proc/$_datagen_pid ]] || return 0
