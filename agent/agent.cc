@@ -26,6 +26,8 @@ agent::v1::AgentInfo SelfInfo() {
 
 Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, CredentialStore* store)
     : config_(std::move(config)),
+      own_random_(config_.random != nullptr ? nullptr : SeededRandom::SeededFromEntropy()),
+      random_(config_.random != nullptr ? *config_.random : *own_random_),
       transport_(transport, stopping_),
       issuers_(transport_, config_.client_id, config_.api_url),
       own_store_(store != nullptr ? nullptr
@@ -33,9 +35,9 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, Credent
                                                                           config_.uid, clock)),
       store_(store != nullptr ? *store : *own_store_),
       revocations_(Dirname(config_.credentials_path) + "/pending-revocations.json", config_.uid,
-                   clock),
-      session_(store_, issuers_, revocations_, clock, config_.identity_max_age),
-      broker_(issuers_, clock, session_, config_.scope),
+                   clock, random_),
+      session_(store_, issuers_, revocations_, clock, random_, config_.identity_max_age),
+      broker_(issuers_, clock, random_, session_, config_.scope),
       executor_(config_.executor_threads),
       activity_(clock),
       doctor_(transport_, clock, config_.api_url, config_.credentials_path, config_.uid,

@@ -16,6 +16,7 @@
 #include "agent/activity.h"
 #include "agent/agent_service.h"
 #include "agent/common/clock.h"
+#include "agent/common/random.h"
 #include "agent/doctor.h"
 #include "agent/executor.h"
 #include "agent/file_watcher.h"
@@ -56,6 +57,9 @@ struct AgentConfig {
   // Background work (refresh ahead of expiry, revocation retries) on its own thread, woken when
   // due. Off only in tests that run Session::DoDueWork themselves, step by step.
   bool background_work = true;
+  // The randomness every jittered backoff and refresh lead draws from (common/random.h); null:
+  // seeded from the kernel's entropy, so that no two agents draw alike. Not owned.
+  Random* random = nullptr;
 };
 
 // Thread-safe. Does not own the transport or the clock, which must outlive it.
@@ -112,6 +116,8 @@ class Agent {
   // Construction order is dependency order; destruction runs it backwards.
   // Notified first thing in Stop: every exchange without its own cancel ends at once.
   absl::Notification stopping_;
+  std::unique_ptr<Random> own_random_;  // unless config.random was given
+  Random& random_;
   StoppableHttpTransport transport_;
   Issuers issuers_;
   std::unique_ptr<CredentialStore> own_store_;  // the file's, unless a store was given

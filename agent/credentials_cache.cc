@@ -10,8 +10,9 @@
 namespace datagen {
 namespace {
 
-absl::Duration UnsavedBackoff(int failures) {
-  return ExponentialBackoff(failures, absl::Seconds(5), absl::Minutes(5));
+absl::Duration UnsavedBackoff(int failures, Random& random) {
+  return FullJitter(ExponentialBackoff(failures, absl::Seconds(5), absl::Minutes(5)), random,
+                    absl::Seconds(1));
 }
 
 }  // namespace
@@ -126,7 +127,7 @@ void CredentialsCache::KeepUnsaved(agent::v1::Credentials refreshed, const std::
   if (!unsaved_) ReplaceSecret(&unsaved_from_token_, replaced);
   unsaved_ = true;
   unsaved_error_ = std::string(error);
-  unsaved_retry_at_ = mono_now + UnsavedBackoff(++unsaved_failures_);
+  unsaved_retry_at_ = mono_now + UnsavedBackoff(++unsaved_failures_, random_);
   SetCached(std::move(refreshed));
 }
 
@@ -135,7 +136,7 @@ bool CredentialsCache::RetryUnsaved(absl::Time mono_now) {
   agent::v1::Credentials keep = *cached_;
   if (absl::Status saved = Save(keep); !saved.ok()) {
     unsaved_error_ = std::string(saved.message());
-    unsaved_retry_at_ = mono_now + UnsavedBackoff(++unsaved_failures_);
+    unsaved_retry_at_ = mono_now + UnsavedBackoff(++unsaved_failures_, random_);
     return false;
   }
   LogInfo("the refreshed token that could not be saved earlier is saved now");

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agent/common/random.h"
 #include "agent/store/credential_store.h"
 #include "agent/store/revocation_queue.h"
 #include "proto/datagen/agent/v1/agent.pb.h"
@@ -24,8 +25,9 @@ namespace datagen {
 
 class CredentialsCache {
  public:
-  CredentialsCache(CredentialStore& store, RevocationQueue& revocations)
-      : store_(store), revocations_(revocations) {}
+  // `random`: the jitter of the retries of an unsaved token; not owned.
+  CredentialsCache(CredentialStore& store, RevocationQueue& revocations, Random& random)
+      : store_(store), revocations_(revocations), random_(random) {}
   ~CredentialsCache();
   CredentialsCache(const CredentialsCache&) = delete;
   CredentialsCache& operator=(const CredentialsCache&) = delete;
@@ -76,6 +78,7 @@ class CredentialsCache {
 
   CredentialStore& store_;
   RevocationQueue& revocations_;
+  Random& random_;
   std::string fingerprint_;
   bool loaded_once_ = false;
   absl::Status last_load_;  // of the store, as of fingerprint_

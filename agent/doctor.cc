@@ -110,8 +110,9 @@ agent::v1::DiagnosticCheck Doctor::CheckClock(const HttpResponse& response, absl
         absl::StrCat("the server's clock is ", how, " this machine's"),
         "set this machine's clock (timedatectl set-ntp true); logins and token expiry read it");
   }
-  return MakeCheck("clock", agent::v1::VERDICT_OK,
-                   absl::StrCat("within ", absl::FormatDuration(kMaxClockSkew), " of the server's"));
+  return MakeCheck(
+      "clock", agent::v1::VERDICT_OK,
+      absl::StrCat("within ", absl::FormatDuration(kMaxClockSkew), " of the server's"));
 }
 
 agent::v1::DiagnosticCheck Doctor::CheckCredentials() {
@@ -162,10 +163,10 @@ agent::v1::DiagnosticCheck Doctor::CheckCredentials() {
                      "run: datagen auth login (the agent keeps the bad file aside)");
   }
   if (api_url.empty() && Issuers::Canonical(issuer_) != kDefaultIssuer) {
-    return MakeCheck("credentials", agent::v1::VERDICT_FAIL,
-                     absl::StrCat("signed in as ", email, " at an unknown server: ",
-                                  kUnknownIssuerReason),
-                     "run: datagen auth login");
+    return MakeCheck(
+        "credentials", agent::v1::VERDICT_FAIL,
+        absl::StrCat("signed in as ", email, " at an unknown server: ", kUnknownIssuerReason),
+        "run: datagen auth login");
   }
   std::string issuer = api_url.empty() ? kDefaultIssuer : api_url;
   if (Issuers::Canonical(issuer) != Issuers::Canonical(issuer_)) {

@@ -19,8 +19,13 @@ std::string HostOf(const std::string& url) {
 
 }  // namespace
 
-LoginBroker::LoginBroker(Issuers& issuers, Clock& clock, Session& session, std::string scope)
-    : issuers_(issuers), clock_(clock), session_(session), scope_(std::move(scope)) {}
+LoginBroker::LoginBroker(Issuers& issuers, Clock& clock, Random& random, Session& session,
+                         std::string scope)
+    : issuers_(issuers),
+      clock_(clock),
+      random_(random),
+      session_(session),
+      scope_(std::move(scope)) {}
 
 LoginBroker::~LoginBroker() { Shutdown(); }
 
@@ -90,8 +95,8 @@ void LoginBroker::Run(std::shared_ptr<Attempt> attempt) {
     std::shared_ptr<Issuer> issuer = issuers_.For(attempt->issuer);
     absl::StatusOr<Endpoints> endpoints = issuer->discovery.Get();
     if (!endpoints.ok()) return endpoints.status();
-    DeviceFlow flow(issuers_.transport(), clock_, *std::move(endpoints), issuers_.client_id(),
-                    scope_);
+    DeviceFlow flow(issuers_.transport(), clock_, random_, *std::move(endpoints),
+                    issuers_.client_id(), scope_);
     absl::StatusOr<DeviceAuthorization> authorization = flow.Start(&attempt->cancel);
     if (!authorization.ok()) return authorization.status();
     {

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "agent/common/clock.h"
+#include "agent/common/random.h"
 #include "agent/oauth/issuers.h"
 #include "agent/session.h"
 #include "proto/datagen/agent/v1/agent.pb.h"
@@ -36,7 +37,8 @@ class LoginBroker {
     virtual void OnLoginDone(const absl::StatusOr<agent::v1::LoginResult>& result) = 0;
   };
 
-  LoginBroker(Issuers& issuers, Clock& clock, Session& session, std::string scope);
+  // `random`: the jitter of each flow's backoff; not owned.
+  LoginBroker(Issuers& issuers, Clock& clock, Random& random, Session& session, std::string scope);
   // Shutdown.
   ~LoginBroker();
 
@@ -71,6 +73,7 @@ class LoginBroker {
 
   Issuers& issuers_;
   Clock& clock_;
+  Random& random_;
   Session& session_;
   const std::string scope_;
 

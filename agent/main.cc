@@ -1,8 +1,8 @@
 // datagen-agent: the per-user daemon behind `datagen auth`. Flags and wiring only.
+#include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <limits.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -121,7 +121,8 @@ absl::StatusOr<datagen::AgentConfig> ConfigFromFlags() {
   }
   config.credentials_path = Absolute(config.credentials_path);
   config.api_url = absl::GetFlag(FLAGS_api_url);
-  if (config.api_url.empty()) config.api_url = env("DATAGEN_API_URL").value_or(datagen::kDefaultIssuer);
+  if (config.api_url.empty())
+    config.api_url = env("DATAGEN_API_URL").value_or(datagen::kDefaultIssuer);
   config.client_id = absl::GetFlag(FLAGS_client_id);
   config.scope = kScope;
   config.identity_max_age = absl::GetFlag(FLAGS_identity_max_age);

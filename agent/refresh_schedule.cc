@@ -8,7 +8,7 @@
 namespace datagen {
 
 absl::Time RefreshSchedule::Due(const agent::v1::Credentials& credentials, absl::Time wall_now,
-                                absl::Time mono_now) const {
+                                absl::Time boot_now) const {
   if (credentials.refresh_token().empty() || !credentials.has_token_expires_at()) {
     return absl::InfiniteFuture();
   }
@@ -16,12 +16,14 @@ absl::Time RefreshSchedule::Due(const agent::v1::Credentials& credentials, absl:
   absl::Time expires = ToTime(credentials.token_expires_at());
   absl::Time issued = credentials.has_stored_at() ? ToTime(credentials.stored_at()) : expires;
   absl::Duration lead = std::clamp((expires - issued) / 4, absl::Seconds(1), kMaxLead);
-  return mono_now + (expires - lead - wall_now);
+  lead = std::max(absl::Seconds(1), lead * lead_share_);
+  return boot_now + (expires - lead - wall_now);
 }
 
-absl::Duration RefreshSchedule::Failed(absl::Time mono_now) {
-  absl::Duration wait = ExponentialBackoff(++failures_, absl::Seconds(1), kMaxBackoff);
-  retry_at_ = mono_now + wait;
+absl::Duration RefreshSchedule::Failed(absl::Time boot_now) {
+  absl::Duration wait =
+      FullJitter(ExponentialBackoff(++failures_, kFirstBackoff, kMaxBackoff), random_, kMinBackoff);
+  retry_at_ = boot_now + wait;
   return wait;
 }
 

@@ -11,13 +11,14 @@
 namespace datagen {
 
 Session::Session(CredentialStore& store, Issuers& issuers, RevocationQueue& revocations,
-                 Clock& clock, absl::Duration identity_max_age)
+                 Clock& clock, Random& random, absl::Duration identity_max_age)
     : issuers_(issuers),
       store_(store),
       revocations_(revocations),
       clock_(clock),
-      credentials_(store, revocations),
-      identity_(identity_max_age) {}
+      credentials_(store, revocations, random),
+      identity_(identity_max_age),
+      refresh_schedule_(random) {}
 
 Session::~Session() {
   absl::MutexLock lock(&mu_);
@@ -224,7 +225,9 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify, bool file_only_ok) 
       if (revalidate) ScheduleChanged();  // DoDueWork asks the server in the background
       return snapshot;
     }
-    (void)Refresh(/*only_if_due=*/true);
+    // The caller holds an expired token: refresh now, whatever the background backoff (which
+    // is unhurried so that a fleet does not stampede its server after an outage).
+    (void)Refresh(/*only_if_due=*/false);
   }
   absl::StatusOr<server::v1::UserInfo> user =
       issuers_.For(IssuerOf(snapshot.credentials))

@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/common/clock.h"
+#include "agent/common/random.h"
 #include "agent/credentials_cache.h"
 #include "agent/identity_cache.h"
 #include "agent/oauth/issuers.h"
@@ -57,8 +58,9 @@ class Session {
   // Status and ListOrgs answer from the identity the server gave within `identity_max_age`
   // (zero: always ask the server), so that prompts and status bars cost no network round trip;
   // a revoked token is noticed within that bound.
+  // `random`: the jitter of the refresh schedule and of retries (common/random.h); not owned.
   Session(CredentialStore& store, Issuers& issuers, RevocationQueue& revocations, Clock& clock,
-          absl::Duration identity_max_age = absl::ZeroDuration());
+          Random& random, absl::Duration identity_max_age = absl::ZeroDuration());
   // Wipes the tokens it holds (secret_memory.h).
   ~Session();
 

@@ -115,7 +115,8 @@ void Session::RevokeNow(const std::vector<RevocationQueue::Token>& tokens,
   std::vector<std::string> settled;
   absl::Status first_error;
   for (const auto& t : tokens) {
-    absl::Status revoked = issuers_.For(issuers_.OfRecord(t.api_url))->identity.Revoke(t.token, t.hint);
+    absl::Status revoked =
+        issuers_.For(issuers_.OfRecord(t.api_url))->identity.Revoke(t.token, t.hint);
     if (revoked.ok() || !RevocationQueue::WorthRetrying(revoked)) {
       settled.push_back(t.token);  // accepted, or refused for good: retrying would not help
     }

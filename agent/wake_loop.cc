@@ -75,9 +75,8 @@ void WakeLoop::Loop() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
     }
-    Wait(next == absl::InfiniteFuture()
-             ? absl::InfiniteDuration()
-             : std::max(next - clock_.BootTime(), absl::ZeroDuration()));
+    Wait(next == absl::InfiniteFuture() ? absl::InfiniteDuration()
+                                        : std::max(next - clock_.BootTime(), absl::ZeroDuration()));
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
   }

@@ -92,8 +92,9 @@ void OnInterrupt(int) {
 // stderr, so that the documented lines on stdout stay as they are; JSON has the hosts instead.
 void WarnAboutThePage(const agent::v1::DeviceCode& code, const Output& io) {
   if (!code.verification_host().empty() && code.verification_host() != code.issuer_host()) {
-    Print(io.err, absl::StrCat("note: the verification page is on ", OneLine(code.verification_host()),
-                               ", not on the identity server ", OneLine(code.issuer_host()), "\n"));
+    Print(io.err,
+          absl::StrCat("note: the verification page is on ", OneLine(code.verification_host()),
+                       ", not on the identity server ", OneLine(code.issuer_host()), "\n"));
   }
   char host[256] = "";
   if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') strcpy(host, "this machine");

@@ -142,7 +142,8 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
     *report.add_checks() = MakeCheck(
         "agent", agent::v1::VERDICT_FAIL,
         was_running ? why : absl::StrCat("not running, and it could not be started: ", why),
-        absl::StrCat("see ", agent.agent_log_path(), " for why the agent stopped or did not start"));
+        absl::StrCat("see ", agent.agent_log_path(),
+                     " for why the agent stopped or did not start"));
     *report.add_checks() = SystemdCheck(env);
     return report;
   }
@@ -175,7 +176,8 @@ std::string RenderDoctor(const agent::v1::DiagnoseResponse& report) {
                                                                        : "FAIL";
     absl::StrAppend(&out, absl::StrFormat("%-5s %-12s %s\n", verdict, OneLine(check.name()),
                                           OneLine(RedactUrlUserinfo(check.detail()))));
-    if (!check.fix().empty()) absl::StrAppend(&out, "      fix: ", OneLine(RedactUrlUserinfo(check.fix())), "\n");
+    if (!check.fix().empty())
+      absl::StrAppend(&out, "      fix: ", OneLine(RedactUrlUserinfo(check.fix())), "\n");
   }
   return out;
 }

@@ -46,6 +46,48 @@ TEST(AgentTest, ServesTheCliClientOnItsSocket) {
   EXPECT_FALSE(harness.store().stored().has_value());
 }
 
+// Issue 21, finding 9, through the whole agent and the CLI's client on its socket: a laptop
+// suspended for two hours (the injected clock: monotonic time frozen, boot and wall time moved
+// on) is no longer served "confirmed ten seconds ago"; and the refresh that fell due meanwhile
+// runs on the agent's own wake loop when it next looks (on a real machine its CLOCK_BOOTTIME
+// timer fires on resume; with the fake clock, the background confirmation that the stale
+// answer asks for wakes it).
+TEST(AgentTest, AfterASuspendTheIdentityIsStaleAndTheOverdueRefreshRuns) {
+  AgentHarness::Options options;
+  options.identity_max_age = absl::Seconds(60);
+  options.background_work = true;
+  AgentHarness harness(options);
+  harness.gate().Open();  // a server that answers
+  harness.http().Reply(kUserinfoEndpoint, 200, kYou);
+  harness.http().Reply(testing::kTokenEndpoint, 200,
+                       R"({"access_token":"dgat_two","token_type":"Bearer","expires_in":3600,
+                           "refresh_token":"dgrt_two"})");
+  agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);
+  c.set_token("dgat_tok");
+  c.set_refresh_token("dgrt_tok");
+  c.set_email("you@yourcompany.com");
+  c.set_active_org_slug("test-org");
+  SetTime(harness.clock().Now(), c.mutable_stored_at());
+  SetTime(harness.clock().Now() + absl::Hours(1), c.mutable_token_expires_at());
+  harness.store().Put(c);
+  agent::v1::GetStatusResponse status;
+  ASSERT_TRUE(harness.NewClient()->GetStatus(/*verify=*/false, &status).ok());
+  harness.clock().Advance(absl::Seconds(10));
+  ASSERT_TRUE(harness.NewClient()->GetStatus(/*verify=*/false, &status).ok());
+  EXPECT_FALSE(status.unverified());
+  EXPECT_EQ(harness.http().CountTo(testing::kTokenEndpoint), 0);
+  harness.clock().Suspend(absl::Hours(2));
+  ASSERT_TRUE(harness.NewClient()->GetStatus(/*verify=*/false, &status).ok());
+  EXPECT_TRUE(status.unverified()) << "confirmed two hours ago, not ten seconds ago";
+  EXPECT_TRUE(testing::WaitUntil([&] {
+    return harness.http().CountTo(testing::kTokenEndpoint) == 1;
+  })) << "the refresh due an hour ago did not run on waking";
+  EXPECT_TRUE(testing::WaitUntil([&] {
+    return harness.store().stored().has_value() && harness.store().stored()->token() == "dgat_two";
+  }));
+}
+
 TEST(AgentTest, StopEndsALoginInProgressAndAWatchAndRemovesTheSocket) {
   AgentHarness harness;
   harness.http().Reply(kDeviceEndpoint, 200, testing::kDeviceCodeReply);

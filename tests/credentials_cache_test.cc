@@ -32,8 +32,9 @@ class CredentialsCacheTest : public ::testing::Test {
   FakeClock clock_;
   MemoryCredentialStore store_;
   testing::TempDir dir_;
-  RevocationQueue revocations_{dir_.path() + "/pending-revocations.json", getuid(), clock_};
-  CredentialsCache cache_{store_, revocations_};
+  RevocationQueue revocations_{dir_.path() + "/pending-revocations.json", getuid(), clock_,
+                               testing::NoJitter()};
+  CredentialsCache cache_{store_, revocations_, testing::NoJitter()};
   bool changed_ = false;
 };
 

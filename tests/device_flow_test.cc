@@ -47,7 +47,7 @@ class DeviceFlowTest : public ::testing::Test {
     Endpoints endpoints;
     endpoints.device_authorization = kDevice;
     endpoints.token = kToken;
-    return DeviceFlow(http_, clock_, endpoints, "datagen-cli", "openid email");
+    return DeviceFlow(http_, clock_, testing::NoJitter(), endpoints, "datagen-cli", "openid email");
   }
   // Seconds from the start to each token request.
   std::vector<int64_t> PollOffsets() {
@@ -273,7 +273,7 @@ TEST_F(DeviceFlowTest, MalformedSuccessIsAnErrorAndNothingIsReturned) {
     Endpoints endpoints;
     endpoints.device_authorization = kDevice;
     endpoints.token = kToken;
-    DeviceFlow flow(http, clock, endpoints, "datagen-cli", "openid");
+    DeviceFlow flow(http, clock, testing::NoJitter(), endpoints, "datagen-cli", "openid");
     ASSERT_THAT(flow.Start(), IsOk());
     absl::Notification never;
     absl::Status status = flow.Run(never).status();
@@ -331,14 +331,14 @@ TEST_F(DeviceFlowTest, StartErrors) {
     http.Reply(kDevice, c.status, c.body);
     Endpoints endpoints;
     endpoints.device_authorization = kDevice;
-    DeviceFlow flow(http, clock_, endpoints, "datagen-cli", "openid");
+    DeviceFlow flow(http, clock_, testing::NoJitter(), endpoints, "datagen-cli", "openid");
     EXPECT_THAT(flow.Start(), StatusIs(c.code)) << c.status << " " << c.body;
   }
   FakeHttpTransport down;
   down.Fail(kDevice, absl::UnavailableError("connection refused"));
   Endpoints endpoints;
   endpoints.device_authorization = kDevice;
-  EXPECT_THAT(DeviceFlow(down, clock_, endpoints, "c", "s").Start(),
+  EXPECT_THAT(DeviceFlow(down, clock_, testing::NoJitter(), endpoints, "c", "s").Start(),
               StatusIs(absl::StatusCode::kUnavailable));
 }
 

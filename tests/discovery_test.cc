@@ -9,8 +9,8 @@
 namespace datagen {
 namespace {
 
-using testing::FakeHttpTransport;
 using ::testing::AllOf;
+using testing::FakeHttpTransport;
 using ::testing::HasSubstr;
 using testing::IsOk;
 using testing::StatusIs;
@@ -44,7 +44,8 @@ TEST(Discovery, ReadsOpenIdConfiguration) {
 
 TEST(Discovery, FallsBackToRfc8414ThenToDefaultPaths) {
   FakeHttpTransport http;
-  http.Reply(kRfc8414, 200, R"({"issuer":"https://id.example","token_endpoint":"https://id.example/t"})");
+  http.Reply(kRfc8414, 200,
+             R"({"issuer":"https://id.example","token_endpoint":"https://id.example/t"})");
   Discovery discovery(http, kIssuer);
   auto e = discovery.Get();
   ASSERT_THAT(e, IsOk());
@@ -68,7 +69,8 @@ TEST(Discovery, ServerTroubleIsRetryableAndNotCached) {
   FakeHttpTransport http;
   http.Fail(kOidc, absl::UnavailableError("connection refused"));
   http.Reply(kOidc, 500, "oops");
-  http.Reply(kOidc, 200, R"({"issuer":"https://id.example","userinfo_endpoint":"https://id.example/u"})");
+  http.Reply(kOidc, 200,
+             R"({"issuer":"https://id.example","userinfo_endpoint":"https://id.example/u"})");
   Discovery discovery(http, kIssuer);
   EXPECT_THAT(discovery.Get(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(discovery.Get(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("HTTP 500")));
@@ -82,7 +84,8 @@ TEST(Discovery, RefusesUnsafeUrls) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("DATAGEN_API_URL")));
   EXPECT_TRUE(http.requests().empty()) << "nothing is sent to a refused URL";
 
-  http.Reply(kOidc, 200, R"({"issuer":"https://id.example","userinfo_endpoint":"http://evil.example/u"})");
+  http.Reply(kOidc, 200,
+             R"({"issuer":"https://id.example","userinfo_endpoint":"http://evil.example/u"})");
   Discovery discovery(http, kIssuer);
   EXPECT_THAT(discovery.Get(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unusable endpoint")));
@@ -108,7 +111,8 @@ TEST(Discovery, ADocumentForAnotherIssuerIsRefusedAndNothingGoesToItsEndpoints) 
   }
   // The same issuer with a trailing '/' is the same issuer.
   FakeHttpTransport http;
-  http.Reply(kOidc, 200, R"({"issuer":"https://id.example/","token_endpoint":"https://id.example/t"})");
+  http.Reply(kOidc, 200,
+             R"({"issuer":"https://id.example/","token_endpoint":"https://id.example/t"})");
   Discovery discovery(http, kIssuer);
   EXPECT_THAT(discovery.Get(), IsOk());
 }
@@ -117,8 +121,8 @@ TEST(Discovery, ADocumentForAnotherIssuerIsRefusedAndNothingGoesToItsEndpoints) 
 TEST(Discovery, AnUnknownIssuerSendsNothing) {
   FakeHttpTransport http;
   Discovery discovery(http, "");
-  EXPECT_THAT(discovery.Get(),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("identity server is unknown")));
+  EXPECT_THAT(discovery.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                        HasSubstr("identity server is unknown")));
   EXPECT_TRUE(http.requests().empty());
 }
 

@@ -90,7 +90,8 @@ TEST(E2eAttack, TheHelperGetsOnlyProxyAndCaVariablesAndTheAgentLeavesItsWorkingF
               env.dir() + "/agent.out", env.dir() + "/agent.err");
   ASSERT_TRUE(WaitUntil([&] { return env.AgentPid() > 0; })) << ReadFile(env.dir() + "/agent.err");
   char cwd[4096] = "";
-  ssize_t n = readlink(absl::StrCat("/proc/", env.AgentPid(), "/cwd").c_str(), cwd, sizeof(cwd) - 1);
+  ssize_t n =
+      readlink(absl::StrCat("/proc/", env.AgentPid(), "/cwd").c_str(), cwd, sizeof(cwd) - 1);
   ASSERT_GT(n, 0);
   EXPECT_EQ(std::string(cwd, n), "/") << "the agent keeps the auto-starting shell's folder";
   env.WriteCredentials(env.MintToken());
@@ -102,9 +103,10 @@ TEST(E2eAttack, TheHelperGetsOnlyProxyAndCaVariablesAndTheAgentLeavesItsWorkingF
     names.emplace_back(line.substr(0, line.find('=')));
   }
   // What /bin/sh itself sets (PWD, SHLVL, _) is the shell's, not the agent's.
-  names.erase(std::remove_if(names.begin(), names.end(),
-                             [](const std::string& n) { return n == "PWD" || n == "SHLVL" || n == "_"; }),
-              names.end());
+  names.erase(
+      std::remove_if(names.begin(), names.end(),
+                     [](const std::string& n) { return n == "PWD" || n == "SHLVL" || n == "_"; }),
+      names.end());
   EXPECT_THAT(names, ::testing::UnorderedElementsAre("HTTPS_PROXY", "NO_PROXY", "SSL_CERT_FILE"));
   env.StopAgent();
 }
@@ -230,8 +232,8 @@ TEST(E2eAttack, AProxyPasswordReachesNoScreenAndNoLog) {
   RunResult json = env.Datagen({"auth", "login", "--no-browser", "--format", "json"}, extra);
   RunResult doctor = env.Datagen({"auth", "doctor"}, extra);
   RunResult doctor_json = env.Datagen({"auth", "doctor", "--format", "json"}, extra);
-  std::string everything = status.out + status.err + json.out + json.err + doctor.out +
-                           doctor.err + doctor_json.out + doctor_json.err + env.AgentLog();
+  std::string everything = status.out + status.err + json.out + json.err + doctor.out + doctor.err +
+                           doctor_json.out + doctor_json.err + env.AgentLog();
   EXPECT_THAT(everything, Not(HasSubstr("s3cr"))) << everything;
   EXPECT_THAT(everything, Not(HasSubstr("t-pw"))) << everything;
   EXPECT_THAT(doctor.out, HasSubstr("HTTPS_PROXY=htp://***@proxy.invalid:3128"));
@@ -297,10 +299,12 @@ TEST(E2eAttack, ACredentialsFileWithoutApiUrlSendsItsTokenNowhereButTheDefaultIs
   // Hand-written: no api_url. The agent is configured for the fake server, not the default.
   mkdir((env.dir() + "/cfg/datagen").c_str(), 0700);
   WriteFile(env.credentials_path(),
-            R"({"token":")" + token + R"(","email":"you@yourcompany.com","active_org_slug":"yourcompany"})",
+            R"({"token":")" + token +
+                R"(","email":"you@yourcompany.com","active_org_slug":"yourcompany"})",
             0600);
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"auth", "status"}, {"auth", "status", "--verify"}, {"auth", "org", "--list"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"auth", "status"},
+                                        {"auth", "status", "--verify"},
+                                        {"auth", "org", "--list"}}) {
     RunResult r = env.Datagen(args);
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_THAT(r.err, HasSubstr("the session's identity server is unknown"));
@@ -321,8 +325,9 @@ TEST(E2eAttack, DoctorWithNoAgentRunningStartsItAndNamesAnUnreachableServer) {
   ASSERT_EQ(env.AgentPid(), -1);
   RunResult r = env.Datagen({"auth", "doctor"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.out, ContainsRegex("ok +agent +datagen-agent .* \\(it was not running: it starts on "
-                                   "demand, and started for these checks\\)"));
+  EXPECT_THAT(r.out,
+              ContainsRegex("ok +agent +datagen-agent .* \\(it was not running: it starts on "
+                            "demand, and started for these checks\\)"));
   EXPECT_THAT(r.out, Not(HasSubstr("auto-start is off")));
   EXPECT_THAT(r.out, ContainsRegex("FAIL +discovery +cannot reach http://127.0.0.1:"));
 }

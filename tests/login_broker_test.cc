@@ -132,7 +132,7 @@ TEST_F(LoginBrokerTest, AFailureReachesEveryCaller) {
   FakeHttpTransport down;
   down.Reply(kDevice, 503, "");
   Issuers issuers(down, "datagen-cli", kIssuer);
-  LoginBroker broker(issuers, clock_, session_, "openid");
+  LoginBroker broker(issuers, clock_, testing::NoJitter(), session_, "openid");
   RecordingListener listener;
   broker.Attach(&listener);
   EXPECT_THAT(listener.AwaitResult(), StatusIs(absl::StatusCode::kUnavailable));

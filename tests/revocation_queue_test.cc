@@ -61,7 +61,7 @@ class RevocationQueueTest : public ::testing::Test {
 };
 
 TEST_F(RevocationQueueTest, KeepsATokenUntilItsIssuerAcceptsIt) {
-  RevocationQueue queue(path(), getuid(), clock_);
+  RevocationQueue queue(path(), getuid(), clock_, testing::NoJitter());
   ASSERT_THAT(queue.Add({Access("dgat_a"), Access("dgat_b", kIssuerB)}), IsOk());
   std::vector<std::string> asked;
   EXPECT_EQ(queue.RetryDue([&](const RevocationQueue::Token& t) {
@@ -74,13 +74,13 @@ TEST_F(RevocationQueueTest, KeepsATokenUntilItsIssuerAcceptsIt) {
   EXPECT_FALSE(queue.Contains("dgat_a"));
   EXPECT_TRUE(queue.Contains("dgat_b"));
   // What is on disk is what another agent (or the next start) sees.
-  RevocationQueue reread(path(), getuid(), clock_);
+  RevocationQueue reread(path(), getuid(), clock_, testing::NoJitter());
   EXPECT_EQ(reread.size(), 1);
   EXPECT_TRUE(reread.Contains("dgat_b"));
 }
 
 TEST_F(RevocationQueueTest, ATokenRefusedForGoodLeavesTheQueue) {
-  RevocationQueue queue(path(), getuid(), clock_);
+  RevocationQueue queue(path(), getuid(), clock_, testing::NoJitter());
   ASSERT_THAT(queue.Add({Access("dgat_a")}), IsOk());
   EXPECT_EQ(queue.RetryDue([](const auto&) { return absl::InvalidArgumentError("HTTP 400"); }), 0);
   EXPECT_EQ(queue.size(), 0);
@@ -89,7 +89,7 @@ TEST_F(RevocationQueueTest, ATokenRefusedForGoodLeavesTheQueue) {
 // The agent stopping mid-request (its transport cancels every exchange) is no refusal: the token
 // stays queued for the next agent.
 TEST_F(RevocationQueueTest, ARevocationCutShortByTheAgentStoppingStaysQueued) {
-  RevocationQueue queue(path(), getuid(), clock_);
+  RevocationQueue queue(path(), getuid(), clock_, testing::NoJitter());
   ASSERT_THAT(queue.Add({Access("dgat_a")}), IsOk());
   EXPECT_EQ(queue.RetryDue([](const auto&) { return absl::CancelledError("stopping"); }), 1);
   EXPECT_TRUE(queue.Contains("dgat_a"));
@@ -98,14 +98,30 @@ TEST_F(RevocationQueueTest, ARevocationCutShortByTheAgentStoppingStaysQueued) {
 }
 
 TEST_F(RevocationQueueTest, BacksOffFromFiveSecondsDoublingToTenMinutes) {
-  EXPECT_EQ(RevocationQueue::RetryDelay(1), absl::Seconds(5));
-  EXPECT_EQ(RevocationQueue::RetryDelay(2), absl::Seconds(10));
-  EXPECT_EQ(RevocationQueue::RetryDelay(3), absl::Seconds(20));
-  EXPECT_EQ(RevocationQueue::RetryDelay(7), absl::Seconds(320));
-  EXPECT_EQ(RevocationQueue::RetryDelay(8), absl::Minutes(10));  // 640 s, capped
-  EXPECT_EQ(RevocationQueue::RetryDelay(50), absl::Minutes(10));
+  RevocationQueue queue(path(), getuid(), clock_, testing::NoJitter());
+  // The longest of each jittered range (random 1.0): the backoff itself.
+  EXPECT_EQ(queue.RetryDelay(1), absl::Seconds(5));
+  EXPECT_EQ(queue.RetryDelay(2), absl::Seconds(10));
+  EXPECT_EQ(queue.RetryDelay(3), absl::Seconds(20));
+  EXPECT_EQ(queue.RetryDelay(7), absl::Seconds(320));
+  EXPECT_EQ(queue.RetryDelay(8), absl::Minutes(10));  // 640 s, capped
+  EXPECT_EQ(queue.RetryDelay(50), absl::Minutes(10));
+}
 
-  RevocationQueue queue(path(), getuid(), clock_);
+// Full jitter (issue 21, finding 10): each retry waits a share of the backoff drawn from the
+// injected randomness, never under a second, so agents that failed together spread out.
+TEST_F(RevocationQueueTest, EachRetryWaitsAJitteredShareOfTheBackoff) {
+  FixedRandom bottom(0.0), middle(0.5);
+  RevocationQueue low(path(), getuid(), clock_, bottom);
+  EXPECT_EQ(low.RetryDelay(1), absl::Seconds(1));
+  EXPECT_EQ(low.RetryDelay(8), absl::Seconds(1));
+  RevocationQueue mid(path(), getuid(), clock_, middle);
+  EXPECT_EQ(mid.RetryDelay(1), absl::Seconds(3));      // 1 + (5 - 1) / 2
+  EXPECT_EQ(mid.RetryDelay(8), absl::Seconds(300.5));  // 1 + (600 - 1) / 2
+}
+
+TEST_F(RevocationQueueTest, RetriesFollowTheBackoff) {
+  RevocationQueue queue(path(), getuid(), clock_, testing::NoJitter());
   ASSERT_THAT(queue.Add({Access("dgat_a")}), IsOk());
   int tries = 0;
   auto unreachable = [&](const auto&) {
@@ -129,8 +145,8 @@ TEST_F(RevocationQueueTest, BacksOffFromFiveSecondsDoublingToTenMinutes) {
 
 TEST_F(RevocationQueueTest, TwoQueuesOverOneFileKeepEachOthersEntries) {
   // Two agents (two sockets) over one credentials folder.
-  RevocationQueue first(path(), getuid(), clock_);
-  RevocationQueue second(path(), getuid(), clock_);
+  RevocationQueue first(path(), getuid(), clock_, testing::NoJitter());
+  RevocationQueue second(path(), getuid(), clock_, testing::NoJitter());
   ASSERT_THAT(first.Add({Access("dgat_first")}), IsOk());
   ASSERT_THAT(second.Add({Access("dgat_second")}), IsOk());
   first.Reload();
@@ -140,7 +156,7 @@ TEST_F(RevocationQueueTest, TwoQueuesOverOneFileKeepEachOthersEntries) {
   first.RetryDue([](const RevocationQueue::Token& t) {
     return t.token == "dgat_first" ? absl::OkStatus() : absl::UnavailableError("offline");
   });
-  RevocationQueue reread(path(), getuid(), clock_);
+  RevocationQueue reread(path(), getuid(), clock_, testing::NoJitter());
   EXPECT_FALSE(reread.Contains("dgat_first"));
   EXPECT_TRUE(reread.Contains("dgat_second"));
   EXPECT_TRUE(reread.Contains("dgat_later"));
@@ -150,7 +166,7 @@ TEST_F(RevocationQueueTest, TwoProcessesAddingAtOnceLoseNothing) {
   constexpr int kEach = 40;
   auto add_many = [&](const std::string& prefix) {
     return [&, prefix] {
-      RevocationQueue queue(path(), getuid(), clock_);
+      RevocationQueue queue(path(), getuid(), clock_, testing::NoJitter());
       for (int i = 0; i < kEach; ++i) {
         if (!queue.Add({Access(absl::StrCat(prefix, i))}).ok()) return 1;
       }
@@ -164,7 +180,7 @@ TEST_F(RevocationQueueTest, TwoProcessesAddingAtOnceLoseNothing) {
   waitpid(a, &a_status, 0);
   ASSERT_EQ(b_code, 0);
   ASSERT_TRUE(WIFEXITED(a_status) && WEXITSTATUS(a_status) == 0);
-  RevocationQueue reread(path(), getuid(), clock_);
+  RevocationQueue reread(path(), getuid(), clock_, testing::NoJitter());
   EXPECT_EQ(reread.size(), 2 * kEach);
   for (int i = 0; i < kEach; ++i) {
     EXPECT_TRUE(reread.Contains(absl::StrCat("dgat_a", i)));
@@ -174,7 +190,7 @@ TEST_F(RevocationQueueTest, TwoProcessesAddingAtOnceLoseNothing) {
 
 TEST_F(RevocationQueueTest, ACorruptFileIsMovedAsideAndNewEntriesStillKept) {
   testing::WriteFile(path(), "{not json");
-  RevocationQueue queue(path(), getuid(), clock_);
+  RevocationQueue queue(path(), getuid(), clock_, testing::NoJitter());
   ASSERT_THAT(queue.Add({Access("dgat_a")}), IsOk());
   EXPECT_TRUE(queue.Contains("dgat_a"));
   int aside = 0;
@@ -190,7 +206,7 @@ TEST_F(RevocationQueueTest, ACorruptFileIsMovedAsideAndNewEntriesStillKept) {
 TEST_F(RevocationQueueTest, AFileOfAnotherOwnerIsNeverOverwritten) {
   testing::WriteFile(path(), "{\"items\":[]}\n");
   ASSERT_EQ(chown(path().c_str(), 12345, 12345), 0);
-  RevocationQueue queue(path(), getuid(), clock_);
+  RevocationQueue queue(path(), getuid(), clock_, testing::NoJitter());
   EXPECT_THAT(queue.Add({Access("dgat_a")}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("uid 12345")));
   struct stat st;
@@ -204,7 +220,7 @@ TEST_F(RevocationQueueTest, AWriteThatFailsAddsNothingAndKeepsWhatWasThere) {
   const uid_t nobody = 65534;
   ASSERT_EQ(chown(dir_.path().c_str(), nobody, nobody), 0);
   int failed_check = InChild(nobody, [&] {
-    RevocationQueue queue(path(), nobody, clock_);
+    RevocationQueue queue(path(), nobody, clock_, testing::NoJitter());
     if (!queue.Add({Access("dgat_kept")}).ok()) return 1;
     if (chmod(dir_.path().c_str(), 0500) != 0) return 2;
     absl::Status added = queue.Add({Access("dgat_more")});
@@ -214,7 +230,7 @@ TEST_F(RevocationQueueTest, AWriteThatFailsAddsNothingAndKeepsWhatWasThere) {
     // Revoking fails to write too: the revoked token stays recorded, to be retried, rather
     // than the file and memory disagreeing.
     queue.RetryDue([](const auto&) { return absl::OkStatus(); });
-    RevocationQueue reread(path(), nobody, clock_);
+    RevocationQueue reread(path(), nobody, clock_, testing::NoJitter());
     if (!reread.Contains("dgat_kept")) return 6;
     return 0;
   });

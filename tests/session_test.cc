@@ -112,7 +112,7 @@ TEST_F(SessionTest, UseOrgReportsAFailedSaveAndKeepsTheOldState) {
 }
 
 TEST_F(SessionTest, AnswersFromMemoryWithinTheStalenessBound) {
-  Session cached(store_, issuers_, revocations_, clock_, absl::Seconds(60));
+  Session cached(store_, issuers_, revocations_, clock_, testing::NoJitter(), absl::Seconds(60));
   SignIn();
   ASSERT_THAT(cached.Status(), IsOk());
   clock_.Advance(absl::Seconds(59));
@@ -137,7 +137,7 @@ TEST_F(SessionTest, AnswersFromMemoryWithinTheStalenessBound) {
 // marked unverified with the time of the last confirmation, and one background confirmation
 // (DoDueWork) makes them confirmed again.
 TEST_F(SessionTest, PastTheBoundAnswersAtOnceMarkedUnverifiedAndConfirmsInTheBackground) {
-  Session cached(store_, issuers_, revocations_, clock_, absl::Seconds(60));
+  Session cached(store_, issuers_, revocations_, clock_, testing::NoJitter(), absl::Seconds(60));
   SignIn();
   absl::Time first = clock_.Now();
   absl::StatusOr<agent::v1::GetStatusResponse> status = cached.Status();
@@ -178,7 +178,7 @@ TEST_F(SessionTest, PastTheBoundAnswersAtOnceMarkedUnverifiedAndConfirmsInTheBac
 }
 
 TEST_F(SessionTest, AServerThatCannotBeReachedLeavesTheAnswerUnverifiedWithTheReason) {
-  Session cached(store_, issuers_, revocations_, clock_, absl::Seconds(60));
+  Session cached(store_, issuers_, revocations_, clock_, testing::NoJitter(), absl::Seconds(60));
   SignIn();
   absl::Time first = clock_.Now();
   ASSERT_THAT(cached.Status(), IsOk());
@@ -283,7 +283,7 @@ TEST_F(SessionTest, FinishesALogoutCutShortBeforeTheFileWasRemoved) {
   ASSERT_THAT(revocations_.Add({{"dgat_tok", "access_token", ""}}),
               IsOk());  // ...with its token queued
   agent::v1::Credentials left = *store_.stored();
-  Session next_agent(store_, issuers_, revocations_, clock_);
+  Session next_agent(store_, issuers_, revocations_, clock_, testing::NoJitter());
   EXPECT_THAT(next_agent.Status(), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_FALSE(store_.stored().has_value());
   EXPECT_EQ(revocations_.size(), 1);  // still to be revoked
@@ -384,6 +384,41 @@ TEST_F(SessionTest, RefreshesAheadOfExpiryAndSavesTheRotatedRefreshToken) {
   EXPECT_EQ(watcher.events[1].change(), agent::v1::SESSION_CHANGE_TOKEN_REFRESHED);
 }
 
+// Issue 21, finding 9: a laptop suspended for two hours (monotonic time frozen, boot and wall
+// time moved on) finds its refresh overdue and its identity stale when it wakes, not "ten
+// minutes later".
+TEST_F(SessionTest, ASuspendMakesTheRefreshDueAndTheIdentityStale) {
+  Session cached(store_, issuers_, revocations_, clock_, testing::NoJitter(), absl::Seconds(60));
+  SignIn();  // no expiry: only the identity's age matters here
+  ASSERT_THAT(cached.Status(), IsOk());
+  clock_.Advance(absl::Seconds(10));
+  absl::StatusOr<agent::v1::GetStatusResponse> fresh = cached.Status();
+  ASSERT_THAT(fresh, IsOk());
+  EXPECT_FALSE(fresh->unverified());
+  const absl::Time monotonic_before = clock_.Monotonic();
+  clock_.Suspend(absl::Hours(2));
+  ASSERT_EQ(clock_.Monotonic(), monotonic_before);
+  absl::StatusOr<agent::v1::GetStatusResponse> after = cached.Status();
+  ASSERT_THAT(after, IsOk());
+  EXPECT_TRUE(after->unverified()) << "confirmed two hours ago, not ten seconds ago";
+
+  // A refresh that fell due during the suspend runs at the first look after it.
+  agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);
+  c.set_token("dgat_1");
+  c.set_refresh_token("dgrt_1");
+  SetExpiry(&c, clock_.Now(), absl::Minutes(20));
+  store_.Put(c);
+  EXPECT_EQ(cached.DoDueWork(), clock_.BootTime() + absl::Minutes(15));
+  clock_.Suspend(absl::Hours(2));
+  http_.Reply(kToken, 200,
+              R"({"access_token":"dgat_2","token_type":"Bearer","expires_in":1200,
+                  "refresh_token":"dgrt_2"})");
+  cached.DoDueWork();
+  EXPECT_EQ(http_.CountTo(kToken), 1);
+  EXPECT_EQ(store_.stored()->token(), "dgat_2");
+}
+
 TEST_F(SessionTest, ARefusedRefreshExpiresTheSession) {
   agent::v1::Credentials c;
   c.set_api_url(testing::kIssuer);  // recorded by every login
@@ -414,10 +449,11 @@ TEST_F(SessionTest, TransientRefreshFailuresBackOffAndKeepTheSession) {
   store_.Put(c);
   http_.Fail(kToken, absl::UnavailableError("down"));
   clock_.Advance(absl::Minutes(3));
-  EXPECT_EQ(session_.DoDueWork(), clock_.Now() + absl::Seconds(1));
-  clock_.Advance(absl::Seconds(1));
-  EXPECT_EQ(session_.DoDueWork(), clock_.Now() + absl::Seconds(2));
+  // Unhurried in the background (a caller with an expired token refreshes at once).
+  EXPECT_EQ(session_.DoDueWork(), clock_.Now() + absl::Minutes(10));
   EXPECT_THAT(session_.Status(), IsOk()) << "still usable until it expires";
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(session_.DoDueWork(), clock_.Now() + absl::Minutes(20));
 }
 
 TEST_F(SessionTest, GetTokenRefreshesATokenAboutToExpire) {
@@ -456,7 +492,8 @@ TEST_F(SessionTest, ARevocationThatFailsIsPersistedAndRetriedUntilAccepted) {
   EXPECT_THAT(session_.Status(),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("still await revocation")));
   // A restarted agent would read the same queue from its file.
-  RevocationQueue reread(harness_.dir() + "/config/pending-revocations.json", getuid(), clock_);
+  RevocationQueue reread(harness_.dir() + "/config/pending-revocations.json", getuid(), clock_,
+                         testing::NoJitter());
   EXPECT_EQ(reread.size(), 2);
   absl::Time next = session_.DoDueWork();
   EXPECT_EQ(revocations_.size(), 0);
@@ -511,7 +548,7 @@ TEST_F(SessionTest, AFileWithoutAnIssuerBelongsToTheConfiguredOne) {
 // The 60 s staleness bound runs on the monotonic clock: setting the wall clock back does not
 // keep a cached identity "fresh", and setting it forward does not expire it early.
 TEST_F(SessionTest, TheStalenessBoundIgnoresWallClockSteps) {
-  Session cached(store_, issuers_, revocations_, clock_, absl::Seconds(60));
+  Session cached(store_, issuers_, revocations_, clock_, testing::NoJitter(), absl::Seconds(60));
   SignIn();
   ASSERT_THAT(cached.Status(), IsOk());
   EXPECT_EQ(http_.CountTo(kUserinfo), 1);
@@ -545,7 +582,7 @@ TEST_F(SessionTest, ARefreshedTokenThatCannotBeSavedIsKeptUsedAndSavedLater) {
                   "refresh_token":"dgrt_2"})");
   store_.set_save_error(absl::InternalError("disk full"));
   absl::Time next = session_.DoDueWork();
-  EXPECT_EQ(store_.stored()->token(), "dgat_1");           // not saved
+  EXPECT_EQ(store_.stored()->token(), "dgat_1");          // not saved
   EXPECT_EQ(next, clock_.BootTime() + absl::Seconds(5));  // the save is retried
   auto token = session_.GetToken();
   ASSERT_THAT(token, IsOk());
@@ -627,7 +664,7 @@ class StatusPathsTest : public SessionTest {
     }
   }
 
-  Session cached_{store_, issuers_, revocations_, clock_, absl::Seconds(60)};
+  Session cached_{store_, issuers_, revocations_, clock_, testing::NoJitter(), absl::Seconds(60)};
 };
 
 TEST_F(StatusPathsTest, AgreeSignedOutSignedInWithRevocationsPendingAndAtAnotherIssuer) {

@@ -26,7 +26,7 @@ TEST(WakeLoopTest, RunsAtOnceThenOnlyWhenPokedIfNeverDue) {
   EXPECT_TRUE(WaitUntil([&] { return runs == 2; }));
 }
 
-TEST(WakeLoopTest, RunsAgainWhenDueOnTheClocksMonotonicTime) {
+TEST(WakeLoopTest, RunsAgainWhenDueOnTheClocksBootTime) {
   FakeClock clock;
   std::atomic<int> runs{0};
   // Due 50 ms of real waiting after each run, as measured on the injected clock.
@@ -50,6 +50,37 @@ TEST(WakeLoopTest, AWallClockStepDoesNotWakeOrDelayIt) {
   EXPECT_TRUE(WaitUntil([&] { return runs == 2; }));
   absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(runs, 2);
+}
+
+// Issue 21, finding 9: the loop's schedule is on boot time, which a suspend moves on while
+// monotonic time stands still; work due during the suspend is due when the machine wakes. (The
+// real loop waits on a CLOCK_BOOTTIME timerfd, which fires on resume; with the fake clock the
+// test pokes, as after any move of it.)
+TEST(WakeLoopTest, WorkThatFellDueDuringASuspendRunsOnWaking) {
+  FakeClock clock;
+  std::atomic<int> runs{0}, due_runs{0};
+  const absl::Time due = clock.BootTime() + absl::Minutes(10);
+  WakeLoop loop(clock, [&] {
+    ++runs;
+    if (clock.BootTime() >= due) ++due_runs;
+    return due;
+  });
+  EXPECT_TRUE(WaitUntil([&] { return runs == 1; }));
+  clock.Suspend(absl::Hours(2));
+  loop.Poke();
+  EXPECT_TRUE(WaitUntil([&] { return due_runs >= 1; }));
+  EXPECT_LT(clock.Monotonic(), due) << "by the monotonic clock it would still wait";
+}
+
+// The wait itself is a real CLOCK_BOOTTIME timer: a due instant a few milliseconds ahead on a
+// real clock's boot time is met without a poke.
+TEST(WakeLoopTest, WaitsOnTheRealBootTimeClock) {
+  std::atomic<int> runs{0};
+  WakeLoop loop(*RealClock::Get(), [&] {
+    ++runs;
+    return RealClock::Get()->BootTime() + absl::Milliseconds(20);
+  });
+  EXPECT_TRUE(WaitUntil([&] { return runs >= 5; }));
 }
 
 TEST(WakeLoopTest, StopWaitsForTheWorkInProgressAndIsIdempotent) {

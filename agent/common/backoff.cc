@@ -11,4 +11,10 @@ absl::Duration ExponentialBackoff(int failures, absl::Duration first, absl::Dura
   return std::min(wait, most);
 }
 
+absl::Duration FullJitter(absl::Duration wait, Random& random, absl::Duration floor) {
+  if (wait <= floor) return wait;
+  double share = std::clamp(random.Uniform01(), 0.0, 1.0);
+  return floor + (wait - floor) * share;
+}
+
 }  // namespace datagen

@@ -50,7 +50,7 @@ std::string FindCompanionBinary(absl::string_view name, absl::string_view libexe
 
 std::vector<std::string> HelperEnvironment(const char* const* environ) {
   static constexpr absl::string_view kKept[] = {
-      "http_proxy", "HTTP_PROXY", "https_proxy",   "HTTPS_PROXY",  "all_proxy",     "ALL_PROXY",
+      "http_proxy", "HTTP_PROXY", "https_proxy",   "HTTPS_PROXY",  "all_proxy",      "ALL_PROXY",
       "no_proxy",   "NO_PROXY",   "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE",
   };
   std::vector<std::string> kept;

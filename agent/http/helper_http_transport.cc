@@ -14,8 +14,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "agent/common/clock.h"
 #include "agent/common/fd_io.h"
@@ -140,15 +140,16 @@ bool HelperRun::Succeeded() {
 
 HelperHttpTransport::HelperHttpTransport(std::string helper_path)
     : helper_path_(std::move(helper_path)), environment_(HelperEnvironment(environ)) {
-  for (const std::string& variable : environment_) envp_.push_back(const_cast<char*>(variable.c_str()));
+  for (const std::string& variable : environment_)
+    envp_.push_back(const_cast<char*>(variable.c_str()));
   envp_.push_back(nullptr);
 }
 
 absl::StatusOr<std::string> HelperHttpTransport::Locate(absl::string_view given) {
   if (!given.empty()) {
     if (given[0] != '/') {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "--http-helper must be an absolute path (got \"", given, "\")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("--http-helper must be an absolute path (got \"", given, "\")"));
     }
     std::string path(given);
     if (access(path.c_str(), X_OK) != 0) {
@@ -163,7 +164,8 @@ absl::StatusOr<std::string> HelperHttpTransport::Locate(absl::string_view given)
     std::string folder = self.substr(0, self.rfind('/'));
     return absl::FailedPreconditionError(absl::StrCat(
         "installation error: the agent's HTTP helper datagen-agent-http is neither in ", folder,
-        " nor in ", folder, "/../libexec/datagen; reinstall datagen (tools/install, or the "
+        " nor in ", folder,
+        "/../libexec/datagen; reinstall datagen (tools/install, or the "
         "package), or start the agent with --http-helper=/absolute/path"));
   }
   return found;

@@ -50,10 +50,11 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Tim
   return std::nullopt;
 }
 
-DeviceFlow::DeviceFlow(HttpTransport& transport, Clock& clock, Endpoints endpoints,
+DeviceFlow::DeviceFlow(HttpTransport& transport, Clock& clock, Random& random, Endpoints endpoints,
                        std::string client_id, std::string scope)
     : transport_(transport),
       clock_(clock),
+      random_(random),
       endpoints_(std::move(endpoints)),
       client_id_(std::move(client_id)),
       scope_(std::move(scope)) {}
@@ -99,10 +100,13 @@ absl::StatusOr<DeviceAuthorization> DeviceFlow::Start(const absl::Notification* 
     if (absl::Status safe = CheckVerificationUri(*page, endpoints_.issuer); !safe.ok()) return safe;
   }
   if (!reply.verification_uri_complete().empty() &&
-      ParseUrl(reply.verification_uri_complete())->host != ParseUrl(reply.verification_uri())->host) {
+      ParseUrl(reply.verification_uri_complete())->host !=
+          ParseUrl(reply.verification_uri())->host) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "the server's verification_uri_complete (", PrintableText(reply.verification_uri_complete(), 300),
-        ") is on another host than its verification_uri (", PrintableText(reply.verification_uri(), 300),
+        "the server's verification_uri_complete (",
+        PrintableText(reply.verification_uri_complete(), 300),
+        ") is on another host than its verification_uri (",
+        PrintableText(reply.verification_uri(), 300),
         "); refusing: the page the browser opens must be the page shown; no code was shown"));
   }
   if (reply.expires_in() <= 0) return malformed("has no positive expires_in");
@@ -133,7 +137,9 @@ void DeviceFlow::ScheduleIn(absl::Duration delay) {
 }
 
 absl::Duration DeviceFlow::Backoff() const {
-  return ExponentialBackoff(transient_failures_ + 1, interval_, kMaxBackoff);
+  // Jittered, but never faster than the server's interval.
+  return FullJitter(ExponentialBackoff(transient_failures_ + 1, interval_, kMaxBackoff), random_,
+                    interval_);
 }
 
 absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notification* cancel) {

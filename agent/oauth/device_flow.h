@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "agent/common/clock.h"
+#include "agent/common/random.h"
 #include "agent/http/http_transport.h"
 #include "agent/oauth/discovery.h"
 #include "agent/oauth/token_reply.h"
@@ -49,8 +50,9 @@ class DeviceFlow {
   static constexpr absl::Duration kMaxBackoff = absl::Seconds(60);
 
   // Does not own `transport` or `clock`, which must outlive it.
-  DeviceFlow(HttpTransport& transport, Clock& clock, Endpoints endpoints, std::string client_id,
-             std::string scope);
+  // `random`: the jitter of the backoff after transient failures (never under the interval).
+  DeviceFlow(HttpTransport& transport, Clock& clock, Random& random, Endpoints endpoints,
+             std::string client_id, std::string scope);
 
   // Requests a device code (§3.1). Errors: Unavailable when the server cannot be reached or
   // answers 5xx/429; FailedPrecondition when it refuses (e.g. invalid_client); Unknown when the
@@ -88,6 +90,7 @@ class DeviceFlow {
 
   HttpTransport& transport_;
   Clock& clock_;
+  Random& random_;
   const Endpoints endpoints_;
   const std::string client_id_;
   const std::string scope_;

@@ -48,14 +48,16 @@ bool RevocationQueue::WorthRetrying(const absl::Status& revoked) {
 }
 
 absl::Duration RevocationQueue::RetryDelay(int attempts) {
-  return ExponentialBackoff(attempts, kFirstRetry, kMaxRetry);
+  return FullJitter(ExponentialBackoff(attempts, kFirstRetry, kMaxRetry), random_,
+                    absl::Seconds(1));
 }
 
-RevocationQueue::RevocationQueue(std::string path, uid_t uid, Clock& clock)
+RevocationQueue::RevocationQueue(std::string path, uid_t uid, Clock& clock, Random& random)
     : path_(std::move(path)),
       lock_path_(Dirname(path_) + "/pending-revocations.lock"),
       uid_(uid),
-      clock_(clock) {
+      clock_(clock),
+      random_(random) {
   Reload();
   absl::MutexLock lock(&mu_);
   if (queue_.items_size() > 0) {

@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/common/clock.h"
+#include "agent/common/random.h"
 #include "proto/datagen/agent/internal/pending.pb.h"
 
 namespace datagen {
@@ -37,7 +38,8 @@ class RevocationQueue {
   using Revoke = std::function<absl::Status(const Token& token)>;
 
   // `path` is the pending-revocations file; it is read now.
-  RevocationQueue(std::string path, uid_t uid, Clock& clock);
+  // `random`: the jitter of the retries (common/random.h); not owned.
+  RevocationQueue(std::string path, uid_t uid, Clock& clock, Random& random);
 
   // Adds tokens due at once and persists the queue atomically before returning. An error
   // means nothing was added.
@@ -65,7 +67,9 @@ class RevocationQueue {
   static bool WorthRetrying(const absl::Status& revoked);
 
   // Backoff after `attempts` failed attempts.
-  static absl::Duration RetryDelay(int attempts);
+  // The wait before the next try after `attempts` failed ones: full jitter over 5 s doubling
+  // to 10 min, never under 1 s.
+  absl::Duration RetryDelay(int attempts);
 
  private:
   // Under the file lock: reads the file into queue_. A corrupt file is moved aside (then the
@@ -80,6 +84,7 @@ class RevocationQueue {
   const std::string lock_path_;
   const uid_t uid_;
   Clock& clock_;
+  Random& random_;
   absl::Mutex mu_;
   agent::internal::PendingRevocations queue_ ABSL_GUARDED_BY(mu_);
   // This agent's own backoff per token, on the monotonic clock. Tokens it has not tried yet

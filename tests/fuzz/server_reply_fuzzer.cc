@@ -46,6 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   datagen::testing::FakeHttpTransport http;
   datagen::testing::FakeClock clock;
+  datagen::Random& no_jitter = datagen::testing::NoJitter();
   datagen::Discovery discovery(http, kIssuer);
   if (exchange == 0) {
     http.Reply(std::string(kIssuer) + "/.well-known/openid-configuration", status, body, headers);
@@ -59,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (exchange) {
     case 1: {
       http.Reply(endpoints->device_authorization, status, body, headers);
-      datagen::DeviceFlow flow(http, clock, *endpoints, "datagen-cli", "");
+      datagen::DeviceFlow flow(http, clock, no_jitter, *endpoints, "datagen-cli", "");
       (void)flow.Start();
       break;
     }
@@ -69,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  R"("verification_uri":"https://id.example/device","expires_in":600})",
                  {{"content-type", "application/json"}});
       http.Reply(endpoints->token, status, body, headers);
-      datagen::DeviceFlow flow(http, clock, *endpoints, "datagen-cli", "");
+      datagen::DeviceFlow flow(http, clock, no_jitter, *endpoints, "datagen-cli", "");
       if (!flow.Start().ok()) __builtin_trap();
       clock.Advance(flow.next_poll_at() - clock.Now());
       absl::StatusOr<std::optional<datagen::IssuedTokens>> polled = flow.Poll();

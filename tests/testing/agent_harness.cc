@@ -20,6 +20,7 @@ AgentHarness::AgentHarness(Options options) : socket_path_(dir_.path() + "/run/a
   config.executor_threads = 2;
   config.background_work = options.background_work;
   config.request_exit = options.request_exit;
+  config.random = &NoJitter();  // exact schedules
   absl::StatusOr<std::unique_ptr<Agent>> agent = Agent::Start(config, gate_, clock_, &store_);
   if (!agent.ok()) {
     ADD_FAILURE() << "the agent did not start: " << agent.status();

@@ -289,8 +289,8 @@ void E2eEnv::WriteCredentials(const std::string& token, const std::string& org,
   WriteFile(credentials_path(),
             absl::StrCat("{\"token\": \"", token, "\", \"email\": \"you@yourcompany.com\", ",
                          "\"active_org_slug\": \"", org,
-                         "\", \"stored_at\": \"2026-11-27T10:00:00Z\", \"api_url\": \"", api_url.empty() ? api_url_ : api_url,
-                         "\"}\n"));
+                         "\", \"stored_at\": \"2026-11-27T10:00:00Z\", \"api_url\": \"",
+                         api_url.empty() ? api_url_ : api_url, "\"}\n"));
 }
 
 pid_t E2eEnv::AgentPid() const {

@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "agent/common/clock.h"
+#include "agent/common/random.h"
 
 namespace datagen::testing {
 
@@ -71,6 +72,13 @@ class FakeClock final : public Clock {
   absl::Time boot_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Duration> sleeps_ ABSL_GUARDED_BY(mu_);
 };
+
+// Randomness that always draws 1.0: every jittered wait is its longest, the schedule without
+// jitter, so tests can assert exact instants. For FakeClock's users.
+inline Random& NoJitter() {
+  static FixedRandom* top = new FixedRandom(1.0);
+  return *top;
+}
 
 }  // namespace datagen::testing
 

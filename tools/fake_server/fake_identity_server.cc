@@ -189,9 +189,9 @@ void FakeIdentityServer::Routes() {
       down = faults_.down;
       clock_offset = clock_offset_;
     }
-    res.set_header("Date", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
-                                            absl::Now() + absl::Seconds(clock_offset),
-                                            absl::UTCTimeZone()));
+    res.set_header(
+        "Date", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                                 absl::Now() + absl::Seconds(clock_offset), absl::UTCTimeZone()));
     if (!down || absl::StartsWith(req.path, "/_admin/")) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
