@@ -81,7 +81,13 @@ bool Session::ExpiredLocked() const {
   return cached != nullptr && !expired_token_.empty() && cached->token() == expired_token_;
 }
 
-absl::StatusOr<agent::v1::Credentials> Session::UsableLocked(std::vector<std::string>* warnings) {
+void Session::ClearExpiredLocked() {
+  WipeString(&expired_token_);
+  expired_reason_.clear();
+}
+
+absl::StatusOr<agent::v1::Credentials> Session::UsableLocked(std::vector<std::string>* warnings,
+                                                             bool even_if_expired) {
   absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
   for (auto& w : credentials_.TakeWarnings()) warnings->push_back(std::move(w));
   absl::Status problem = credentials_.TakeProblem();
@@ -91,7 +97,7 @@ absl::StatusOr<agent::v1::Credentials> Session::UsableLocked(std::vector<std::st
   if (absl::IsUnauthenticated(current.status()) && revocations_.size() > 0) {
     return NotSignedInError(revocations_.size());
   }
-  if (current.ok() && ExpiredLocked()) return ExpiredError(expired_reason_);
+  if (current.ok() && ExpiredLocked() && !even_if_expired) return ExpiredError(expired_reason_);
   return current;
 }
 
@@ -210,7 +216,9 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify, bool file_only_ok) 
     bool revalidate = false, from_memory = false;
     {
       absl::MutexLock lock(&mu_);
-      absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&snapshot.warnings);
+      // --verify asks the server afresh, also about a session it once called expired.
+      absl::StatusOr<agent::v1::Credentials> current =
+          UsableLocked(&snapshot.warnings, /*even_if_expired=*/verify);
       if (!current.ok()) return current.status();
       bool stale = !refreshed && current->has_token_expires_at() &&
                    !current->refresh_token().empty() &&
@@ -258,6 +266,10 @@ absl::Status Session::TakeConfirmationLocked(const std::string& token,
                                              const absl::StatusOr<server::v1::UserInfo>& user) {
   if (user.ok()) {
     identity_.Remember(token, *user, clock_.BootTime(), clock_.Now());
+    if (ExpiredLocked()) {  // the server accepts the token it once refused: signed in again
+      ClearExpiredLocked();
+      PublishLocked(agent::v1::SESSION_CHANGE_SIGNED_IN);
+    }
     return absl::OkStatus();
   }
   if (absl::IsUnauthenticated(user.status())) {

@@ -133,8 +133,10 @@ class Session {
   absl::StatusOr<agent::v1::Credentials> CurrentLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // For calls that answer a person: Unauthenticated when there is no session or the server
   // refused it; the corrupt-file report if one is unreported; unreported warnings are moved to
-  // *warnings.
-  absl::StatusOr<agent::v1::Credentials> UsableLocked(std::vector<std::string>* warnings)
+  // *warnings. With `even_if_expired`, a session the server once refused is returned too (to ask
+  // the server again: --verify).
+  absl::StatusOr<agent::v1::Credentials> UsableLocked(std::vector<std::string>* warnings,
+                                                      bool even_if_expired = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Current credentials (refreshed first if already expired) plus the user's identity: from
   // the identity cache when fresh and `verify` is false, else from a userinfo round trip (which
@@ -181,6 +183,8 @@ class Session {
   void MarkExpiredLocked(const std::string& token, absl::string_view why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool ExpiredLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets that the server refused a token (a new login, or the server accepting it again).
+  void ClearExpiredLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   agent::v1::SessionSnapshot SnapshotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PublishLocked(agent::v1::SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Time RefreshDueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -95,6 +95,7 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
       return removed;
     }
     identity_.Forget();
+    ClearExpiredLocked();
     PublishLocked(agent::v1::SESSION_CHANGE_SIGNED_OUT);
   }
   held->reset();
@@ -157,11 +158,15 @@ absl::Status Session::StoreLogin(const agent::v1::Credentials& fresh,
   absl::MutexLock lock(&mu_);
   absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
   if (current.ok() && current->token() != fresh.token()) *replaced = *std::move(current);
+  // The signed-in event carries no finished login's code: the login ends with it.
+  std::optional<agent::v1::DeviceCode> pending = std::move(pending_login_);
+  pending_login_.reset();
   if (absl::Status saved = SaveLocked(fresh, agent::v1::SESSION_CHANGE_SIGNED_IN); !saved.ok()) {
+    pending_login_ = std::move(pending);  // still waiting: LoginEnded tells watchers
     return saved;
   }
-  pending_login_.reset();
   refresh_schedule_.Reset();
+  ClearExpiredLocked();  // a new login starts afresh, even with a token string seen before
   identity_.Remember(fresh.token(), user, clock_.BootTime(), clock_.Now());
   return absl::OkStatus();
 }

@@ -327,6 +327,11 @@ grpc::Status AgentClient::Diagnose(agent::v1::DiagnoseResponse* reply) {
               agent::v1::DiagnoseRequest(), reply);
 }
 
+grpc::Status AgentClient::GetAgentInfo(agent::v1::AgentInfo* reply) {
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncGetAgentInfo,
+              agent::v1::GetAgentInfoRequest(), reply);
+}
+
 grpc::Status AgentClient::EnsureRunning() {
   if (grpc::Status connected = Connect(); connected.ok() || unsafe_) return connected;
   if (!options_.autostart) {

@@ -33,6 +33,8 @@ class AgentClient {
   grpc::Status Logout(agent::v1::LogoutResponse* reply);
   grpc::Status GetToken(agent::v1::GetTokenResponse* reply);
   grpc::Status Diagnose(agent::v1::DiagnoseResponse* reply);
+  // Which agent answers: its pid, version and binary.
+  grpc::Status GetAgentInfo(agent::v1::AgentInfo* reply);
 
   // Follows the session, calling `on_event` for each event, until the agent goes away (then
   // UNAVAILABLE) or the process ends.

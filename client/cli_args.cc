@@ -6,6 +6,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "agent/common/text.h"
 #include "agent/common/version.h"
 #include "client/command_table.h"
 #include "client/completion.h"
@@ -43,6 +45,7 @@ Format RequestedFormat(const std::vector<std::string>& args) {
 // The flags given to `command`, by name: a switch maps to "", a value flag to its value.
 struct Flags {
   std::map<std::string, std::string> given;
+  std::string action;  // the command's one argument, for a command that takes one
   bool has(const std::string& name) const { return given.count(name) > 0; }
 };
 
@@ -59,6 +62,16 @@ ParseResult ReadFlags(const std::vector<std::string>& args, const CommandSpec& c
     size_t eq = arg.find('=');
     std::string name = arg.substr(0, eq);
     const FlagSpec* flag = absl::StartsWith(arg, "--") ? FindFlag(command, name) : nullptr;
+    if (flag == nullptr && !absl::StartsWith(arg, "-") && !command.actions.empty() &&
+        flags->action.empty()) {
+      if (std::find(command.actions.begin(), command.actions.end(), arg) == command.actions.end()) {
+        return Error(absl::StrCat("auth ", command.name, " takes ",
+                                  absl::StrJoin(command.actions, ", "), ", not ", OneLine(arg)),
+                     &command, format);
+      }
+      flags->action = arg;
+      continue;
+    }
     if (flag == nullptr || (!flag->takes_value && eq != std::string::npos)) {
       if (absl::StartsWith(arg, "-")) {
         return Error(absl::StrCat("unknown flag for auth ", command.name, ": ", arg), &command,
@@ -97,6 +110,14 @@ ParseResult Resolve(const CommandSpec& command, const Flags& flags, Invocation i
     }
     inv.command = flags.has("--watch") ? Command::kWatch : Command::kStatus;
   }
+  if (name == "agent") {
+    if (flags.action.empty()) {
+      return Error("auth agent needs one of stop, restart or status", &command, inv.format);
+    }
+    inv.command = flags.action == "stop"      ? Command::kAgentStop
+                  : flags.action == "restart" ? Command::kAgentRestart
+                                              : Command::kAgentStatus;
+  }
   if (name == "org") {
     if (flags.has("--list") == flags.has("--use")) {
       return Error("auth org needs exactly one of --list or --use <slug>", &command, inv.format);
@@ -106,7 +127,16 @@ ParseResult Resolve(const CommandSpec& command, const Flags& flags, Invocation i
                    inv.format);
     }
     inv.command = flags.has("--list") ? Command::kOrgList : Command::kOrgUse;
-    if (flags.has("--use")) inv.org_slug = flags.given.at("--use");
+    if (flags.has("--use")) {
+      inv.org_slug = flags.given.at("--use");
+      // Not a slug at all is a mistake on the command line (exit 2), not an answer of the
+      // server's; the agent checks it again.
+      if (!IsValidSlug(inv.org_slug)) {
+        return Error(absl::StrCat("'", OneLine(inv.org_slug),
+                                  "' is not an organization slug (1 to 100 of A-Z a-z 0-9 . _ -)"),
+                     &command, inv.format);
+      }
+    }
   }
   ParseResult result;
   result.ok = true;

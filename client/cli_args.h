@@ -20,7 +20,10 @@ enum class Command {
   kWatch,
   kOrgList,
   kOrgUse,
-  kToken
+  kToken,
+  kAgentStop,
+  kAgentRestart,
+  kAgentStatus,
 };
 enum class Format { kText, kJson };
 

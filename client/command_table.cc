@@ -39,6 +39,12 @@ const std::vector<CommandSpec>& Commands() {
        "org (--list [--verify] | --use <slug>) [--format text|json]",
        {"org --list        [--format text|json] [--verify]",
         "org --use <slug>  [--format text|json]"}},
+      {"agent",
+       {},
+       "agent stop|restart|status [--format text|json]",
+       {"agent stop|restart|status   (stops the agent, as SIGTERM does; restarts it with this",
+        "                                shell's settings; or shows it)"},
+       {"stop", "restart", "status"}},
   };
   return *commands;
 }

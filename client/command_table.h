@@ -19,6 +19,9 @@ struct CommandSpec {
   std::vector<FlagSpec> flags;          // besides the common ones (kCommonFlags)
   std::string synopsis;                 // after "usage: datagen auth "
   std::vector<std::string> help_lines;  // after "  datagen auth " in --help
+  // The words the command takes as its one argument ("stop" in `datagen auth agent stop`);
+  // empty: it takes none.
+  std::vector<std::string> actions = {};
 };
 
 // Flags every command takes.

@@ -1,6 +1,7 @@
 #include "client/commands.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -159,6 +160,82 @@ int Watch(const Invocation& inv, AgentClient& agent, const Output& io) {
                      "status --watch", inv, agent, io);
 }
 
+// `agent stop|restart|status`: the agent's life, as ssh-agent -k and gpgconf --kill give it.
+// stop sends the verified agent SIGTERM (it finishes what it must, removes its socket and exits)
+// and waits for it to go; restart then starts one with this shell's settings (auto-start);
+// status says which agent answers, or that none runs (it starts on demand).
+std::string AgentText(const agent::v1::AgentInfo& info) {
+  return absl::StrCat("agent: running\npid: ", info.pid(), "\nversion: ", OneLine(info.version()),
+                      "\nbinary: ", OneLine(info.binary_path()), "\n");
+}
+
+std::string AgentJson(const agent::v1::AgentInfo* info, absl::string_view did) {
+  std::string out = absl::StrCat("{\"running\":", info != nullptr ? "true" : "false");
+  if (!did.empty()) absl::StrAppend(&out, ",\"done\":\"", did, "\"");
+  if (info != nullptr) absl::StrAppend(&out, ",\"agent\":", ToJson(*info, /*all_fields=*/true));
+  return out + "}\n";
+}
+
+int AgentLife(const Invocation& inv, AgentClient& agent, const Output& io) {
+  agent::v1::AgentInfo info;
+  // Only an agent that was running is stopped (restart does not start one to stop it).
+  grpc::Status found = agent.answered_at_start()
+                           ? agent.GetAgentInfo(&info)
+                           : grpc::Status(grpc::StatusCode::UNAVAILABLE, "not running");
+  const bool running = found.ok();
+  if (!running && agent.answered_at_start() && !agent.agent_unreachable()) {
+    return ReportError(found, "agent", inv, agent, io);
+  }
+  const bool json = inv.format == Format::kJson;
+  if (inv.command == Command::kAgentStatus) {
+    if (json) {
+      Print(io.out, AgentJson(running ? &info : nullptr, ""), Format::kJson);
+    } else {
+      Print(io.out, running ? AgentText(info) : "agent: not running (it starts on demand)\n");
+    }
+    return kExitOk;
+  }
+  std::string stopped;
+  if (running) {
+    pid_t pid = static_cast<pid_t>(info.pid());
+    if (pid <= 1 || kill(pid, SIGTERM) != 0) {
+      return ReportError(grpc::Status(grpc::StatusCode::INTERNAL,
+                                      absl::StrCat("cannot signal the agent (pid ", pid, ")")),
+                         "agent", inv, agent, io);
+    }
+    bool gone = false;
+    for (int i = 0; i < 200 && !gone; ++i) {  // up to 20 s: it finishes what it must first
+      (void)waitpid(pid, nullptr, WNOHANG);   // an agent this process started: reaped
+      gone = kill(pid, 0) != 0;
+      if (!gone) usleep(100 * 1000);
+    }
+    if (!gone) {
+      return ReportError(grpc::Status(grpc::StatusCode::INTERNAL,
+                                      absl::StrCat("the agent (pid ", pid,
+                                                   ") did not stop within 20 s; kill ", pid)),
+                         "agent", inv, agent, io);
+    }
+    stopped = absl::StrCat("agent: stopped (pid ", pid, ")\n");
+  } else {
+    stopped = "agent: not running\n";
+  }
+  if (inv.command == Command::kAgentStop) {
+    Print(io.out, json ? AgentJson(nullptr, running ? "stopped" : "") : stopped,
+          json ? Format::kJson : Format::kText);
+    return kExitOk;
+  }
+  // restart: a new agent, started by this client with this shell's environment.
+  agent::v1::AgentInfo fresh;
+  grpc::Status started = agent.GetAgentInfo(&fresh);
+  if (!started.ok()) return ReportError(started, "agent restart", inv, agent, io);
+  if (json) {
+    Print(io.out, AgentJson(&fresh, "restarted"), Format::kJson);
+  } else {
+    Print(io.out, absl::StrCat(stopped, AgentText(fresh)));
+  }
+  return kExitOk;
+}
+
 // A call whose reply carries warnings and renders as a whole: status, org --list, org --use.
 template <typename Reply, typename CallFn>
 int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::string_view what,
@@ -186,9 +263,26 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
       return kExitOk;
     case Command::kLogin:
       return Login(inv, agent, io, env);
+    case Command::kAgentStop:
+    case Command::kAgentRestart:
+    case Command::kAgentStatus:
+      return AgentLife(inv, agent, io);
     case Command::kStatus:
       return Unary<agent::v1::GetStatusResponse>(inv, agent, io, "status", [&](auto* reply) {
-        return agent.GetStatus(inv.verify, reply);
+        grpc::Status status = agent.GetStatus(inv.verify, reply);
+        // A running agent keeps the settings it was started with (issue 22, bug 4): say so
+        // when this shell's differ, and the one command that applies them.
+        std::string mine = env("DATAGEN_API_URL").value_or("");
+        while (!mine.empty() && mine.back() == '/') mine.pop_back();
+        if (status.ok() && !mine.empty() && !reply->configured_api_url().empty() &&
+            mine != reply->configured_api_url()) {
+          reply->add_warnings(
+              absl::StrCat("this shell's DATAGEN_API_URL (", mine, ") is not the running agent's (",
+                           reply->configured_api_url(),
+                           "), which keeps the settings it started with; to apply this shell's: "
+                           "datagen auth agent restart"));
+        }
+        return status;
       });
     case Command::kWatch:
       return Watch(inv, agent, io);

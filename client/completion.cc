@@ -17,8 +17,9 @@ std::vector<std::string> CommandNames() {
   return names;
 }
 
+// What may follow `datagen auth <command>`: its argument's words, then its flags.
 std::vector<std::string> FlagsOf(const CommandSpec& command) {
-  std::vector<std::string> flags;
+  std::vector<std::string> flags = command.actions;
   for (const auto* list : {&command.flags, &CommonFlags()}) {
     for (const FlagSpec& flag : *list) flags.push_back(flag.name);
   }

@@ -118,8 +118,20 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
     *report.add_checks() = SystemdCheck(env);
     return report;
   }
-  *report.add_checks() = MakeCheck("socket", agent::v1::VERDICT_OK,
-                                   absl::StrCat(socket, ": the folder is yours alone"));
+  // Safe for a client to talk to, but the agent itself (EnsurePrivateDir) refuses to serve a
+  // folder others can look into: the same verdict as the command that would start it.
+  struct stat folder;
+  if (std::string dir = Dirname(socket);
+      lstat(dir.c_str(), &folder) == 0 && (folder.st_mode & 077) != 0) {
+    *report.add_checks() = MakeCheck(
+        "socket", agent::v1::VERDICT_FAIL,
+        absl::StrFormat("%s is open to other users (mode %04o): the agent refuses to serve there",
+                        dir, folder.st_mode & 07777),
+        absl::StrCat("chmod 700 ", dir));
+  } else {
+    *report.add_checks() = MakeCheck("socket", agent::v1::VERDICT_OK,
+                                     absl::StrCat(socket, ": the folder is yours alone"));
+  }
   *report.add_checks() = FilesCheck(env);
   const bool was_running = agent.answered_at_start();
   if (!was_running && !agent.may_autostart()) {

@@ -49,6 +49,9 @@ TEST(ParseArgs, UsageErrors) {
            {{"auth", "org", "--use"}, "--use needs an organization slug"},
            {{"auth", "org", "--use="}, "--use needs an organization slug"},
            {{"auth", "org", "--use", "a", "--use", "b"}, "--use given twice"},
+           // Issue 22, bug 10: not a slug is a usage error (exit 2), not the server's answer.
+           {{"auth", "org", "--use", "bad slug!"}, "'bad slug!' is not an organization slug"},
+           {{"auth", "org", "--use", "a\nb"}, "'a\\nb' is not an organization slug"},
            {{"auth", "status", "--list"}, "unknown flag for auth status: --list"},
            {{"auth", "status", "--no-browser"}, "unknown flag"},
            {{"auth", "status", "now"}, "unexpected argument: now"},
@@ -97,7 +100,7 @@ TEST(ParseArgs, AMistypedCommandGetsASuggestion) {
   EXPECT_EQ(Parse({"auth", "frobnicate"}).error.message, "unknown command: auth frobnicate")
       << "nothing close: no guess";
   EXPECT_EQ(Parse({"auth", "frobnicate"}).error.usage,
-            "usage: datagen auth <login|logout|status|token|doctor|org> [--format text|json]");
+            "usage: datagen auth <login|logout|status|token|doctor|org|agent> [--format text|json]");
 }
 
 }  // namespace

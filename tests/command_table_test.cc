@@ -27,6 +27,8 @@ TEST(CommandTableTest, EveryFlagOfEveryCommandIsAccepted) {
     for (const auto* flags : {&CommonFlags(), &command.flags}) {
       for (const FlagSpec& flag : *flags) {
         std::vector<std::string> args = {"auth", command.name, flag.name};
+        // A command that takes an argument gets its first one.
+        if (!command.actions.empty()) args.insert(args.begin() + 2, command.actions[0]);
         if (flag.takes_value) args.push_back(flag.name == "--format" ? "json" : "some-org");
         // org needs one of --list / --use: give --list unless the flag is --use.
         if (command.name == "org" && flag.name != "--use" && flag.name != "--list") {
@@ -46,7 +48,7 @@ TEST(CommandTableTest, AFlagOfAnotherCommandIsAUsageErrorWithThisCommandsUsage) 
   EXPECT_EQ(parsed.error.usage, UsageFor(FindCommand("logout")));
   EXPECT_EQ(UsageFor(FindCommand("logout")), "usage: datagen auth logout [--format text|json]");
   EXPECT_EQ(UsageFor(nullptr),
-            "usage: datagen auth <login|logout|status|token|doctor|org> [--format text|json]");
+            "usage: datagen auth <login|logout|status|token|doctor|org|agent> [--format text|json]");
 }
 
 TEST(CommandTableTest, ACommandsHelpIsItsUsage) {

@@ -95,9 +95,10 @@ TEST(E2eCommands, UnknownOrgIsRefusedAndTheFileIsUntouched) {
   EXPECT_THAT(r.err, HasSubstr("run: datagen auth org --list"));
   EXPECT_EQ(ReadFile(env.credentials_path()), before);
 
+  // Not a slug at all: a usage error, exit 2 (issue 22, bug 10), and the file untouched.
   r = env.Datagen({"auth", "org", "--use", "../../etc"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("organization slug is 1 to 100 characters"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'../../etc' is not an organization slug"));
   EXPECT_EQ(ReadFile(env.credentials_path()), before);
 }
 
@@ -370,6 +371,55 @@ TEST(E2eCommands, HelpExits0) {
   RunResult r = env.Datagen({"auth", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.out, HasSubstr("datagen auth org --list"));
+}
+
+// Issue 22: `agent stop|restart|status` (there was no way to stop the agent but its pid), and a
+// running agent that silently ignored the shell's settings (bug 4).
+TEST(E2eCommands, AgentStatusStopAndRestartWithThisShellsSettings) {
+  E2eEnv env;
+  RunResult none = env.Datagen({"auth", "agent", "status"});
+  EXPECT_EQ(none.exit_code, 0);
+  EXPECT_EQ(none.out, "agent: not running (it starts on demand)\n");
+  EXPECT_EQ(env.AgentPid(), -1) << "status starts no agent";
+  EXPECT_EQ(env.Datagen({"auth", "agent", "stop"}).out, "agent: not running\n");
+
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  pid_t first = env.AgentPid();
+  ASSERT_GT(first, 0);
+  RunResult shown = env.Datagen({"auth", "agent", "status", "--format", "json"});
+  EXPECT_THAT(shown.out, HasSubstr("\"running\":true"));
+  EXPECT_THAT(shown.out, HasSubstr("\"pid\":\"" + std::to_string(first) + "\""));
+
+  // Another server in this shell: status says so, and the one command that applies it.
+  const std::string other = "http://127.0.0.1:" + std::to_string(UnusedLoopbackPort());
+  RunResult warned = env.Datagen({"auth", "status"}, {"DATAGEN_API_URL=" + other});
+  EXPECT_EQ(warned.exit_code, 0);
+  EXPECT_THAT(warned.err, HasSubstr("this shell's DATAGEN_API_URL (" + other +
+                                    ") is not the running agent's (" + env.api_url() + ")"));
+  EXPECT_THAT(warned.err, HasSubstr("datagen auth agent restart"));
+  RunResult restarted = env.Datagen({"auth", "agent", "restart"}, {"DATAGEN_API_URL=" + other});
+  EXPECT_EQ(restarted.exit_code, 0) << restarted.err;
+  EXPECT_THAT(restarted.out, HasSubstr("agent: stopped (pid " + std::to_string(first) + ")\n"));
+  EXPECT_THAT(restarted.out, HasSubstr("agent: running\npid: "));
+  EXPECT_TRUE(AwaitGone(first));
+  pid_t second = env.AgentPid();
+  EXPECT_GT(second, 0);
+  EXPECT_NE(second, first);
+  RunResult json =
+      env.Datagen({"auth", "status", "--format", "json"}, {"DATAGEN_API_URL=" + other});
+  EXPECT_THAT(json.out, HasSubstr("\"configured_api_url\":\"" + other + "\""));
+  EXPECT_THAT(json.err, Not(HasSubstr("not the running agent's")));
+
+  RunResult stopped = env.Datagen({"auth", "agent", "stop"});
+  EXPECT_EQ(stopped.exit_code, 0);
+  EXPECT_EQ(stopped.out, "agent: stopped (pid " + std::to_string(second) + ")\n");
+  EXPECT_EQ(env.AgentPid(), -1);
+  struct stat st;
+  EXPECT_NE(stat(env.socket_path().c_str(), &st), 0) << "it removed its socket, as on SIGTERM";
+  RunResult wrong = env.Datagen({"auth", "agent", "kill"});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_THAT(wrong.err, HasSubstr("auth agent takes stop, restart, status, not kill"));
 }
 
 }  // namespace

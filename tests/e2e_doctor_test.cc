@@ -69,6 +69,23 @@ TEST(E2eDoctor, AnUnsafeSocketFolderIsNamed) {
   EXPECT_THAT(r.out, HasSubstr("fix: set XDG_RUNTIME_DIR or DATAGEN_AGENT_SOCKET"));
 }
 
+// Issue 22, bug 3: a 0755 socket folder of one's own was "ok" in doctor while every other
+// command refused it (the agent will not serve a folder others can look into).
+TEST(E2eDoctor, ASocketFolderOthersCanLookIntoIsNamedAsTheOtherCommandsRefuseIt) {
+  E2eEnv env;
+  std::string folder = env.dir() + "/open";
+  ASSERT_EQ(mkdir(folder.c_str(), 0755), 0);
+  chmod(folder.c_str(), 0755);
+  std::vector<std::string> at = {"DATAGEN_AGENT_SOCKET=" + folder + "/agent.sock"};
+  RunResult status = env.Datagen({"auth", "status"}, at);
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_THAT(status.err, HasSubstr("open to other users (mode 0755)"));
+  RunResult r = env.Datagen({"auth", "doctor"}, at);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, ContainsRegex("FAIL +socket +.*/open is open to other users \\(mode 0755\\)"));
+  EXPECT_THAT(r.out, HasSubstr("fix: chmod 700 " + folder));
+}
+
 TEST(E2eDoctor, ALooseCredentialsModeIsNamedNotRepaired) {
   // (A running agent tightens a loose mode as soon as it reads the file: doctor names it before,
   // and, with --no-autostart, starts nothing that could.)

@@ -108,7 +108,9 @@ TEST_F(IndependentServer, DeviceLoginStatusAndLogout) {
   // No interval in the reply: 5 s between polls, never faster (the server counts).
   std::string polls = RunProcess({"/usr/bin/curl", "-sf", base_ + "/_control/polls"}, {}).out;
   EXPECT_THAT(polls, HasSubstr("\"too_fast\": 0"));
-  EXPECT_THAT(polls, ::testing::ContainsRegex("\"polls\": \\[5\\.0"));
+  // The first poll 5 s after the code was issued: not sooner, and, on a busy machine (the
+  // agent spawns its HTTP helper for each poll), not much later.
+  EXPECT_THAT(polls, ::testing::ContainsRegex("\"polls\": \\[5\\.[0-9]"));
 
   RunResult r = Datagen({"auth", "status"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -102,5 +102,29 @@ TEST(E2eInstall, InstalledUnderAPrefixItWorksFromThereAndUninstallsCleanly) {
   EXPECT_EQ(ReadFile(prefix + "/share/mine/keep.txt"), "the user's own");
 }
 
+// Issue 22, bug 6: two installs into one prefix (README's upgrade path), then --uninstall, left
+// 15 empty folders: the second install's manifest forgot the folders the first one created.
+TEST(E2eInstall, AnUpgradeInPlaceThenUninstallLeavesNothing) {
+  E2eEnv env;
+  std::string built = env.dir() + "/built", prefix = env.dir() + "/prefix";
+  ASSERT_EQ(RunProcess({"/bin/mkdir", "-p", built, prefix}, {}).exit_code, 0);
+  ASSERT_EQ(RunProcess({"/bin/cp", E2eEnv::DatagenBinary(), E2eEnv::AgentBinary(),
+                        E2eEnv::AgentBinary() + "-http", built},
+                       {})
+                .exit_code,
+            0);
+  const std::vector<std::string> environment = {"PATH=/usr/bin:/bin", "HOME=" + env.dir()};
+  for (int round = 0; round < 2; ++round) {
+    RunResult installed =
+        RunProcess({"/bin/bash", Runfile("tools/install"), "--prefix=" + prefix, "--from=" + built},
+                   environment);
+    ASSERT_EQ(installed.exit_code, 0) << installed.out << installed.err;
+  }
+  RunResult removed = RunProcess(
+      {"/bin/bash", Runfile("tools/install"), "--prefix=" + prefix, "--uninstall"}, environment);
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_THAT(Tree(prefix), ::testing::IsEmpty()) << "empty folders left behind";
+}
+
 }  // namespace
 }  // namespace datagen::testing

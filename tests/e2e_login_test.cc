@@ -235,9 +235,12 @@ TEST_F(Login, ServerErrorsDroppedConnectionsAndUnreadableRepliesAreRetriedWithBa
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<int64_t> gaps = Gaps();
   ASSERT_EQ(gaps.size(), 3u);
-  EXPECT_GE(gaps[0], 2000);  // 2 x interval
-  EXPECT_GE(gaps[1], 4000);  // 4 x
-  EXPECT_GE(gaps[2], 8000);  // 8 x
+  // Full jitter (issue 21): each wait a random share of 2, 4, 8 x the interval, never under
+  // the interval itself.
+  for (size_t i = 0; i < gaps.size(); ++i) {
+    EXPECT_GE(gaps[i], 950) << "poll " << i << " came faster than the interval";
+    EXPECT_LE(gaps[i], (2000 << i) + 1500) << "poll " << i << " waited past its backoff";
+  }
   ExpectNoPollTooFast();
   EXPECT_THAT(env_.AgentLog(), HasSubstr("poll failed"));
 }

@@ -344,6 +344,27 @@ TEST_F(SessionTest, WatchersGetTheStateFirstThenEveryChangeWithIncreasingGenerat
   }
 }
 
+// Issue 22, bug 8: the signed_in event carried the finished login's user_code.
+TEST_F(SessionTest, TheSignedInEventCarriesNoFinishedLoginsCode) {
+  RecordingWatcher watcher;
+  session_.AddWatcher(&watcher);
+  agent::v1::DeviceCode code;
+  code.set_user_code("ABCD-EFGH");
+  session_.NoteLoginPending(code);
+  IssuedTokens tokens;
+  tokens.access_token = "dgat_new";
+  ASSERT_THAT(session_.CompleteLogin(tokens, kIssuer), IsOk());
+  session_.NoteLoginEnded();
+  ASSERT_GE(watcher.events.size(), 3u);
+  EXPECT_EQ(watcher.events[2].change(), agent::v1::SESSION_CHANGE_SIGNED_IN);
+  EXPECT_FALSE(watcher.events[2].session().has_pending_login());
+  for (const auto& e : watcher.events) {
+    if (e.change() != agent::v1::SESSION_CHANGE_LOGIN_PENDING) {
+      EXPECT_FALSE(e.session().has_pending_login()) << e.DebugString();
+    }
+  }
+}
+
 TEST_F(SessionTest, ALoginWaitingForApprovalIsVisibleToWatchers) {
   RecordingWatcher watcher;
   session_.AddWatcher(&watcher);
@@ -417,6 +438,33 @@ TEST_F(SessionTest, ASuspendMakesTheRefreshDueAndTheIdentityStale) {
   cached.DoDueWork();
   EXPECT_EQ(http_.CountTo(kToken), 1);
   EXPECT_EQ(store_.stored()->token(), "dgat_2");
+}
+
+// Issue 22, bug 1: "expired" stuck to the token's value. Against a server that issues the same
+// token string at a new login, a login after logout said "expired" forever, and --verify sent
+// no request while the server accepted the token. A new login, and --verify, ask afresh.
+TEST_F(SessionTest, ANewLoginAndVerifyAlwaysAskAfreshAboutATokenOnceRefused) {
+  SignIn();  // dgat_tok
+  http_.SetReply(kUserinfo, 401, R"({"error":"invalid_token"})");
+  EXPECT_THAT(session_.Status(/*verify=*/true), StatusIs(absl::StatusCode::kUnauthenticated));
+  // The server accepts it again (it was a glitch): --verify asks, and the session is back.
+  http_.SetReply(kUserinfo, 200, kYou);
+  int asked = http_.CountTo(kUserinfo);
+  EXPECT_THAT(session_.Status(/*verify=*/true), IsOk());
+  EXPECT_EQ(http_.CountTo(kUserinfo), asked + 1) << "--verify sent no request";
+  EXPECT_THAT(session_.Status(), IsOk());
+  // Refused again; logout; a new login that gets the very same token string.
+  http_.SetReply(kUserinfo, 401, R"({"error":"invalid_token"})");
+  EXPECT_THAT(session_.Status(/*verify=*/true), StatusIs(absl::StatusCode::kUnauthenticated));
+  http_.Reply(kRevoke, 200, "");
+  ASSERT_THAT(session_.Logout(), IsOk());
+  http_.SetReply(kUserinfo, 200, kYou);
+  IssuedTokens tokens;
+  tokens.access_token = "dgat_tok";
+  ASSERT_THAT(session_.CompleteLogin(tokens, kIssuer), IsOk());
+  EXPECT_THAT(session_.Status(), IsOk());
+  EXPECT_THAT(session_.Status(/*verify=*/true), IsOk());
+  EXPECT_THAT(session_.GetToken(), IsOk());
 }
 
 TEST_F(SessionTest, ARefusedRefreshExpiresTheSession) {
