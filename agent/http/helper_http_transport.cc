@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "agent/common/clock.h"
 #include "agent/common/fd_io.h"
+#include "agent/common/paths.h"
 #include "agent/common/secret_memory.h"
 #include "agent/http/helper_protocol.h"
 
@@ -160,8 +161,7 @@ absl::StatusOr<std::string> HelperHttpTransport::Locate(absl::string_view given)
   }
   std::string found = InstalledCompanion("datagen-agent-http", "libexec/datagen");
   if (found.empty()) {
-    std::string self = SelfPath();
-    std::string folder = self.substr(0, self.rfind('/'));
+    std::string folder = Dirname(SelfPath());
     return absl::FailedPreconditionError(absl::StrCat(
         "installation error: the agent's HTTP helper datagen-agent-http is neither in ", folder,
         " nor in ", folder,
