@@ -13,8 +13,10 @@ namespace datagen {
 namespace {
 
 // What GetAgentInfo answers: this process's version and binary, as they are at start.
-agent::v1::AgentInfo SelfInfo() {
+agent::v1::AgentInfo SelfInfo(const AgentConfig& config) {
   agent::v1::AgentInfo info;
+  info.set_credentials_path(config.credentials_path);
+  info.set_configured_api_url(config.api_url);
   info.set_version(kVersion);
   info.set_binary_path(SelfPath());
   info.set_binary_id(FileIdentity(info.binary_path()));
@@ -42,7 +44,7 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, Credent
       activity_(clock),
       doctor_(transport_, clock, config_.api_url, config_.credentials_path, config_.uid,
               revocations_, config_.env),
-      service_(session_, broker_, executor_, activity_, doctor_, SelfInfo(),
+      service_(session_, broker_, executor_, activity_, doctor_, SelfInfo(config_),
                [this] { return Handover(); }),
       prompt_file_(Dirname(config_.socket_path) + "/" + PromptFile::kFileName, getpid()) {}
 
@@ -123,11 +125,15 @@ bool Agent::Handover() {
 }
 
 void Agent::Stop() {
+  bool handing_over = false;
   {
     absl::MutexLock lock(&stop_mu_);
     if (stopped_) return;
     stopped_ = true;
+    handing_over = handing_over_;
   }
+  // Watchers learn why their stream ends (a hand-over said so already).
+  if (!handing_over) session_.PublishStopping();
   stopping_.Notify();
   if (server_) server_->Shutdown();
   activity_.SetIdleListener(nullptr);

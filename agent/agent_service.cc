@@ -8,6 +8,7 @@
 #include "agent/bounded_queue.h"
 #include "agent/common/log.h"
 #include "agent/common/text.h"
+#include "agent/status_reply.h"
 
 namespace datagen {
 
@@ -228,6 +229,18 @@ AgentService::Unary* AgentService::Offload(Context* context,
   return reactor;
 }
 
+absl::StatusOr<v1::GetStatusResponse> AgentService::SignedOutReply(
+    absl::StatusOr<v1::GetStatusResponse> status) {
+  status = AnswerSignedOut(std::move(status));
+  if (status.ok() && status->signed_out()) {
+    status->set_configured_api_url(info_.configured_api_url());
+    if (std::optional<v1::DeviceCode> code = session_.PendingLogin()) {
+      *status->mutable_pending_login() = *std::move(code);
+    }
+  }
+  return status;
+}
+
 AgentService::Unary* AgentService::GetStatus(Context* context, const v1::GetStatusRequest* request,
                                              v1::GetStatusResponse* response) {
   if (auto* refused = RefuseOversized(context, *request)) return refused;
@@ -235,20 +248,27 @@ AgentService::Unary* AgentService::GetStatus(Context* context, const v1::GetStat
   if (!verify) {
     // The hot path (prompts, status bars): answered on this thread, no hop, no I/O.
     if (auto ready = session_.TryStatusFromMemory()) {
+      if (request->answer_signed_out()) ready = SignedOutReply(*std::move(ready));
       MarkReply(context, info_);
       activity_.Touch();
       if (ready->ok()) {
         *response = **std::move(ready);
         response->set_agent_version(info_.version());
+        response->set_credentials_path(info_.credentials_path());
       }
       grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
       reactor->Finish(ToGrpcStatus(ready->status()));
       return reactor;
     }
   }
-  return Offload(context, *request, response, [this, verify] {
+  const bool answer_signed_out = request->answer_signed_out();
+  return Offload(context, *request, response, [this, verify, answer_signed_out] {
     absl::StatusOr<agent::v1::GetStatusResponse> status = session_.Status(verify);
-    if (status.ok()) status->set_agent_version(info_.version());
+    if (answer_signed_out) status = SignedOutReply(std::move(status));
+    if (status.ok()) {
+      status->set_agent_version(info_.version());
+      status->set_credentials_path(info_.credentials_path());
+    }
     return status;
   });
 }

@@ -73,6 +73,10 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   // The largest request the agent takes (agent.proto): every request is a few short fields.
   static constexpr size_t kMaxRequestBytes = 64 * 1024;
 
+  // GetStatus with answer_signed_out: "not signed in" as a reply, with the waiting login's code.
+  absl::StatusOr<v1::GetStatusResponse> SignedOutReply(
+      absl::StatusOr<v1::GetStatusResponse> status);
+
   // agent.proto: a request over kMaxRequestBytes is RESOURCE_EXHAUSTED, answered (with the
   // agent's trailer, as every reply) by this; nullptr when `request` is within the bound.
   grpc::ServerUnaryReactor* RefuseOversized(grpc::CallbackServerContext* context,

@@ -16,6 +16,7 @@
 #include "agent/common/version.h"
 #include "agent/http/url.h"
 #include "agent/oauth/issuers.h"
+#include "agent/oauth/token_reply.h"
 #include "agent/store/credential_store.h"
 
 namespace datagen {
@@ -76,9 +77,7 @@ void Doctor::CheckServer(agent::v1::DiagnoseResponse* reply) {
     return;
   }
   if (response->status == 404) {
-    *reply->add_checks() =
-        MakeCheck("discovery", agent::v1::VERDICT_FAIL,
-                  absl::StrCat(issuer_, " has no discovery document (HTTP 404)"), fix_url);
+    *reply->add_checks() = CheckDefaultPaths(fix_url);
   } else if (response->status != 200) {
     *reply->add_checks() =
         MakeCheck("discovery", agent::v1::VERDICT_FAIL,
@@ -90,6 +89,33 @@ void Doctor::CheckServer(agent::v1::DiagnoseResponse* reply) {
                   absl::StrCat(url, " answered in ", absl::ToInt64Milliseconds(took), " ms"));
   }
   *reply->add_checks() = CheckClock(*response, before, after);
+}
+
+agent::v1::DiagnosticCheck Doctor::CheckDefaultPaths(const std::string& fix_url) {
+  // No discovery document: the agent uses the default paths (as login does), and they work on
+  // many servers. Ask the default token endpoint something harmless that any OAuth server
+  // refuses with an OAuth error (RFC 6749 section 5.2): a refresh grant with no token. Nothing
+  // is issued, and nothing of the session is sent.
+  HttpRequest probe = FormPost(JoinUrl(issuer_, "/oauth/token"), {{"grant_type", "refresh_token"}});
+  probe.timeout = absl::Seconds(10);
+  absl::StatusOr<HttpResponse> answer = transport_.Send(probe);
+  absl::StatusOr<TokenReply> parsed =
+      answer.ok() ? ParseTokenReply(answer->Header("content-type"), answer->body)
+                  : absl::StatusOr<TokenReply>(answer.status());
+  if (parsed.ok() && !parsed->tokens && !parsed->error.empty()) {
+    return MakeCheck("discovery", agent::v1::VERDICT_OK,
+                     absl::StrCat("no discovery document (HTTP 404): the default endpoints are "
+                                  "used, and ",
+                                  probe.url, " answers as an OAuth token endpoint"));
+  }
+  return MakeCheck(
+      "discovery", agent::v1::VERDICT_FAIL,
+      absl::StrCat(
+          issuer_, " has no discovery document (HTTP 404), and its default token endpoint ",
+          probe.url, " ",
+          answer.ok() ? absl::StrCat("answered HTTP ", answer->status, ", not as an OAuth server")
+                      : absl::StrCat("cannot be reached: ", answer.status().message())),
+      fix_url);
 }
 
 agent::v1::DiagnosticCheck Doctor::CheckClock(const HttpResponse& response, absl::Time before,

@@ -42,6 +42,9 @@ class Doctor {
  private:
   // The discovery and clock checks, from one request to the issuer's discovery document.
   void CheckServer(agent::v1::DiagnoseResponse* reply);
+  // The discovery check when the server has no discovery document (HTTP 404): OK when the
+  // default token endpoint answers as an OAuth server (a harmless probe that issues nothing).
+  agent::v1::DiagnosticCheck CheckDefaultPaths(const std::string& fix_url);
   // The server's clock against this machine's, from the Date header of a reply received
   // between `before` and `after`.
   static agent::v1::DiagnosticCheck CheckClock(const HttpResponse& response, absl::Time before,

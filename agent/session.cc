@@ -160,6 +160,16 @@ void Session::PublishRestarting() {
   PublishLocked(agent::v1::SESSION_CHANGE_AGENT_RESTARTING);
 }
 
+void Session::PublishStopping() {
+  absl::MutexLock lock(&mu_);
+  PublishLocked(agent::v1::SESSION_CHANGE_AGENT_STOPPING);
+}
+
+std::optional<agent::v1::DeviceCode> Session::PendingLogin() {
+  absl::MutexLock lock(&mu_);
+  return pending_login_;
+}
+
 void Session::NoteLoginEnded() {
   absl::MutexLock lock(&mu_);
   if (!pending_login_) return;

@@ -99,6 +99,8 @@ class Session {
   // A login now waits for approval with `code` / no longer does (without signing in).
   void NoteLoginPending(const agent::v1::DeviceCode& code) ABSL_LOCKS_EXCLUDED(mu_);
   void NoteLoginEnded() ABSL_LOCKS_EXCLUDED(mu_);
+  // The code of the login waiting for approval, if one does.
+  std::optional<agent::v1::DeviceCode> PendingLogin() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Adds a watcher and sends it the current state (SESSION_CHANGE_INITIAL) before returning.
   // Returns a handle for RemoveWatcher, after which it gets no more calls.
@@ -118,6 +120,8 @@ class Session {
   // Tells watchers that the agent is exiting to hand over to a newer binary
   // (SESSION_CHANGE_AGENT_RESTARTING).
   void PublishRestarting() ABSL_LOCKS_EXCLUDED(mu_);
+  // Tells watchers that the agent is stopping (SESSION_CHANGE_AGENT_STOPPING).
+  void PublishStopping() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Snapshot {

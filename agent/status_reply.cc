@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace datagen {
@@ -65,12 +66,31 @@ agent::v1::GetStatusResponse BuildStatusReply(const agent::v1::Credentials& cred
   return reply;
 }
 
+namespace {
+constexpr char kSignedOutPayload[] = "datagen.dev/signed-out/revocations-pending";
+}  // namespace
+
 absl::Status NotSignedInError(int revocations_pending) {
-  if (revocations_pending == 0) return absl::UnauthenticatedError("not signed in");
-  return absl::UnauthenticatedError(absl::StrCat(
-      "not signed in (", revocations_pending,
-      " token(s) of an ended session still await revocation at the server; the agent keeps "
-      "retrying)"));
+  absl::Status error = absl::UnauthenticatedError(
+      revocations_pending == 0
+          ? std::string("not signed in")
+          : absl::StrCat("not signed in (", revocations_pending,
+                         " token(s) of an ended session still await revocation at the server; "
+                         "the agent keeps retrying)"));
+  error.SetPayload(kSignedOutPayload, absl::Cord(std::to_string(revocations_pending)));
+  return error;
+}
+
+absl::StatusOr<agent::v1::GetStatusResponse> AnswerSignedOut(
+    absl::StatusOr<agent::v1::GetStatusResponse> reply) {
+  if (reply.ok()) return reply;
+  auto pending = reply.status().GetPayload(kSignedOutPayload);  // optional<Cord>
+  int count = 0;
+  if (!pending || !absl::SimpleAtoi(std::string(*pending), &count)) return reply;
+  agent::v1::GetStatusResponse signed_out;
+  signed_out.set_signed_out(true);
+  signed_out.set_revocations_pending(count);
+  return signed_out;
 }
 
 absl::Status ExpiredError(absl::string_view reason) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "agent/common/proto_time.h"
@@ -55,8 +56,13 @@ void SetVerification(absl::Time verified_at, bool unverified, Reply* reply) {
   reply->set_unverified(unverified);
 }
 
-// Unauthenticated errors of a session that cannot be used (agent.proto).
+// Unauthenticated errors of a session that cannot be used (agent.proto). NotSignedInError
+// carries the count as a payload, so that GetStatus can answer it as a reply (AnswerSignedOut).
 absl::Status NotSignedInError(int revocations_pending = 0);
+// GetStatus with answer_signed_out: a NotSignedInError becomes an OK reply with signed_out and
+// revocations_pending set; any other reply or error is returned as it is.
+absl::StatusOr<agent::v1::GetStatusResponse> AnswerSignedOut(
+    absl::StatusOr<agent::v1::GetStatusResponse> reply);
 absl::Status ExpiredError(absl::string_view reason);
 
 }  // namespace datagen

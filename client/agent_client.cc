@@ -297,6 +297,7 @@ grpc::Status AgentClient::StartAgent() {
 grpc::Status AgentClient::GetStatus(bool verify, agent::v1::GetStatusResponse* reply) {
   agent::v1::GetStatusRequest request;
   request.set_verify(verify);
+  request.set_answer_signed_out(true);  // the CLI shows pending revocations and a waiting login
   return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncGetStatus, request, reply);
 }
 

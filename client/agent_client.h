@@ -27,6 +27,7 @@ class AgentClient {
 
   // Each returns the agent's status, or UNAVAILABLE with a message for people (and nothing
   // else) when the agent could not be reached or started.
+  // GetStatus asks for signed out as a reply (GetStatusResponse.signed_out), not an error.
   grpc::Status GetStatus(bool verify, agent::v1::GetStatusResponse* reply);
   grpc::Status ListOrgs(bool verify, agent::v1::ListOrgsResponse* reply);
   grpc::Status UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply);
@@ -63,6 +64,9 @@ class AgentClient {
   bool answered_at_start() const { return answered_at_start_; }
   // Whether this client may start an agent (Options::autostart).
   bool may_autostart() const { return options_.autostart; }
+  // From now on, start an agent when none answers (or not). A watch that follows the session
+  // across agents starts none after an agent said it was stopping.
+  void set_autostart(bool on) { options_.autostart = on; }
   const std::string& socket_path() const { return options_.socket_path; }
   const std::string& agent_log_path() const { return options_.agent_log_path; }
 

@@ -112,9 +112,10 @@ ParseResult Resolve(const CommandSpec& command, const Flags& flags, Invocation i
   }
   if (name == "agent") {
     if (flags.action.empty()) {
-      return Error("auth agent needs one of stop, restart or status", &command, inv.format);
+      return Error("auth agent needs one of start, stop, restart or status", &command, inv.format);
     }
-    inv.command = flags.action == "stop"      ? Command::kAgentStop
+    inv.command = flags.action == "start"     ? Command::kAgentStart
+                  : flags.action == "stop"    ? Command::kAgentStop
                   : flags.action == "restart" ? Command::kAgentRestart
                                               : Command::kAgentStatus;
   }
@@ -187,6 +188,10 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
     return help;
   }
   if (args[0] == "completion") {
+    if (args.size() == 2 && IsHelp(args[1])) {
+      help.invocation.help_text = CompletionHelp();
+      return help;
+    }
     std::optional<std::string> script = args.size() == 2 ? CompletionScript(args[1]) : std::nullopt;
     if (!script) {
       ParseResult result;
@@ -205,7 +210,20 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
                      EditDistance(args[0], "auth") <= 2 ? " (did you mean: datagen auth?)" : ""),
         nullptr, format);
   }
-  if (args.size() < 2 || IsHelp(args[1])) return help;
+  if (args.size() < 2) return help;
+  if (IsHelp(args[1])) {
+    // `datagen auth help status`: that command's help, as `datagen auth status --help`.
+    if (args.size() == 3) {
+      if (const CommandSpec* asked = FindCommand(args[2])) {
+        help.invocation.help_text = CommandHelp(*asked);
+        return help;
+      }
+      return Error(absl::StrCat("unknown command: auth ", OneLine(args[2]), Suggestion(args[2])),
+                   nullptr, format);
+    }
+    if (args.size() > 3) return Error("auth help takes one command", nullptr, format);
+    return help;
+  }
   const CommandSpec* command = FindCommand(args[1]);
   if (command == nullptr) {
     return Error(absl::StrCat("unknown command: auth ", args[1], Suggestion(args[1])), nullptr,
@@ -219,7 +237,7 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
     return read;
   }
   if (asked_help) {
-    help.invocation.help_text = UsageFor(command) + "\n";
+    help.invocation.help_text = CommandHelp(*command);
     return help;
   }
   if (flags.has("--format")) {

@@ -21,6 +21,7 @@ enum class Command {
   kOrgList,
   kOrgUse,
   kToken,
+  kAgentStart,
   kAgentStop,
   kAgentRestart,
   kAgentStatus,

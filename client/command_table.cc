@@ -7,8 +7,10 @@ namespace datagen::cli {
 
 const std::vector<FlagSpec>& CommonFlags() {
   static const auto* flags = new std::vector<FlagSpec>{
-      {"--format", true, "--format needs a value: text or json"},
-      {"--no-autostart", false, ""},
+      {"--format", true, "--format needs a value: text or json",
+       "text (default), or json: a JSON object per reply on stdout"},
+      {"--no-autostart", false, "",
+       "start no datagen-agent when none runs (or DATAGEN_NO_AUTOSTART=1)"},
   };
   return *flags;
 }
@@ -16,35 +18,81 @@ const std::vector<FlagSpec>& CommonFlags() {
 const std::vector<CommandSpec>& Commands() {
   static const auto* commands = new std::vector<CommandSpec>{
       {"login",
-       {{"--no-browser", false, ""}},
+       {{"--no-browser", false, "", "print the code and the page only; open no browser"}},
        "login [--format text|json] [--no-browser]",
-       {"login   [--format text|json] [--no-browser]"}},
-      {"logout", {}, "logout [--format text|json]", {"logout  [--format text|json]"}},
+       {"login   [--format text|json] [--no-browser]"},
+       {},
+       {"Signs in with the OAuth device flow: prints a one-time code and the page to enter it on",
+        "(opened in a browser when there is one), waits until it is approved, then stores the",
+        "session for the agent. Logins from several terminals share one code. Ctrl-C stops",
+        "waiting (exit 130). Signing in while signed in replaces the session and revokes the old",
+        "token."},
+       {"datagen auth login", "datagen auth login --no-browser",
+        "datagen auth login --format json"}},
+      {"logout",
+       {},
+       "logout [--format text|json]",
+       {"logout  [--format text|json]"},
+       {},
+       {"Deletes the stored session and revokes its token at the identity server (retried in the",
+        "background until the server accepts, when it cannot be reached now). Signed out already,",
+        "it says so and exits 0."},
+       {"datagen auth logout", "datagen auth logout --format json"}},
       {"status",
-       {{"--verify", false, ""}, {"--watch", false, ""}},
+       {{"--verify", false, "", "ask the identity server now instead of answering from memory"},
+        {"--watch", false, "",
+         "a line (JSON: an object) per change until Ctrl-C; follows the agent"}},
        "status [--format text|json] [--verify | --watch]",
-       {"status  [--format text|json] [--verify | --watch]"}},
+       {"status  [--format text|json] [--verify | --watch]"},
+       {},
+       {"Shows who is signed in, the active organization and your role in it. It never waits on",
+        "the network: the agent answers from memory, with a warning when the server has not",
+        "confirmed the session within the last minute. Not signed in is exit 4, and says so with",
+        "the code of a login that waits for approval, if one does."},
+       {"datagen auth status", "datagen auth status --verify", "datagen auth status --format json",
+        "datagen auth status --watch --format json"}},
       {"token",
        {},
        "token [--format text|json]",
-       {"token   [--format text|json]   (prints the access token, for scripts)"}},
+       {"token   [--format text|json]   (prints the access token, for scripts)"},
+       {},
+       {"Prints the access token (refreshed first when it is about to expire), for scripts and",
+        "tools that call the datagen API. Keep it out of logs and shell history."},
+       {"datagen auth token", "datagen auth token --format json"}},
       {"doctor",
        {},
        "doctor [--format text|json]",
-       {"doctor  [--format text|json]   (checks the agent, files and server; says what to fix)"}},
+       {"doctor  [--format text|json]   (checks the agent, files and server; says what to fix)"},
+       {},
+       {"Checks the socket folder, the credentials file, the agent and its settings, the identity",
+        "server (discovery, clock), pending revocations, proxy and systemd units, and prints a",
+        "verdict per check with the fix. Exit 0 when every check is ok, else 1."},
+       {"datagen auth doctor", "datagen auth doctor --format json"}},
       {"org",
-       {{"--list", false, ""},
-        {"--use", true, "--use needs an organization slug"},
-        {"--verify", false, ""}},
+       {{"--list", false, "", "list your organizations, the active one marked"},
+        {"--use", true, "--use needs an organization slug",
+         "make <slug> the active organization (the server confirms it)"},
+        {"--verify", false, "", "with --list: ask the identity server now"}},
        "org (--list [--verify] | --use <slug>) [--format text|json]",
        {"org --list        [--format text|json] [--verify]",
-        "org --use <slug>  [--format text|json]"}},
+        "org --use <slug>  [--format text|json]"},
+       {},
+       {"Lists the organizations you belong to, or switches the active one. A slug is 1 to 100",
+        "of A-Z a-z 0-9 . _ -."},
+       {"datagen auth org --list", "datagen auth org --list --verify",
+        "datagen auth org --use test-org", "datagen auth org --list --format json"}},
       {"agent",
        {},
-       "agent stop|restart|status [--format text|json]",
-       {"agent stop|restart|status   (stops the agent, as SIGTERM does; restarts it with this",
-        "                                shell's settings; or shows it)"},
-       {"stop", "restart", "status"}},
+       "agent start|stop|restart|status [--format text|json]",
+       {"agent start|stop|restart|status   (starts the agent with this shell's settings; stops",
+        "                                it, as SIGTERM does; restarts it; or shows it)"},
+       {"start", "stop", "restart", "status"},
+       {"Manages datagen-agent, the per-user process that holds the session (any command starts",
+        "it on demand). A running agent keeps the settings it started with (DATAGEN_API_URL, the",
+        "credentials folder): restart applies this shell's. stop lets it finish what it must",
+        "(like SIGTERM); the session stays stored. status never starts one."},
+       {"datagen auth agent status", "datagen auth agent restart", "datagen auth agent stop",
+        "datagen auth agent start --format json"}},
   };
   return *commands;
 }
@@ -75,6 +123,53 @@ std::string UsageFor(const CommandSpec* command) {
   return absl::StrCat("usage: datagen auth ", command->synopsis);
 }
 
+namespace {
+
+constexpr char kExitCodes[] =
+    "exit codes: 0 ok, 1 error, 2 usage error, 4 not signed in or session expired,\n"
+    "            130 interrupted (Ctrl-C)\n";
+
+// "  --use <slug>       what it does" lines, aligned.
+void AppendFlags(const std::vector<FlagSpec>& flags, std::string* out) {
+  for (const FlagSpec& flag : flags) {
+    std::string name = flag.name;
+    if (flag.takes_value) name += flag.name == "--format" ? " text|json" : " <slug>";
+    absl::StrAppend(out, "  ", name, std::string(name.size() < 20 ? 20 - name.size() : 1, ' '),
+                    flag.help, "\n");
+  }
+}
+
+}  // namespace
+
+std::string CommandHelp(const CommandSpec& command) {
+  std::string help = absl::StrCat(UsageFor(&command), "\n\n");
+  for (const std::string& line : command.description) absl::StrAppend(&help, line, "\n");
+  if (!command.flags.empty()) {
+    absl::StrAppend(&help, "\nflags:\n");
+    AppendFlags(command.flags, &help);
+  }
+  absl::StrAppend(&help, "\ncommon flags:\n");
+  AppendFlags(CommonFlags(), &help);
+  absl::StrAppend(&help, "\nexamples:\n");
+  for (const std::string& example : command.examples) absl::StrAppend(&help, "  ", example, "\n");
+  absl::StrAppend(&help, "\n", kExitCodes, "see also: datagen auth --help, man datagen-auth\n");
+  return help;
+}
+
+std::string CompletionHelp() {
+  return "usage: datagen completion bash|zsh|fish\n"
+         "\n"
+         "Prints a completion script for that shell: the commands, their flags and the agent's\n"
+         "actions.\n"
+         "\n"
+         "examples:\n"
+         "  source <(datagen completion bash)\n"
+         "  datagen completion zsh > \"${fpath[1]}/_datagen\"\n"
+         "  datagen completion fish > ~/.config/fish/completions/datagen.fish\n"
+         "\n"
+         "tools/install puts all three where the shells look (see man datagen-auth).\n";
+}
+
 std::string HelpText() {
   std::string help =
       "Sign in via device flow, switch organizations, and check your session.\n"
@@ -99,9 +194,11 @@ std::string HelpText() {
       "  --format text|json  output format (default text)\n"
       "  --no-autostart      do not start datagen-agent when none is running\n"
       "                      (also DATAGEN_NO_AUTOSTART=1)\n"
+      "\n",
+      kExitCodes,
       "\n"
-      "exit codes: 0 ok, 1 error, 2 usage error, 4 not signed in or session expired,\n"
-      "            130 interrupted (Ctrl-C)\n");
+      "datagen auth <command> --help (or datagen auth help <command>) explains one command;\n"
+      "man datagen-auth has it all.\n");
   return help;
 }
 

@@ -12,6 +12,7 @@ struct FlagSpec {
   std::string name;           // "--use"
   bool takes_value = false;   // "--use <slug>" or "--use=<slug>"
   std::string missing_value;  // the usage error when the value is missing
+  std::string help = "";      // what it does, for the command's --help ("--use <slug>  ...")
 };
 
 struct CommandSpec {
@@ -22,6 +23,11 @@ struct CommandSpec {
   // The words the command takes as its one argument ("stop" in `datagen auth agent stop`);
   // empty: it takes none.
   std::vector<std::string> actions = {};
+  // The command's own --help (`datagen auth <command> --help`, `datagen auth help <command>`):
+  // what it does, in a few lines, and command lines to copy (each one parses: a test runs them
+  // through ParseArgs).
+  std::vector<std::string> description = {};
+  std::vector<std::string> examples = {};
 };
 
 // Flags every command takes.
@@ -37,6 +43,10 @@ const FlagSpec* FindFlag(const CommandSpec& command, const std::string& name);
 std::string UsageFor(const CommandSpec* command);
 // The whole --help text.
 std::string HelpText();
+// One command's --help: usage, what it does, its flags and the common ones, examples, exit codes.
+std::string CommandHelp(const CommandSpec& command);
+// `datagen completion --help`.
+std::string CompletionHelp();
 
 }  // namespace datagen::cli
 

@@ -4,18 +4,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <type_traits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "agent/common/json.h"
 #include "agent/common/text.h"
 #include "client/browser.h"
 #include "client/doctor.h"
 #include "client/render.h"
+#include "client/settings.h"
 #include "client/spinner.h"
 
 namespace datagen::cli {
@@ -140,33 +144,76 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
   return kExitOk;
 }
 
-// `status --watch`: a line per change until interrupted (exit 130) or the agent goes away.
+// `status --watch`: a line per change until interrupted (exit 130). A status bar built on it must
+// not lose its feed (issue 22, bug 5): when the agent goes away the watch follows the next one,
+// and shows that agent's first event as SESSION_CHANGE_AGENT_REPLACED.
+//  - stopped (SESSION_CHANGE_AGENT_STOPPING: `agent stop`, `restart`, SIGTERM): it waits for an
+//    agent to answer again, starting none itself, so that a stop stays a stop;
+//  - handing over to an upgraded binary (SESSION_CHANGE_AGENT_RESTARTING), or gone without a
+//    word (a crash, kill -9): it starts one, as any command would (unless auto-start is off).
+// An error the agent itself answers (e.g. too many watchers) ends the watch, exit 1.
 int Watch(const Invocation& inv, AgentClient& agent, const Output& io) {
   signal(SIGINT, OnInterrupt);
   signal(SIGTERM, OnInterrupt);
-  grpc::Status status;
-  // An agent handing over to an upgraded binary says so, then goes: follow the new one.
-  for (bool restarting = true; restarting;) {
-    restarting = false;
-    status = agent.Watch([&](const agent::v1::WatchEvent& event) {
-      Print(io.out, Render(event, inv.format), inv.format);
+  const bool may_start = agent.may_autostart();
+  std::string instance;  // the agent_instance of the events so far
+  agent::v1::SessionChange last = agent::v1::SESSION_CHANGE_UNSPECIFIED;
+  absl::Duration pause = absl::Milliseconds(50);
+  bool warned = false;
+  while (true) {
+    grpc::Status status = agent.Watch([&](const agent::v1::WatchEvent& event) {
+      agent::v1::WatchEvent shown = event;
+      if (!instance.empty() && event.agent_instance() != instance &&
+          event.change() == agent::v1::SESSION_CHANGE_INITIAL) {
+        shown.set_change(agent::v1::SESSION_CHANGE_AGENT_REPLACED);
+      }
+      instance = event.agent_instance();
+      last = event.change();
+      pause = absl::Milliseconds(50);
+      warned = false;
+      Print(io.out, Render(shown, inv.format), inv.format);
       fflush(io.out);
-      if (event.change() == agent::v1::SESSION_CHANGE_AGENT_RESTARTING) restarting = true;
     });
+    if (!status.ok() && !agent.agent_unreachable() &&
+        status.error_code() != grpc::StatusCode::UNAVAILABLE) {
+      return ReportError(status, "status --watch", inv, agent, io);  // the agent's own answer
+    }
+    // An agent this watch started has exited: reap it, so that `agent stop` sees it gone.
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    // The agent went away, or none answers yet. Wait for the next one; start it unless the last
+    // one said it was stopping.
+    const bool stopped = last == agent::v1::SESSION_CHANGE_AGENT_STOPPING;
+    agent.set_autostart(may_start && !stopped);
+    if (!warned && last != agent::v1::SESSION_CHANGE_AGENT_RESTARTING) {
+      Print(io.err,
+            stopped ? "note: the agent stopped; waiting for one to start\n"
+                    : absl::StrCat(
+                          "warning: the agent went away (", OneLine(status.error_message()),
+                          may_start ? "); starting it again\n" : "); waiting for one to start\n"));
+      warned = true;
+    }
+    absl::SleepFor(pause);
+    pause = std::min(pause * 2, absl::Seconds(2));
   }
-  return ReportError(status.ok()
-                         ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "the agent ended the watch")
-                         : status,
-                     "status --watch", inv, agent, io);
 }
 
-// `agent stop|restart|status`: the agent's life, as ssh-agent -k and gpgconf --kill give it.
-// stop sends the verified agent SIGTERM (it finishes what it must, removes its socket and exits)
-// and waits for it to go; restart then starts one with this shell's settings (auto-start);
-// status says which agent answers, or that none runs (it starts on demand).
+// `agent start|stop|restart|status`: the agent's life, as ssh-agent -k and gpgconf --kill and
+// --launch give it. start starts one with this shell's settings unless one runs; stop sends the
+// verified agent SIGTERM (it finishes what it must, removes its socket and exits) and waits for it
+// to go; restart then starts one with this shell's settings (auto-start); status says which agent
+// answers, or that none runs (it starts on demand).
 std::string AgentText(const agent::v1::AgentInfo& info) {
-  return absl::StrCat("agent: running\npid: ", info.pid(), "\nversion: ", OneLine(info.version()),
-                      "\nbinary: ", OneLine(info.binary_path()), "\n");
+  std::string text =
+      absl::StrCat("agent: running\npid: ", info.pid(), "\nversion: ", OneLine(info.version()),
+                   "\nbinary: ", OneLine(info.binary_path()), "\n");
+  if (!info.configured_api_url().empty()) {
+    absl::StrAppend(&text, "identity server: ", OneLine(info.configured_api_url()), "\n");
+  }
+  if (!info.credentials_path().empty()) {
+    absl::StrAppend(&text, "credentials: ", OneLine(info.credentials_path()), "\n");
+  }
+  return text;
 }
 
 std::string AgentJson(const agent::v1::AgentInfo* info, absl::string_view did) {
@@ -174,6 +221,16 @@ std::string AgentJson(const agent::v1::AgentInfo* info, absl::string_view did) {
   if (!did.empty()) absl::StrAppend(&out, ",\"done\":\"", did, "\"");
   if (info != nullptr) absl::StrAppend(&out, ",\"agent\":", ToJson(*info, /*all_fields=*/true));
   return out + "}\n";
+}
+
+// Whether `pid` has exited but is not reaped yet (a zombie): an agent started by a long-running
+// client (a watch) stays one until that client reaps it, and it has finished everything.
+bool HasExited(pid_t pid) {
+  std::ifstream file(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat;
+  if (!std::getline(file, stat)) return false;
+  size_t paren = stat.rfind(')');  // "pid (comm) S ...": comm may hold spaces and parentheses
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
 }
 
 int AgentLife(const Invocation& inv, AgentClient& agent, const Output& io) {
@@ -187,7 +244,15 @@ int AgentLife(const Invocation& inv, AgentClient& agent, const Output& io) {
     return ReportError(found, "agent", inv, agent, io);
   }
   const bool json = inv.format == Format::kJson;
-  if (inv.command == Command::kAgentStatus) {
+  if (inv.command == Command::kAgentStart && !running) {
+    grpc::Status started = agent.GetAgentInfo(&info);  // auto-starts it
+    if (!started.ok()) return ReportError(started, "agent start", inv, agent, io);
+    Print(io.out,
+          json ? AgentJson(&info, "started") : absl::StrCat("agent: started\n", AgentText(info)),
+          json ? Format::kJson : Format::kText);
+    return kExitOk;
+  }
+  if (inv.command == Command::kAgentStatus || inv.command == Command::kAgentStart) {
     if (json) {
       Print(io.out, AgentJson(running ? &info : nullptr, ""), Format::kJson);
     } else {
@@ -206,7 +271,7 @@ int AgentLife(const Invocation& inv, AgentClient& agent, const Output& io) {
     bool gone = false;
     for (int i = 0; i < 200 && !gone; ++i) {  // up to 20 s: it finishes what it must first
       (void)waitpid(pid, nullptr, WNOHANG);   // an agent this process started: reaped
-      gone = kill(pid, 0) != 0;
+      gone = kill(pid, 0) != 0 || HasExited(pid);
       if (!gone) usleep(100 * 1000);
     }
     if (!gone) {
@@ -252,6 +317,48 @@ int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::str
   return kExitOk;
 }
 
+// `status`: signed out is exit 4 with the pending revocations and a waiting login's code said
+// (JSON: as fields beside the error), not only "not signed in".
+int Status(const Invocation& inv, AgentClient& agent, const Output& io, const EnvLookup& env) {
+  agent::v1::GetStatusResponse reply;
+  grpc::Status status = agent.GetStatus(inv.verify, &reply);
+  if (status.ok() && reply.signed_out()) {
+    if (std::string differ =
+            SettingsMismatch(env, {reply.configured_api_url(), reply.credentials_path()});
+        !differ.empty()) {
+      Print(io.err, absl::StrCat("warning: ", differ, "\n"));
+    }
+    std::string message = "not signed in";
+    if (reply.revocations_pending() > 0) {
+      absl::StrAppend(&message, " (", reply.revocations_pending(),
+                      " token(s) of an ended session still await revocation at the server; the "
+                      "agent keeps retrying)");
+    }
+    Print(io.err, absl::StrCat("error: ", message, "\n"));
+    if (reply.has_pending_login()) {
+      const agent::v1::DeviceCode& code = reply.pending_login();
+      Print(io.err, absl::StrCat("a login waits for approval: code ", OneLine(code.user_code()),
+                                 " at ", OneLine(code.verification_uri()), "\n"));
+    }
+    Print(io.err, "run: datagen auth login\n");
+    if (inv.format == Format::kJson) Print(io.out, RenderSignedOut(reply, message), Format::kJson);
+    return kExitSignedOut;
+  }
+  // A running agent keeps the settings it was started with (issue 22, bug 4): say so when this
+  // shell's differ, and the one command that applies them.
+  if (status.ok()) {
+    if (std::string differ =
+            SettingsMismatch(env, {reply.configured_api_url(), reply.credentials_path()});
+        !differ.empty()) {
+      reply.add_warnings(differ);
+    }
+  }
+  return Unary<agent::v1::GetStatusResponse>(inv, agent, io, "status", [&](auto* out) {
+    *out = std::move(reply);
+    return status;
+  });
+}
+
 }  // namespace
 
 int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, const EnvLookup& env) {
@@ -263,27 +370,13 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
       return kExitOk;
     case Command::kLogin:
       return Login(inv, agent, io, env);
+    case Command::kAgentStart:
     case Command::kAgentStop:
     case Command::kAgentRestart:
     case Command::kAgentStatus:
       return AgentLife(inv, agent, io);
     case Command::kStatus:
-      return Unary<agent::v1::GetStatusResponse>(inv, agent, io, "status", [&](auto* reply) {
-        grpc::Status status = agent.GetStatus(inv.verify, reply);
-        // A running agent keeps the settings it was started with (issue 22, bug 4): say so
-        // when this shell's differ, and the one command that applies them.
-        std::string mine = env("DATAGEN_API_URL").value_or("");
-        while (!mine.empty() && mine.back() == '/') mine.pop_back();
-        if (status.ok() && !mine.empty() && !reply->configured_api_url().empty() &&
-            mine != reply->configured_api_url()) {
-          reply->add_warnings(
-              absl::StrCat("this shell's DATAGEN_API_URL (", mine, ") is not the running agent's (",
-                           reply->configured_api_url(),
-                           "), which keeps the settings it started with; to apply this shell's: "
-                           "datagen auth agent restart"));
-        }
-        return status;
-      });
+      return Status(inv, agent, io, env);
     case Command::kWatch:
       return Watch(inv, agent, io);
     case Command::kToken:
@@ -309,6 +402,9 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
       agent::v1::LogoutResponse reply;
       grpc::Status status = agent.Logout(&reply);
       if (!status.ok()) return ReportError(status, "logout", inv, agent, io);
+      if (reply.status() == "no_credential" && inv.format == Format::kText) {
+        Print(io.err, "note: not signed in: there was no session to log out of\n");
+      }
       if (reply.status() == "logged_out" && !reply.revoked()) {
         Print(io.err,
               absl::StrCat("warning: the local credentials were deleted, but the token was NOT "

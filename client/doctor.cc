@@ -11,6 +11,7 @@
 #include "agent/common/paths.h"
 #include "agent/common/text.h"
 #include "agent/common/version.h"
+#include "client/settings.h"
 
 namespace datagen::cli {
 namespace {
@@ -162,16 +163,28 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
   const std::string started =
       was_running ? "" : " (it was not running: it starts on demand, and started for these checks)";
   if (from_agent.agent_version() != kVersion) {
-    *report.add_checks() = MakeCheck(
-        "agent", agent::v1::VERDICT_WARN,
-        absl::StrCat("datagen-agent ", from_agent.agent_version(), " answers; this is datagen ",
-                     kVersion),
-        "restart the agent (pkill datagen-agent; the next command starts the installed one)");
+    *report.add_checks() =
+        MakeCheck("agent", agent::v1::VERDICT_WARN,
+                  absl::StrCat("datagen-agent ", from_agent.agent_version(),
+                               " answers; this is datagen ", kVersion),
+                  "datagen auth agent restart (the installed datagen-agent starts in its place)");
   } else {
     *report.add_checks() =
         MakeCheck("agent", agent::v1::VERDICT_OK,
                   absl::StrCat("datagen-agent ", kVersion, " answers, configured for ",
                                from_agent.configured_api_url(), started));
+  }
+  // A shell whose DATAGEN_API_URL or credentials folder is not the running agent's is shown
+  // the agent's account: say which differ, and the command that applies this shell's.
+  agent::v1::AgentInfo info;
+  if (agent.GetAgentInfo(&info).ok()) {
+    std::string differ =
+        SettingsMismatch(env, {info.configured_api_url(), info.credentials_path()});
+    *report.add_checks() =
+        differ.empty()
+            ? MakeCheck("settings", agent::v1::VERDICT_OK,
+                        "the agent's issuer and credentials file are this shell's")
+            : MakeCheck("settings", agent::v1::VERDICT_WARN, differ, "datagen auth agent restart");
   }
   for (const auto& check : from_agent.checks()) *report.add_checks() = check;
   *report.add_checks() = SystemdCheck(env);

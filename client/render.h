@@ -35,6 +35,11 @@ std::string Render(const Reply& reply, Format format) {
 // `{"error": {"code": "...", "message": "..."}}` plus a newline.
 std::string RenderJsonError(const std::string& code, const std::string& message);
 
+// status when nobody is signed in (GetStatusResponse.signed_out): the error object of
+// RenderJsonError("unauthenticated", message) with, beside it, "revocations_pending" when there
+// are any and "pending_login" (its code and page) while a login waits, plus a newline.
+std::string RenderSignedOut(const agent::v1::GetStatusResponse& reply, const std::string& message);
+
 // "unauthenticated", "unavailable", ... (gRPC's code names in lower case).
 std::string CodeName(grpc::StatusCode code);
 

@@ -12,6 +12,7 @@
 namespace datagen {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using testing::FakeClock;
 using testing::FakeHttpTransport;
@@ -207,14 +208,32 @@ TEST_F(DeviceFlowTest, TransientFailuresBackOffExponentiallyCappedAndReset) {
   EXPECT_THAT(PollOffsets(), ElementsAre(5, 15, 35, 75, 135, 195, 255, 260));
 }
 
-TEST_F(DeviceFlowTest, AnOversizedSuccessIsMalformedAndEndsTheLogin) {
-  http_.Reply(kDevice, 200, DeviceReply());
+// Issue 22, bug 9: a captive portal answers every request with 200 and its own page. That is
+// not the server's answer: the code is still good when the network is back, so it is retried.
+TEST_F(DeviceFlowTest, APortalsPageOrAnOversizedSuccessIsRetriedWithBackoff) {
+  http_.Reply(kDevice, 200, DeviceReply(R"(,"interval":5)"));
+  http_.Reply(kToken, 200, "<html><body>Sign in to the hotel Wi-Fi</body></html>",
+              {{"content-type", "text/html"}});
   http_.Fail(kToken, Oversized(200));
+  http_.Reply(kToken, 200, "<html>no type at all</html>");
+  http_.Reply(kToken, 200, kGranted);
   DeviceFlow flow = NewFlow();
   ASSERT_THAT(flow.Start(), IsOk());
-  EXPECT_THAT(flow.Run(never_),
-              StatusIs(absl::StatusCode::kUnknown, HasSubstr("malformed: the reply from")));
-  EXPECT_EQ(flow.polls(), 1);
+  ASSERT_THAT(flow.Run(never_), IsOk());
+  EXPECT_THAT(PollOffsets(), ElementsAre(5, 15, 35, 75));  // backoff, as for any transient
+}
+
+TEST_F(DeviceFlowTest, APortalUntilTheCodeExpiresEndsTheLoginNamingIt) {
+  http_.Reply(kDevice, 200, DeviceReply());  // valid 600 s: 12 polls at most, backing off
+  for (int i = 0; i < 20; ++i) {
+    http_.Reply(kToken, 200, "<html>portal</html>", {{"content-type", "text/html"}});
+  }
+  DeviceFlow flow = NewFlow();
+  ASSERT_THAT(flow.Start(), IsOk());
+  absl::Status ended = flow.Run(never_).status();
+  EXPECT_THAT(ended, StatusIs(absl::StatusCode::kDeadlineExceeded,
+                              AllOf(HasSubstr("timed out"), HasSubstr("captive portal"))));
+  EXPECT_THAT(std::string(ended.message()), Not(HasSubstr("hotel")));
 }
 
 TEST_F(DeviceFlowTest, DenialEndsTheLogin) {
@@ -261,7 +280,7 @@ TEST_F(DeviceFlowTest, GivesUpAtExpiresInWithoutPollingPastIt) {
 
 TEST_F(DeviceFlowTest, MalformedSuccessIsAnErrorAndNothingIsReturned) {
   for (const std::string& body :
-       {std::string("<html>hello</html>"), std::string(R"({"token_type":"Bearer"})"),
+       {std::string(R"({"token_type":"Bearer"})"), std::string("{ not json"),
         std::string(R"({"access_token":"dgat_x","token_type":"mac"})"),
         std::string(R"({"access_token":"dgat x","token_type":"Bearer"})"),
         std::string(R"({"access_token":"dgat_x","token_type":"Bearer","expires_in":-5})"),

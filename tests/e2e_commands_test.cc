@@ -14,6 +14,7 @@
 namespace datagen::testing {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -395,8 +396,8 @@ TEST(E2eCommands, AgentStatusStopAndRestartWithThisShellsSettings) {
   const std::string other = "http://127.0.0.1:" + std::to_string(UnusedLoopbackPort());
   RunResult warned = env.Datagen({"auth", "status"}, {"DATAGEN_API_URL=" + other});
   EXPECT_EQ(warned.exit_code, 0);
-  EXPECT_THAT(warned.err, HasSubstr("this shell's DATAGEN_API_URL (" + other +
-                                    ") is not the running agent's (" + env.api_url() + ")"));
+  EXPECT_THAT(warned.err, HasSubstr("this shell's DATAGEN_API_URL (" + other + ", the agent's " +
+                                    env.api_url() + ") differ from the running agent's"));
   EXPECT_THAT(warned.err, HasSubstr("datagen auth agent restart"));
   RunResult restarted = env.Datagen({"auth", "agent", "restart"}, {"DATAGEN_API_URL=" + other});
   EXPECT_EQ(restarted.exit_code, 0) << restarted.err;
@@ -409,7 +410,7 @@ TEST(E2eCommands, AgentStatusStopAndRestartWithThisShellsSettings) {
   RunResult json =
       env.Datagen({"auth", "status", "--format", "json"}, {"DATAGEN_API_URL=" + other});
   EXPECT_THAT(json.out, HasSubstr("\"configured_api_url\":\"" + other + "\""));
-  EXPECT_THAT(json.err, Not(HasSubstr("not the running agent's")));
+  EXPECT_THAT(json.err, Not(HasSubstr("differ from the running agent's")));
 
   RunResult stopped = env.Datagen({"auth", "agent", "stop"});
   EXPECT_EQ(stopped.exit_code, 0);
@@ -419,7 +420,98 @@ TEST(E2eCommands, AgentStatusStopAndRestartWithThisShellsSettings) {
   EXPECT_NE(stat(env.socket_path().c_str(), &st), 0) << "it removed its socket, as on SIGTERM";
   RunResult wrong = env.Datagen({"auth", "agent", "kill"});
   EXPECT_EQ(wrong.exit_code, 2);
-  EXPECT_THAT(wrong.err, HasSubstr("auth agent takes stop, restart, status, not kill"));
+  EXPECT_THAT(wrong.err, HasSubstr("auth agent takes start, stop, restart, status, not kill"));
+
+  // start: one with this shell's settings when none runs; a running one is left as it is.
+  RunResult started = env.Datagen({"auth", "agent", "start"});
+  EXPECT_EQ(started.exit_code, 0) << started.err;
+  EXPECT_THAT(started.out, StartsWith("agent: started\nagent: running\npid: "));
+  EXPECT_THAT(started.out, HasSubstr("identity server: " + env.api_url() + "\n"));
+  EXPECT_THAT(started.out, HasSubstr("credentials: " + env.credentials_path() + "\n"));
+  pid_t third = env.AgentPid();
+  EXPECT_GT(third, 0);
+  RunResult again = env.Datagen({"auth", "agent", "start", "--format", "json"});
+  EXPECT_THAT(again.out, StartsWith("{\"running\":true,\"agent\":"));
+  EXPECT_EQ(env.AgentPid(), third);
+}
+
+// Issue 22, bug 4, the credentials folder: a shell with another XDG_CONFIG_HOME talks to the
+// running agent, which serves the file it started with. It must not silently show that account.
+TEST(E2eCommands, AShellWithAnotherCredentialsFolderIsToldTheAgentServesAnother) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  const std::string elsewhere = env.dir() + "/other-config";
+  RunResult r = env.Datagen({"auth", "status"}, {"XDG_CONFIG_HOME=" + elsewhere});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("warning: this shell's the credentials file (" + elsewhere +
+                               "/datagen/credentials.json from XDG_CONFIG_HOME or HOME, the "
+                               "agent's " +
+                               env.credentials_path() + ") differ"));
+  EXPECT_THAT(r.err, HasSubstr("to apply this shell's: datagen auth agent restart"));
+  RunResult doctor = env.Datagen({"auth", "doctor"}, {"XDG_CONFIG_HOME=" + elsewhere});
+  EXPECT_THAT(doctor.out, ContainsRegex("warn +settings +this shell's the credentials file"));
+  EXPECT_THAT(doctor.out, HasSubstr("fix: datagen auth agent restart"));
+  RunResult same = env.Datagen({"auth", "doctor"});
+  EXPECT_THAT(same.out, ContainsRegex("ok +settings"));
+}
+
+// Issue 22, bug 7: signed out, JSON reports the pending revocations as a field, not only in
+// the English message; and a login that waits is named with its code (text and JSON).
+TEST(E2eCommands, SignedOutStatusReportsPendingRevocationsAndAWaitingLogin) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  env.StopServer();
+  ASSERT_EQ(env.Datagen({"auth", "logout"}).exit_code, 0);  // revocation queued
+  RunResult json = env.Datagen({"auth", "status", "--format", "json"});
+  EXPECT_EQ(json.exit_code, 4);
+  EXPECT_THAT(json.out, StartsWith("{\"error\":{\"code\":\"unauthenticated\",\"message\":"
+                                   "\"not signed in (1 token(s) of an ended session"));
+  EXPECT_THAT(json.out, HasSubstr("},\"revocations_pending\":1}\n"));
+  RunResult text = env.Datagen({"auth", "status"});
+  EXPECT_EQ(text.exit_code, 4);
+  EXPECT_THAT(text.err, StartsWith("error: not signed in (1 token(s)"));
+  EXPECT_THAT(text.err, HasSubstr("run: datagen auth login\n"));
+}
+
+TEST(E2eCommands, StatusWhileALoginWaitsNamesItsCode) {
+  E2eEnv env;
+  Child login = env.StartDatagen({"auth", "login", "--no-browser"}, "login");
+  ASSERT_TRUE(env.AwaitOutput("login", "User code: "));
+  std::string code = ReadFile(env.dir() + "/login.out");
+  code = code.substr(code.find("User code: ") + 11, 9);
+  RunResult text = env.Datagen({"auth", "status"});
+  EXPECT_EQ(text.exit_code, 4);
+  EXPECT_THAT(text.err, StartsWith("error: not signed in\na login waits for approval: code " +
+                                   code + " at "));
+  RunResult json = env.Datagen({"auth", "status", "--format", "json"});
+  EXPECT_THAT(json.out, HasSubstr("\"},\"pending_login\":{\"user_code\":\"" + code + "\""));
+  login.Signal(SIGINT);
+  login.Wait();
+}
+
+// The seed's wording stays (`status: no_credential`), with a line for people on stderr.
+TEST(E2eCommands, LogoutWhenSignedOutSaysSoForPeople) {
+  E2eEnv env;
+  RunResult r = env.Datagen({"auth", "logout"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "status: no_credential\n");
+  EXPECT_EQ(r.err, "note: not signed in: there was no session to log out of\n");
+  EXPECT_EQ(env.Datagen({"auth", "logout", "--format", "json"}).err, "");
+}
+
+// Issue 22: per-command --help, `auth help <command>`, `completion --help`: exit 0, on stdout.
+TEST(E2eCommands, EveryCommandHasItsOwnHelp) {
+  E2eEnv env;
+  RunResult status = env.Datagen({"auth", "help", "status"});
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_EQ(status.out, env.Datagen({"auth", "status", "--help"}).out);
+  EXPECT_THAT(status.out, HasSubstr("examples:\n  datagen auth status\n"));
+  RunResult completion = env.Datagen({"completion", "--help"});
+  EXPECT_EQ(completion.exit_code, 0);
+  EXPECT_THAT(completion.out, StartsWith("usage: datagen completion bash|zsh|fish\n"));
+  EXPECT_EQ(env.AgentPid(), -1) << "help starts no agent";
 }
 
 }  // namespace

@@ -111,12 +111,27 @@ TEST(E2eDoctor, AnUnreachableServerIsNamed) {
   EXPECT_THAT(r.out, HasSubstr("fix: check DATAGEN_API_URL"));
 }
 
-TEST(E2eDoctor, AUrlWithNoDiscoveryIsNamed) {
+// Issue 22, bug 2: a server without discovery metadata works through the default paths (login,
+// status and org do); doctor says so instead of failing it.
+TEST(E2eDoctor, AServerWithoutDiscoveryButWithTheDefaultPathsIsFine) {
   E2eEnv env(WithDiscovery("none"));
-  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);
   RunResult r = env.Datagen({"auth", "doctor"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.out, ContainsRegex("FAIL +discovery .* has no discovery document \\(HTTP 404\\)"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, ContainsRegex("ok +discovery +no discovery document \\(HTTP 404\\): the "
+                                   "default endpoints are used, and http://127.0.0.1:[0-9]+/oauth/"
+                                   "token answers as an OAuth token endpoint"));
+  EXPECT_THAT(r.out, ContainsRegex("ok +clock"));
+}
+
+// A URL that is no identity server at all (nothing at discovery, nothing at the default paths).
+TEST(E2eDoctor, AUrlThatIsNoIdentityServerIsNamed) {
+  E2eEnv env(WithDiscovery("none"));
+  const std::string nowhere = env.api_url() + "/not-an-issuer";
+  RunResult r = env.Datagen({"auth", "doctor"}, {"DATAGEN_API_URL=" + nowhere});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_THAT(r.out, ContainsRegex("FAIL +discovery .*/not-an-issuer has no discovery document "
+                                   "\\(HTTP 404\\), and its default token endpoint .* answered "
+                                   "HTTP 404, not as an OAuth server"));
   EXPECT_THAT(r.out, HasSubstr("it must be the identity server's issuer URL"));
 }
 

@@ -42,6 +42,33 @@ TEST(E2eNodeClient, PrintsTheStatusAndFollowsTheWatchStream) {
                                 "\"SESSION_STATE_SIGNED_IN\",\"active_org_slug\":\"test-org\""));
 }
 
+// Issue 22, bug 5, in another language: the Node client follows the session after the agent is
+// killed (it starts one through the CLI, as the CLI's watch does) and after a stop and a start.
+TEST(E2eNodeClient, TheWatchFollowsTheSessionAcrossACrashAndAStop) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  Child watch(NodeClient({"watch"}), env.Env({"DATAGEN_CLI=" + E2eEnv::DatagenBinary()}),
+              env.dir() + "/watch.out", env.dir() + "/watch.err");
+  ASSERT_TRUE(env.AwaitOutput("watch", "SESSION_CHANGE_INITIAL"));
+  pid_t first = env.AgentPid();
+  ASSERT_EQ(kill(first, SIGKILL), 0);
+  ASSERT_TRUE(env.AwaitOutput("watch", "SESSION_CHANGE_AGENT_REPLACED"))
+      << ReadFile(env.dir() + "/watch.err");
+  EXPECT_NE(env.AgentPid(), first);
+  ASSERT_EQ(env.Datagen({"auth", "org", "--use", "test-org"}).exit_code, 0);
+  ASSERT_EQ(env.Datagen({"auth", "agent", "stop"}).exit_code, 0);
+  ASSERT_TRUE(env.AwaitOutput("watch", "SESSION_CHANGE_AGENT_STOPPING"));
+  EXPECT_THAT(ReadFile(env.dir() + "/watch.err"), HasSubstr("waiting for one to start"));
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);  // starts one
+  ASSERT_TRUE(env.AwaitOutput("watch",
+                              "\"change\":\"SESSION_CHANGE_AGENT_REPLACED\",\"state\":"
+                              "\"SESSION_STATE_SIGNED_IN\",\"active_org_slug\":"
+                              "\"test-org\""));
+  watch.Signal(SIGTERM);
+  watch.Wait();
+}
+
 TEST(E2eNodeClient, TheStandardHealthServiceAnswersServing) {
   E2eEnv env;
   ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 4);  // starts the agent

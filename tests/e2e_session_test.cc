@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -88,6 +89,42 @@ TEST(E2eSession, TextWatchIsOneLinePerChange) {
             "active_org_slug=yourcompany\n"
             "generation=1 change=org_switched state=signed_in email=you@yourcompany.com "
             "active_org_slug=test-org\n");
+}
+
+// Issue 22, bug 5: a status bar built on the watch must not lose its feed. After kill -9 the
+// watch starts a new agent (as any command would) and shows its first event as agent_replaced;
+// after `agent stop` it waits, starting none (a stop stays a stop), and follows the agent that
+// `agent start` brings.
+TEST(E2eSession, TheWatchFollowsTheSessionAcrossACrashAStopAndAStart) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  Child watch = env.StartDatagen({"auth", "status", "--watch"}, "watch");
+  ASSERT_TRUE(env.AwaitOutput("watch", "change=initial"));
+  pid_t first = env.AgentPid();
+  ASSERT_GT(first, 0);
+  ASSERT_EQ(kill(first, SIGKILL), 0);
+  ASSERT_TRUE(env.AwaitOutput("watch", "change=agent_replaced"));
+  pid_t second = env.AgentPid();
+  EXPECT_GT(second, 0);
+  EXPECT_NE(second, first);
+  EXPECT_THAT(ReadFile(env.dir() + "/watch.err"), HasSubstr("warning: the agent went away ("));
+  ASSERT_EQ(env.Datagen({"auth", "org", "--use", "test-org"}).exit_code, 0);
+  ASSERT_TRUE(env.AwaitOutput("watch", "change=org_switched"));
+
+  ASSERT_EQ(env.Datagen({"auth", "agent", "stop"}).exit_code, 0);
+  ASSERT_TRUE(env.AwaitOutput("watch", "change=agent_stopping"));
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(env.AgentPid(), -1) << "the watch started an agent after a stop";
+  EXPECT_THAT(ReadFile(env.dir() + "/watch.err"),
+              HasSubstr("note: the agent stopped; waiting for one to start"));
+  ASSERT_EQ(env.Datagen({"auth", "agent", "start"}).exit_code, 0);
+  ASSERT_TRUE(env.AwaitOutput("watch",
+                              "change=agent_replaced state=signed_in "
+                              "email=you@yourcompany.com active_org_slug=test-org"));
+  watch.Signal(SIGINT);
+  EXPECT_EQ(watch.Wait(), 130);
+  std::string lines = ReadFile(env.dir() + "/watch.out");
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 5) << lines;
 }
 
 TEST(E2eSession, StatusKeepsAnsweringOverSeveralExpiriesAndTheTokenRotates) {

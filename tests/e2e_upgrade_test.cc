@@ -69,14 +69,15 @@ TEST_F(Upgrade, TheNextCommandRunsOnTheNewBinaryAndAWatcherCarriesOn) {
   EXPECT_TRUE(WaitUntil([&] {
     std::string out = ReadFile(env_.dir() + "/watch.out");
     size_t restart = out.find("change=agent_restarting");
-    return restart != std::string::npos && out.find("change=initial", restart) != std::string::npos;
+    return restart != std::string::npos &&
+           out.find("change=agent_replaced", restart) != std::string::npos;
   })) << ReadFile(env_.dir() + "/watch.out")
       << ReadFile(env_.dir() + "/watch.err");
   EXPECT_TRUE(WaitUntil([&] {
     std::string out = ReadFile(env_.dir() + "/node.out");
     size_t restart = out.find("SESSION_CHANGE_AGENT_RESTARTING");
     return restart != std::string::npos &&
-           out.find("SESSION_CHANGE_INITIAL", restart) != std::string::npos;
+           out.find("SESSION_CHANGE_AGENT_REPLACED", restart) != std::string::npos;
   })) << ReadFile(env_.dir() + "/node.out")
       << ReadFile(env_.dir() + "/node.err");
   ASSERT_EQ(Datagen({"auth", "logout"}).exit_code, 0);

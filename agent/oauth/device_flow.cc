@@ -146,8 +146,10 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
   if (!started_) return absl::FailedPreconditionError("the login was not started");
   absl::Time mono = clock_.BootTime();
   if (mono >= authorization_.deadline) {
-    return absl::DeadlineExceededError(
-        "the login timed out: the code expired before it was approved");
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the login timed out: the code expired before it was approved",
+        last_transient_.empty() ? ""
+                                : absl::StrCat(" (the last poll failed: ", last_transient_, ")")));
   }
   HttpRequest request =
       FormPost(endpoints_.token, {{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},
@@ -160,9 +162,9 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
   absl::StatusOr<HttpResponse> response = transport_.Send(request);
   if (!response.ok()) {
     if (OversizedReplyStatus(response.status()) == 200) {
-      // A success that cannot be read whole is a malformed success, not a transient failure.
-      return absl::UnknownError(
-          absl::StrCat("the server's token reply is malformed: ", response.status().message()));
+      // No token reply is a mebibyte: a portal's or a proxy's page. The code is still good.
+      return Transient(absl::StrCat("HTTP 200 with a reply too large to be a token reply (",
+                                    response.status().message(), "); a captive portal or proxy?"));
     }
     absl::Status failed = TransportError(response.status(), "could not poll");
     // The helper missing is not a server's hiccup: the login cannot go on.
@@ -172,8 +174,24 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
   return Interpret(*response);
 }
 
+namespace {
+
+// Whether a reply says it is a token reply (JSON or a form, by its type or its first byte), as a
+// server's malformed one does and a captive portal's HTML page does not.
+bool IsTokenReplyShaped(const HttpResponse& response) {
+  std::string type = absl::AsciiStrToLower(response.Header("content-type"));
+  if (absl::StrContains(type, "json") || absl::StrContains(type, "x-www-form-urlencoded")) {
+    return true;
+  }
+  absl::string_view body = absl::StripLeadingAsciiWhitespace(response.body);
+  return !body.empty() && (body[0] == '{' || (body[0] != '<' && absl::StrContains(body, '=')));
+}
+
+}  // namespace
+
 std::optional<IssuedTokens> DeviceFlow::Transient(absl::string_view why) {
   ++transient_failures_;
+  last_transient_ = std::string(why);
   ScheduleIn(Backoff());
   LogWarning("login: poll failed (%s); next try in %s", why,
              absl::FormatDuration(next_poll_at_ - clock_.BootTime()));
@@ -197,6 +215,11 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Interpret(const HttpResp
   absl::StatusOr<TokenReply> reply =
       ParseTokenReply(response.Header("content-type"), response.body);
   if (!reply.ok()) {
+    if (response.status == 200 && !IsTokenReplyShaped(response)) {
+      return Transient(
+          "HTTP 200 with a page that is not a token reply (neither JSON nor a form); a captive "
+          "portal or proxy?");
+    }
     if (response.status == 200) {
       return absl::UnknownError(
           absl::StrCat("the server's token reply is malformed: ", reply.status().message()));
@@ -214,6 +237,7 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Interpret(const HttpResp
     return absl::UnknownError("the server's token reply is malformed: it has no access_token");
   }
   transient_failures_ = 0;
+  last_transient_.clear();
   return InterpretError(*reply);
 }
 

@@ -39,10 +39,13 @@ struct DeviceAuthorization {
 // Rules (RFC 8628, server-api.md §1-2): the interval defaults to 5 s; slow_down adds 5 s to it
 // for that poll and every later one; 429/503 with Retry-After (seconds or HTTP date) wait that
 // long (at least the interval); other transient failures (connection errors, timeouts, 5xx,
-// non-JSON error replies, oversized error replies) back off exponentially from the interval,
-// capped at 60 s; access_denied, expired_token and any other OAuth error end the login; so does
-// reaching expires_at. A malformed success (a 200 that is not a valid token reply, or too large
-// to read) ends it too, and nothing of it is kept.
+// unreadable or oversized replies) back off exponentially from the interval, capped at 60 s;
+// access_denied, expired_token and any other OAuth error end the login; so does reaching
+// expires_at, with the last transient failure named. A 200 that is not a token reply at all (a
+// page that is not JSON or a form, or one too large to read: a captive portal or a proxy's page)
+// is transient too: the device code is still good when the network is back. A 200 that is a
+// token reply but a malformed one (JSON without a usable Bearer access token) ends the login,
+// and nothing of it is kept.
 class DeviceFlow {
  public:
   static constexpr absl::Duration kDefaultInterval = absl::Seconds(5);
@@ -100,6 +103,7 @@ class DeviceFlow {
   absl::Duration interval_ = kDefaultInterval;
   absl::Time next_poll_at_;
   int transient_failures_ = 0;
+  std::string last_transient_;  // why the last poll failed transiently, for the timeout's message
   int polls_ = 0;
 };
 

@@ -2,11 +2,89 @@
 // datagen-agent-client: prints the session's status, or follows it.
 //   node cli.js status          one GetStatus, as JSON
 //   node cli.js watch [N]       the Watch stream, one JSON event per line (stop after N);
-//                               follows the agent across an upgrade (AGENT_RESTARTING)
+//                               follows the session across agents, as `datagen auth status
+//                               --watch` does (see watch below)
 //   node cli.js health          grpc.health.v1 Check: prints SERVING (exit 0) or the status
 // Exit codes as the datagen CLI: 0 ok, 1 error, 4 not signed in.
 'use strict';
+const { spawnSync } = require('child_process');
 const { connect, connectHealth, call, grpc } = require('./client');
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Starts an agent with this process's settings through the CLI (`datagen auth agent start`;
+// $DATAGEN_CLI, else datagen on PATH), as the CLI starts one on demand. False when it cannot.
+function startAgent() {
+  if (process.env.DATAGEN_NO_AUTOSTART === '1') return false;
+  const cli = process.env.DATAGEN_CLI || 'datagen';
+  const run = spawnSync(cli, ['auth', 'agent', 'start', '--format', 'json'], { stdio: 'ignore' });
+  return run.status === 0;
+}
+
+// Follows the session as `datagen auth status --watch` does (docs/api.md): when the agent goes
+// away, waits for the next one and shows its first event as SESSION_CHANGE_AGENT_REPLACED.
+// After SESSION_CHANGE_AGENT_STOPPING (a stop) it starts none, so that a stop stays a stop;
+// after a hand-over (SESSION_CHANGE_AGENT_RESTARTING) or a crash it starts one (startAgent).
+// An error the agent itself answers (e.g. RESOURCE_EXHAUSTED) ends the watch, exit 1.
+async function watch(firstClient, max) {
+  let seen = 0;
+  let instance = '';
+  let last = '';
+  const follow = (client) => new Promise((resolve) => {
+    let done = null;
+    const stream = client.Watch({});
+    stream.on('data', (event) => {
+      let change = event.change;
+      if (instance && event.agent_instance !== instance && change === 'SESSION_CHANGE_INITIAL') {
+        change = 'SESSION_CHANGE_AGENT_REPLACED';
+      }
+      instance = event.agent_instance;
+      last = event.change;
+      console.log(JSON.stringify({ generation: event.generation, change,
+                                   state: event.session.state,
+                                   active_org_slug: event.session.active_org_slug }));
+      if (++seen >= max) {
+        done = 0;
+        stream.cancel();
+      }
+    });
+    stream.on('error', (error) => {
+      if (done !== null) resolve(done);
+      else if ([grpc.status.UNAVAILABLE, grpc.status.INTERNAL, grpc.status.UNKNOWN,
+                grpc.status.CANCELLED].includes(error.code)) resolve('gone');
+      else { console.error(`error: ${error.details}`); resolve(1); }
+    });
+    stream.on('end', () => resolve(done !== null ? done : 'gone'));
+  });
+  let outcome = await follow(firstClient);
+  let pause = 50;
+  let told = false;
+  while (outcome === 'gone') {
+    const stopped = last === 'SESSION_CHANGE_AGENT_STOPPING';
+    if (!told && last !== 'SESSION_CHANGE_AGENT_RESTARTING') {
+      console.error(stopped ? 'note: the agent stopped; waiting for one to start'
+                            : 'warning: the agent went away; starting it again');
+      told = true;
+    }
+    await sleep(pause);
+    pause = Math.min(pause * 2, 2000);
+    if (!stopped) startAgent();
+    let client;
+    try {
+      client = connect();
+    } catch (error) {
+      continue;  // its folder is not there (yet): nothing to talk to
+    }
+    if (await call(client, 'GetAgentInfo', {}, 2000).then(() => true, () => false)) {
+      told = false;
+      pause = 50;
+      outcome = await follow(client);
+    } else {
+      client.close();
+    }
+  }
+  return outcome;
+}
 
 async function main() {
   const [command = 'status', limit] = process.argv.slice(2);
@@ -22,41 +100,7 @@ async function main() {
     console.log(reply.status);
     return reply.status === 'SERVING' ? 0 : 1;
   }
-  if (command === 'watch') {
-    const max = limit ? Number(limit) : Infinity;
-    let seen = 0;
-    // An agent handing over to an upgraded binary sends SESSION_CHANGE_AGENT_RESTARTING, then
-    // goes: reconnect (for up to 30 s) and follow the new one.
-    const follow = (watchClient) => new Promise((resolve) => {
-      let restarting = false;
-      const stream = watchClient.Watch({});
-      stream.on('data', (event) => {
-        console.log(JSON.stringify({ generation: event.generation, change: event.change,
-                                     state: event.session.state,
-                                     active_org_slug: event.session.active_org_slug }));
-        if (event.change === 'SESSION_CHANGE_AGENT_RESTARTING') restarting = true;
-        if (++seen >= max) stream.cancel();
-      });
-      stream.on('error', (error) => {
-        if (restarting) resolve('restart');
-        else if (error.code === grpc.status.CANCELLED) resolve(0);
-        else { console.error(`error: ${error.details}`); resolve(1); }
-      });
-      stream.on('end', () => resolve(restarting ? 'restart' : 0));
-    });
-    let outcome = await follow(client);
-    while (outcome === 'restart') {
-      outcome = 1;
-      for (const end = Date.now() + 30000; Date.now() < end && outcome === 1;) {
-        await new Promise((r) => setTimeout(r, 200));
-        const fresh = connect();
-        const answered = await call(fresh, 'GetAgentInfo').then(() => true, () => false);
-        if (answered) outcome = await follow(fresh);
-      }
-      if (outcome === 1) console.error('error: the agent did not come back after its restart');
-    }
-    return outcome;
-  }
+  if (command === 'watch') return watch(client, limit ? Number(limit) : Infinity);
   console.error('usage: cli.js status | watch [N] | health');
   return 2;
 }
