@@ -9,15 +9,18 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/agent.h"
 #include "agent/common/clock.h"
@@ -78,6 +81,43 @@ std::vector<std::string> DashedFlagsAccepted(int argc, char** argv) {
     std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
   }
   return args;
+}
+
+// --help: this file's flags as the README and datagen-agent(1) write them (dashes), each with
+// its help and default, wrapped for a terminal. abseil's own listing shows underscores and the
+// source file's name.
+std::string AgentHelp() {
+  std::string help = absl::StrCat(
+      "usage: datagen-agent [flags]\n\n"
+      "The per-user sign-in agent behind `datagen auth`: it holds the session and serves the CLI,\n"
+      "shell prompts and editor plugins on a Unix socket. Any datagen auth command starts it on\n"
+      "demand; you rarely run it yourself (see man datagen-agent).\n\nflags (dashes or "
+      "underscores alike):\n");
+  std::map<std::string, absl::CommandLineFlag*> mine;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::EndsWith(flag->Filename(), "agent/main.cc")) mine[std::string(name)] = flag;
+  }
+  for (const auto& [name, flag] : mine) {
+    std::string dashed = name;
+    std::replace(dashed.begin(), dashed.end(), '_', '-');
+    std::string text = flag->Help();
+    std::string initial = flag->DefaultValue();
+    if (!initial.empty() && initial != "false") absl::StrAppend(&text, " [default: ", initial, "]");
+    absl::StrAppend(&help, "  --", dashed, "\n");
+    std::string line = "      ";
+    for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+      if (line.size() + word.size() > 96) {
+        absl::StrAppend(&help, line, "\n");
+        line = "      ";
+      }
+      absl::StrAppend(&line, line.size() > 6 ? " " : "", word);
+    }
+    absl::StrAppend(&help, line, "\n");
+  }
+  absl::StrAppend(&help,
+                  "  --version\n      print the version and exit\n"
+                  "  --help\n      print this and exit\n");
+  return help;
 }
 
 int Fail(const absl::Status& status) {
@@ -165,6 +205,12 @@ int main(int argc, char** argv) {
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
   std::vector<std::string> args = DashedFlagsAccepted(argc, argv);
+  for (size_t i = 1; i < args.size() && args[i] != "--"; ++i) {
+    if (args[i] == "--help" || args[i] == "-h" || args[i] == "--helpfull") {
+      std::fputs(AgentHelp().c_str(), stdout);
+      return 0;
+    }
+  }
   std::vector<char*> arg_pointers;
   for (std::string& arg : args) arg_pointers.push_back(arg.data());
   std::vector<char*> rest =

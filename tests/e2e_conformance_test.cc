@@ -1,7 +1,7 @@
 // The conformance suite (issue 14): every row of cli.md's tables and every example of the
-// product documentation (../shared/seed/datagen-auth-docs.txt), run against the real binaries
-// and the fake identity server, checking output (text and JSON), exit code and files. Each row
-// is one test named after the spec line it checks, so a failure names its row, and a spec line
+// product documentation (the seed documentation the README's examples follow), run against the real
+// binaries and the fake identity server, checking output (text and JSON), exit code and files. Each
+// row is one test named after the spec line it checks, so a failure names its row, and a spec line
 // without a row here stands out.
 #include <signal.h>
 #include <sys/stat.h>
@@ -356,6 +356,44 @@ const std::vector<Row>& Rows() {
          EXPECT_EQ(r.out, "200");
          server.Signal(SIGTERM);
          EXPECT_EQ(server.Wait(), 0);
+         // Its --help lists those flags (it printed "No flags matched").
+         RunResult help = RunProcess({Runfile("tools/fake_server/fake_server"), "--help"}, {});
+         for (const char* flag :
+              {"--port", "--discovery", "--users", "--interval", "--device_expires_in",
+               "--auto_approve_after", "--token_expires_in", "--refresh_tokens", "--client_id",
+               "--port_file"}) {
+           EXPECT_THAT(help.out + help.err, HasSubstr(std::string(flag) + " (")) << flag;
+         }
+       }},
+      // --- README: the agent's life and help (issue 22) ------------------------------------
+      {"Readme_AgentStartStatusRestartStop",
+       [](E2eEnv& env) {
+         RunResult none = env.Datagen({"auth", "agent", "status", "--format", "json"});
+         EXPECT_EQ(none.out, "{\"running\":false}\n");
+         RunResult started = env.Datagen({"auth", "agent", "start", "--format", "json"});
+         EXPECT_THAT(started.out, StartsWith("{\"running\":true,\"done\":\"started\",\"agent\":{"));
+         pid_t first = env.AgentPid();
+         RunResult restarted = env.Datagen({"auth", "agent", "restart", "--format", "json"});
+         EXPECT_THAT(restarted.out,
+                     StartsWith("{\"running\":true,\"done\":\"restarted\",\"agent\":{"));
+         EXPECT_NE(env.AgentPid(), first);
+         RunResult stopped = env.Datagen({"auth", "agent", "stop", "--format", "json"});
+         EXPECT_EQ(stopped.out, "{\"running\":false,\"done\":\"stopped\"}\n");
+         EXPECT_EQ(env.AgentPid(), -1);
+         EXPECT_EQ(env.Datagen({"auth", "agent"}).exit_code, 2);
+       }},
+      {"Readme_EveryCommandsHelpAndAuthHelp",
+       [](E2eEnv& env) {
+         for (const char* command :
+              {"login", "logout", "status", "token", "doctor", "org", "agent"}) {
+           RunResult help = env.Datagen({"auth", command, "--help"});
+           EXPECT_EQ(help.exit_code, 0) << command;
+           EXPECT_THAT(help.out, StartsWith(std::string("usage: datagen auth ") + command));
+           EXPECT_THAT(help.out, HasSubstr("\nexamples:\n  datagen auth "));
+           EXPECT_EQ(env.Datagen({"auth", "help", command}).out, help.out) << command;
+         }
+         EXPECT_EQ(env.Datagen({"completion", "--help"}).exit_code, 0);
+         EXPECT_EQ(env.AgentPid(), -1);
        }},
   };
   return *rows;

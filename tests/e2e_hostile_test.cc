@@ -290,31 +290,44 @@ TEST(HostilePeers, OversizedAndMalformedFieldsAreInvalidArgument) {
   EXPECT_THAT(r.out, HasSubstr("active_org_slug: yourcompany"));
 }
 
+// Fairness, measured against this machine as it is now (a busy CI machine, ASan): the median of
+// a `status` while one client keeps 64 calls in flight, against the median of `status` alone in
+// the same run. Starving would be tens of times slower; sharing two cores with the flood is a
+// few times.
 TEST(HostilePeers, AFloodFromOneClientDoesNotStarveAnothersStatus) {
   E2eEnv env;
   env.WriteCredentials(env.MintToken());
   ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  auto median_status_ms = [&](std::vector<double>* all) {
+    for (int i = 0; i < 15; ++i) {
+      absl::Time start = absl::Now();
+      RunResult r = env.Datagen({"auth", "status"});
+      all->push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+    std::sort(all->begin(), all->end());
+    return (*all)[7];
+  };
+  std::vector<double> alone, flooded;
+  const double baseline = median_status_ms(&alone);
   // 64 calls in flight for 4 s, from one process (the benchmark's load tool).
   Child flood({Runfile("tools/bench/load"), env.socket_path(), "64", "4"}, env.Env(),
               env.dir() + "/flood.out", env.dir() + "/flood.err");
-  absl::SleepFor(absl::Milliseconds(500));
-  std::vector<double> ms;
-  for (int i = 0; i < 15; ++i) {
-    absl::Time start = absl::Now();
-    RunResult r = env.Datagen({"auth", "status"});
-    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-  }
-  EXPECT_EQ(flood.Wait(absl::Seconds(20)), 0) << ReadFile(env.dir() + "/flood.err");
-  std::sort(ms.begin(), ms.end());
-  std::printf("FIGURE flood.status_median_ms %.0f\nFIGURE flood.status_max_ms %.0f\n", ms[7],
-              ms.back());
+  absl::SleepFor(absl::Milliseconds(500));  // the flood at full strength
+  const double median = median_status_ms(&flooded);
+  EXPECT_EQ(flood.Wait(absl::Seconds(30)), 0) << ReadFile(env.dir() + "/flood.err");
+  std::printf(
+      "FIGURE flood.status_alone_median_ms %.0f\nFIGURE flood.status_median_ms %.0f\n"
+      "FIGURE flood.status_max_ms %.0f\nFIGURE flood.median_ratio %.2f\n",
+      baseline, median, flooded.back(), median / baseline);
   std::string load = ReadFile(env.dir() + "/flood.out");
   std::vector<std::string> fields = absl::StrSplit(load, '\t');
   ASSERT_GE(fields.size(), 4u) << load;
   std::printf("FIGURE flood.calls_per_second %s\n", fields[0].c_str());
-  EXPECT_LT(ms[7], 250) << "status under a flood: median " << ms[7] << " ms";
-  EXPECT_LT(ms.back(), 2000) << "status under a flood: worst " << ms.back() << " ms";
+  EXPECT_LT(median, 8 * baseline) << "status under a flood: median " << median << " ms against "
+                                  << baseline << " ms alone";
+  EXPECT_LT(flooded.back(), 40 * baseline) << "status under a flood: worst " << flooded.back()
+                                           << " ms against " << baseline << " ms alone";
 }
 
 // --- Hostile local files -------------------------------------------------------------------

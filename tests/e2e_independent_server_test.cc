@@ -1,6 +1,6 @@
 // End to end against an identity server written independently of the project's fake
-// (tests/independent/oidc_server.py, from server-api.md alone): discovery at an issuer with a
-// path, unusual endpoint paths, opaque tokens, extra claims, no "default" membership flag,
+// (tests/independent/oidc_server.py, from docs/identity-server.md alone): discovery at an issuer
+// with a path, unusual endpoint paths, opaque tokens, extra claims, no "default" membership flag,
 // revocation that requires client_id. The credentials file is written by hand.
 #include <signal.h>
 

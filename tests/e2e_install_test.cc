@@ -68,7 +68,7 @@ TEST(E2eInstall, InstalledUnderAPrefixItWorksFromThereAndUninstallsCleanly) {
 
   // The man pages render, and each shell completes `datagen auth o<TAB>` from its installed
   // script.
-  for (const char* page : {"/share/man/man1/datagen-auth.1", "/share/man/man8/datagen-agent.8"}) {
+  for (const char* page : {"/share/man/man1/datagen-auth.1", "/share/man/man1/datagen-agent.1"}) {
     RunResult man = RunProcess({"/usr/bin/man", "-l", prefix + page},
                                {"PATH=/usr/bin:/bin", "MANPAGER=cat", "TERM=dumb"});
     EXPECT_EQ(man.exit_code, 0) << page << man.err;

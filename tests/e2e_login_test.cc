@@ -1,5 +1,6 @@
 // End to end: `datagen auth login` with the real binaries against the fake identity server, for
-// every branch of the device flow that can be seen from outside (server-api.md §1-2, cli.md).
+// every branch of the device flow that can be seen from outside (docs/identity-server.md, the
+// device flow, cli.md).
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -317,8 +318,11 @@ TEST_F(Login, CtrlCExits130AtOnceAndTheAbandonedLoginIsCancelled) {
   login.Signal(SIGINT);
   EXPECT_EQ(login.Wait(absl::Seconds(5)), 130);
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
-  WaitUntil([&] { return env_.AgentLog().find("every caller went away") != std::string::npos; });
+  // Counted once the flow has ended: a poll sent just before the cancel may reach the server
+  // just after the "cancelling" line.
+  WaitUntil([&] { return env_.AgentLog().find("login: ended") != std::string::npos; });
   EXPECT_THAT(env_.AgentLog(), HasSubstr("every caller went away; cancelling it"));
+  EXPECT_THAT(env_.AgentLog(), HasSubstr("login: ended: the login was cancelled"));
   size_t polls = env_.Grants()[0].poll_ms.size();
   absl::SleepFor(absl::Milliseconds(2500));
   EXPECT_EQ(env_.Grants()[0].poll_ms.size(), polls) << "no more polls after the cancel";

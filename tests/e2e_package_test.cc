@@ -38,7 +38,7 @@ TEST(E2ePackage, TheDebPassesLintianAndHoldsEachFileInItsDebianPlace) {
         "./usr/share/bash-completion/completions/datagen",
         "./usr/share/zsh/vendor-completions/_datagen",
         "./usr/share/fish/vendor_completions.d/datagen.fish",
-        "./usr/share/man/man1/datagen-auth.1.gz", "./usr/share/man/man8/datagen-agent.8.gz",
+        "./usr/share/man/man1/datagen-auth.1.gz", "./usr/share/man/man1/datagen-agent.1.gz",
         "./usr/share/doc/datagen/copyright", "./usr/share/doc/datagen/changelog.gz"}) {
     EXPECT_THAT(contents.out, HasSubstr(std::string(file) + "\n")) << file;
   }

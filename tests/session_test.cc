@@ -293,8 +293,14 @@ TEST_F(SessionTest, FinishesALogoutCutShortBeforeTheFileWasRemoved) {
 }
 
 // Records every event a watcher receives.
+// Watches `session` for its own life (a watcher left registered past its end would be called
+// when the agent stops: SESSION_CHANGE_AGENT_STOPPING).
 class RecordingWatcher final : public Session::Watcher {
  public:
+  explicit RecordingWatcher(Session& session) : session_(session) {
+    handle_ = session_.AddWatcher(this);
+  }
+  ~RecordingWatcher() override { session_.RemoveWatcher(handle_); }
   void OnSessionEvent(const agent::v1::WatchEvent& event) override { events.push_back(event); }
   std::vector<agent::v1::SessionChange> changes() const {
     std::vector<agent::v1::SessionChange> out;
@@ -302,6 +308,10 @@ class RecordingWatcher final : public Session::Watcher {
     return out;
   }
   std::vector<agent::v1::WatchEvent> events;
+
+ private:
+  Session& session_;
+  uint64_t handle_ = 0;
 };
 
 void SetExpiry(agent::v1::Credentials* c, absl::Time stored, absl::Duration lifetime) {
@@ -310,8 +320,7 @@ void SetExpiry(agent::v1::Credentials* c, absl::Time stored, absl::Duration life
 }
 
 TEST_F(SessionTest, WatchersGetTheStateFirstThenEveryChangeWithIncreasingGenerations) {
-  RecordingWatcher watcher;
-  session_.AddWatcher(&watcher);
+  RecordingWatcher watcher(session_);
   ASSERT_EQ(watcher.events.size(), 1u);
   EXPECT_EQ(watcher.events[0].change(), agent::v1::SESSION_CHANGE_INITIAL);
   EXPECT_EQ(watcher.events[0].session().state(), agent::v1::SESSION_STATE_SIGNED_OUT);
@@ -346,8 +355,7 @@ TEST_F(SessionTest, WatchersGetTheStateFirstThenEveryChangeWithIncreasingGenerat
 
 // Issue 22, bug 8: the signed_in event carried the finished login's user_code.
 TEST_F(SessionTest, TheSignedInEventCarriesNoFinishedLoginsCode) {
-  RecordingWatcher watcher;
-  session_.AddWatcher(&watcher);
+  RecordingWatcher watcher(session_);
   agent::v1::DeviceCode code;
   code.set_user_code("ABCD-EFGH");
   session_.NoteLoginPending(code);
@@ -366,8 +374,7 @@ TEST_F(SessionTest, TheSignedInEventCarriesNoFinishedLoginsCode) {
 }
 
 TEST_F(SessionTest, ALoginWaitingForApprovalIsVisibleToWatchers) {
-  RecordingWatcher watcher;
-  session_.AddWatcher(&watcher);
+  RecordingWatcher watcher(session_);
   agent::v1::DeviceCode code;
   code.set_user_code("ABCD-EFGH");
   session_.NoteLoginPending(code);
@@ -393,8 +400,7 @@ TEST_F(SessionTest, RefreshesAheadOfExpiryAndSavesTheRotatedRefreshToken) {
   http_.Reply(kToken, 200,
               R"({"access_token":"dgat_2","token_type":"Bearer","expires_in":1200,
                   "refresh_token":"dgrt_2"})");
-  RecordingWatcher watcher;
-  session_.AddWatcher(&watcher);
+  RecordingWatcher watcher(session_);
   absl::Time next = session_.DoDueWork();
   EXPECT_EQ(store_.stored()->token(), "dgat_2");
   EXPECT_EQ(store_.stored()->refresh_token(), "dgrt_2");
@@ -475,8 +481,7 @@ TEST_F(SessionTest, ARefusedRefreshExpiresTheSession) {
   SetExpiry(&c, clock_.Now(), absl::Minutes(4));
   store_.Put(c);
   http_.Reply(kToken, 400, R"({"error":"invalid_grant","error_description":"revoked"})");
-  RecordingWatcher watcher;
-  session_.AddWatcher(&watcher);
+  RecordingWatcher watcher(session_);
   clock_.Advance(absl::Minutes(3) + absl::Seconds(1));
   EXPECT_EQ(session_.DoDueWork(), absl::InfiniteFuture()) << "nothing more to do";
   ASSERT_EQ(watcher.events.size(), 2u);

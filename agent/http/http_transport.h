@@ -38,7 +38,7 @@ struct HttpResponse {
   absl::string_view Header(absl::string_view name) const;
 };
 
-// The largest response body a transport accepts (server-api.md: over 1 MiB is an error).
+// The largest response body a transport accepts (docs/identity-server.md: over 1 MiB is an error).
 inline constexpr size_t kMaxResponseBytes = 1 << 20;
 
 // The ResourceExhausted error for an oversized body carries the HTTP status of that response

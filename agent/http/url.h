@@ -26,7 +26,7 @@ absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view url);
 // True for localhost, 127.0.0.0/8 and ::1.
 bool IsLoopbackHost(absl::string_view host);
 
-// OK for https:// URLs and for http:// URLs whose host is loopback (server-api.md); else
+// OK for https:// URLs and for http:// URLs whose host is loopback (docs/identity-server.md); else
 // InvalidArgument explaining the rule. No userinfo ("user:pass@") is allowed.
 absl::Status CheckUrlAllowed(absl::string_view url);
 

@@ -36,11 +36,11 @@ struct DeviceAuthorization {
 
 // One login. Not thread-safe: one thread drives it (so polls never overlap).
 //
-// Rules (RFC 8628, server-api.md §1-2): the interval defaults to 5 s; slow_down adds 5 s to it
-// for that poll and every later one; 429/503 with Retry-After (seconds or HTTP date) wait that
-// long (at least the interval); other transient failures (connection errors, timeouts, 5xx,
-// unreadable or oversized replies) back off exponentially from the interval, capped at 60 s;
-// access_denied, expired_token and any other OAuth error end the login; so does reaching
+// Rules (RFC 8628, docs/identity-server.md, the device flow): the interval defaults to 5 s;
+// slow_down adds 5 s to it for that poll and every later one; 429/503 with Retry-After (seconds or
+// HTTP date) wait that long (at least the interval); other transient failures (connection errors,
+// timeouts, 5xx, unreadable or oversized replies) back off exponentially from the interval, capped
+// at 60 s; access_denied, expired_token and any other OAuth error end the login; so does reaching
 // expires_at, with the last transient failure named. A 200 that is not a token reply at all (a
 // page that is not JSON or a form, or one too large to read: a captive portal or a proxy's page)
 // is transient too: the device code is still good when the network is back. A 200 that is a

@@ -1,5 +1,5 @@
 // The identity server's endpoints: OpenID Connect Discovery, then RFC 8414, then default paths
-// (server-api.md "Base URL and discovery").
+// (docs/identity-server.md, "The issuer and its endpoints").
 #ifndef DATAGEN_AGENT_OAUTH_DISCOVERY_H_
 #define DATAGEN_AGENT_OAUTH_DISCOVERY_H_
 

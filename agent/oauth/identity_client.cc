@@ -50,8 +50,8 @@ absl::StatusOr<server::v1::UserInfo> IdentityClient::FetchUserInfo(absl::string_
   if (info.email().empty() || info.email().size() > 320) {
     return absl::UnknownError("the server's userinfo reply has no usable email");
   }
-  // Kept as the server sent them (server-api.md: printed as given), any script; only made valid
-  // UTF-8 for the wire. Control characters are escaped where they are shown, never here.
+  // Kept as the server sent them (docs/identity-server.md: printed as given), any script; only made
+  // valid UTF-8 for the wire. Control characters are escaped where they are shown, never here.
   info.set_email(ValidUtf8(info.email(), 320));
   auto* memberships = info.mutable_memberships();
   for (int i = memberships->size() - 1; i >= 0; --i) {

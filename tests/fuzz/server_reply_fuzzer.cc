@@ -1,4 +1,4 @@
-// Fuzz target: every reply of the identity server the agent parses (server-api.md): the
+// Fuzz target: every reply of the identity server the agent parses (docs/identity-server.md): the
 // discovery document, the device authorization, the token endpoint while polling and when
 // refreshing, userinfo and revocation. The first bytes choose the exchange, the HTTP status,
 // the Content-Type and a Retry-After; the rest is the body.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An identity server written from server-api.md alone, independent of tools/fake_server.
+"""An identity server written from docs/identity-server.md alone, independent of tools/fake_server.
 
 It deliberately differs from the project's fake wherever the spec allows: discovery served at
 an issuer with a path, endpoints on unusual paths, opaque tokens with '/', '+' and '=', JSON

@@ -1,5 +1,5 @@
 // A small but real OAuth 2.0 / OpenID Connect identity server for the demo and the tests,
-// serving what ../shared/spec/server-api.md describes on a loopback port, plus /_admin/
+// serving what docs/identity-server.md describes on a loopback port, plus /_admin/
 // endpoints through which tests mint and inspect tokens and switch fault modes on.
 #ifndef DATAGEN_TOOLS_FAKE_SERVER_FAKE_IDENTITY_SERVER_H_
 #define DATAGEN_TOOLS_FAKE_SERVER_FAKE_IDENTITY_SERVER_H_

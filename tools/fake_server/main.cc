@@ -7,6 +7,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "google/protobuf/util/json_util.h"
 #include "tools/fake_server/fake_identity_server.h"
 
@@ -28,6 +31,17 @@ ABSL_FLAG(int, token_expires_in, 0, "access token lifetime in seconds (0: no exp
 ABSL_FLAG(bool, refresh_tokens, false, "issue (rotating) refresh tokens");
 
 int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "the project's fake identity server, on 127.0.0.1 (docs/identity-server.md); "
+      "POST /_admin/config and /_admin/fault change it while it runs (README, \"Development\")");
+  absl::FlagsUsageConfig usage;
+  // --help lists this file's flags (abseil otherwise looks for a file named after the program,
+  // and finding none printed "No flags matched").
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "tools/fake_server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   datagen::fake::Options options;
   options.port = absl::GetFlag(FLAGS_port);
