@@ -1,5 +1,6 @@
-// The gRPC service datagen.agent.v1.AuthAgent: maps each call to the Session and absl::Status
-// to grpc::Status one to one. Calls that are not offered yet answer UNIMPLEMENTED.
+// The gRPC service datagen.agent.v1.AuthAgent: maps each call to the Session (the login broker,
+// the doctor) and absl::Status to grpc::Status one to one. Every call of the proto is offered;
+// a newer client's call that this agent does not know gets gRPC's own UNIMPLEMENTED.
 #ifndef DATAGEN_AGENT_AGENT_SERVICE_H_
 #define DATAGEN_AGENT_AGENT_SERVICE_H_
 

@@ -1,4 +1,4 @@
-// Opening the verification page for `datagen auth login` (cli.md "Browser").
+// Opening the verification page for `datagen auth login` (docs/cli.md "Browser").
 #ifndef DATAGEN_CLIENT_BROWSER_H_
 #define DATAGEN_CLIENT_BROWSER_H_
 

@@ -1,5 +1,5 @@
 // One function per `datagen auth` command: call the agent, render the reply, return the exit
-// code (cli.md "Exit codes"). No logic beyond that.
+// code (docs/cli.md "Exit codes"). No logic beyond that.
 #ifndef DATAGEN_CLIENT_COMMANDS_H_
 #define DATAGEN_CLIENT_COMMANDS_H_
 

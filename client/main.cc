@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   datagen::EnvLookup env = datagen::ProcessEnv();
   absl::StatusOr<std::string> socket = datagen::SocketPath(env, getuid());
   if (!socket.ok()) {
-    // Like every error, also a JSON object on stdout with --format json (cli.md).
+    // Like every error, also a JSON object on stdout with --format json (docs/cli.md).
     UsageError error{std::string(socket.status().message()), "", inv.format};
     return ReportSetupError(error, io);
   }

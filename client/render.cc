@@ -118,7 +118,7 @@ std::string RenderJsonError(const std::string& code, const std::string& message)
 
 std::string RenderSignedOut(const agent::v1::GetStatusResponse& reply, const std::string& message) {
   std::string error = RenderJsonError("unauthenticated", message);
-  // Plain "not signed in" is exactly cli.md's error object; what more there is goes beside it.
+  // Plain "not signed in" is exactly docs/cli.md's error object; what more there is goes beside it.
   if (reply.revocations_pending() == 0 && !reply.has_pending_login()) return error;
   error.resize(error.size() - 2);  // "}\n": the object goes on
   if (reply.revocations_pending() > 0) {

@@ -1,4 +1,4 @@
-// Text and JSON output of each command (cli.md "Output"). Pure: strings in, strings out.
+// Text and JSON output of each command (docs/cli.md "Output"). Pure: strings in, strings out.
 #ifndef DATAGEN_CLIENT_RENDER_H_
 #define DATAGEN_CLIENT_RENDER_H_
 
@@ -11,7 +11,7 @@
 
 namespace datagen::cli {
 
-// The text form of each reply (cli.md "Output").
+// The text form of each reply (docs/cli.md "Output").
 std::string Text(const agent::v1::GetStatusResponse& reply);
 std::string Text(const agent::v1::ListOrgsResponse& reply);
 std::string Text(const agent::v1::UseOrgResponse& reply);

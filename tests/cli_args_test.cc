@@ -81,7 +81,7 @@ TEST(ParseArgs, AUsageErrorKeepsTheRequestedFormat) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.error.format, Format::kJson);
   EXPECT_EQ(Parse({"auth", "org", "--bogus", "--format=json"}).error.format, Format::kJson);
-  // cli.md: with --format json every error is also JSON, an unknown command's included,
+  // docs/cli.md: with --format json every error is also JSON, an unknown command's included,
   // wherever the flag is on the line.
   EXPECT_EQ(Parse({"auth", "frobnicate", "--format", "json"}).error.format, Format::kJson);
   EXPECT_EQ(Parse({"auth", "--format", "json", "frobnicate"}).error.format, Format::kJson);
@@ -99,8 +99,9 @@ TEST(ParseArgs, AMistypedCommandGetsASuggestion) {
             "unknown command: auht (did you mean: datagen auth?)");
   EXPECT_EQ(Parse({"auth", "frobnicate"}).error.message, "unknown command: auth frobnicate")
       << "nothing close: no guess";
-  EXPECT_EQ(Parse({"auth", "frobnicate"}).error.usage,
-            "usage: datagen auth <login|logout|status|token|doctor|org|agent> [--format text|json]");
+  EXPECT_EQ(
+      Parse({"auth", "frobnicate"}).error.usage,
+      "usage: datagen auth <login|logout|status|token|doctor|org|agent> [--format text|json]");
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// End to end: the agent's lifecycle and socket security (agent.md "Lifecycle", "Security").
+// End to end: the agent's lifecycle and socket security (docs/agent.md "Lifecycle", "Security").
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -280,8 +280,9 @@ TEST(E2eAgent, EveryDocumentedAgentCommandLineStarts) {
   std::vector<std::vector<std::string>> invocations;
   std::regex line_re(R"(datagen-agent((?: +\[?--[a-z_-]+(?:=[^\]\s`]+)?\]?)+))");
   std::regex flag_re(R"(--[a-z_-]+(?:=[^\]\s`]+)?)");
-  for (const char* doc : {"README.md", "docs/api.md", "docs/reliability.md", "docs/performance.md",
-                          "tools/systemd/datagen-agent.service"}) {
+  for (const char* doc :
+       {"README.md", "docs/agent.md", "docs/cli.md", "docs/development.md", "docs/api.md",
+        "docs/reliability.md", "docs/performance.md", "tools/systemd/datagen-agent.service"}) {
     std::string text = ReadFile(Runfile(doc));
     ASSERT_FALSE(text.empty()) << doc;
     for (std::sregex_iterator it(text.begin(), text.end(), line_re), end; it != end; ++it) {

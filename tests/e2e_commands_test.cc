@@ -1,5 +1,5 @@
 // End to end: the real `datagen` and `datagen-agent` against the fake identity server, for
-// every command of the foundation and its errors (cli.md).
+// every command of the foundation and its errors (docs/cli.md).
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -247,7 +247,7 @@ TEST(E2eCommands, RevocationRefusedByServerIsReported) {
   EXPECT_TRUE(env.TokenActive(token));
 }
 
-// cli.md: status never waits on the network unless --verify; when the server cannot be reached
+// docs/cli.md: status never waits on the network unless --verify; when the server cannot be reached
 // it still answers (here from the credentials file: nothing was confirmed since the agent
 // started), exit 0, marked unverified. --verify is a clear error, exit 1.
 TEST(E2eCommands, ServerDownStatusAnswersUnverifiedAndVerifyExits1) {

@@ -1,4 +1,4 @@
-// The conformance suite (issue 14): every row of cli.md's tables and every example of the
+// The conformance suite (issue 14): every row of docs/cli.md's tables and every example of the
 // product documentation (the seed documentation the README's examples follow), run against the real
 // binaries and the fake identity server, checking output (text and JSON), exit code and files. Each
 // row is one test named after the spec line it checks, so a failure names its row, and a spec line
@@ -84,7 +84,7 @@ const std::vector<Row>& Rows() {
          EXPECT_EQ(c.active_org_slug(), "yourcompany");
          EXPECT_TRUE(c.has_stored_at());
          EXPECT_THAT(ReadFile(env.credentials_path()),
-                     HasSubstr("\"stored_at\": \"20"));  // RFC 3339 UTC (cli.md)
+                     HasSubstr("\"stored_at\": \"20"));  // RFC 3339 UTC (docs/cli.md)
        }},
       {"Docs_AuthLogout_RevokesAndDeletes",
        [](E2eEnv& env) {
@@ -161,7 +161,7 @@ const std::vector<Row>& Rows() {
            EXPECT_THAT(r.out, StartsWith("{"));
          }
        }},
-      // --- cli.md: Output ---------------------------------------------------------------
+      // --- docs/cli.md: Output ---------------------------------------------------------------
       {"CliMd_Output_JsonHasTheTextFormsKeys",
        [](E2eEnv& env) {
          env.WriteCredentials(env.MintToken());
@@ -246,7 +246,7 @@ const std::vector<Row>& Rows() {
          RunResult r = RunProcess({E2eEnv::DatagenBinary(), "auth", "token"}, env.Env());
          EXPECT_EQ(r.out, token + "\n");
        }},
-      // --- cli.md: Exit codes -----------------------------------------------------------
+      // --- docs/cli.md: Exit codes -----------------------------------------------------------
       {"CliMd_ExitCodes_0_1_2_4_130",
        [](E2eEnv& env) {
          EXPECT_EQ(env.Datagen({"auth", "logout"}).exit_code, 0);
@@ -276,7 +276,7 @@ const std::vector<Row>& Rows() {
          EXPECT_EQ(env.Datagen({"auth", "org", "--list"}).exit_code, 0);
          EXPECT_EQ(env.Datagen({"auth", "status", "--verify"}).exit_code, 1);
        }},
-      // --- cli.md: Browser ----------------------------------------------------------------
+      // --- docs/cli.md: Browser ----------------------------------------------------------------
       {"CliMd_Browser_NoDisplayOpensNothingButPrintsTheCode",
        [](E2eEnv& env) {
          RunResult r = Login(env, {"auth", "login"}, {"BROWSER=", "DISPLAY=", "WAYLAND_DISPLAY="});
@@ -290,7 +290,7 @@ const std::vector<Row>& Rows() {
          EXPECT_EQ(r.exit_code, 0) << r.err;
          EXPECT_THAT(r.err, HasSubstr("warning: "));
        }},
-      // --- cli.md: Files and environment ------------------------------------------------
+      // --- docs/cli.md: Files and environment ------------------------------------------------
       {"CliMd_Files_CredentialsUnderHomeConfigWithoutXdgConfigHome",
        [](E2eEnv& env) {
          ASSERT_EQ(Login(env, {"auth", "login", "--no-browser"}, {"XDG_CONFIG_HOME="}).exit_code,

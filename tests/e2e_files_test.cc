@@ -1,4 +1,4 @@
-// End to end: the credentials file as a user may leave it (cli.md "Files and environment").
+// End to end: the credentials file as a user may leave it (docs/cli.md "Files and environment").
 #include <sys/stat.h>
 #include <unistd.h>
 

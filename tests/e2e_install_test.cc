@@ -45,6 +45,17 @@ TEST(E2eInstall, InstalledUnderAPrefixItWorksFromThereAndUninstallsCleanly) {
                  {"PATH=/usr/bin:/bin", "HOME=" + env.dir()});
   ASSERT_EQ(installed.exit_code, 0) << installed.out << installed.err;
   EXPECT_THAT(installed.out, HasSubstr("installed under " + prefix));
+  // Issue 22: under a prefix that the shells and man do not search, it says what to add.
+  EXPECT_THAT(installed.out, HasSubstr("add to your shell's rc file:\n  export PATH=\"" + prefix +
+                                       "/bin:$PATH\"\n"));
+  EXPECT_THAT(installed.out,
+              HasSubstr("  # bash: . " + prefix + "/share/bash-completion/completions/datagen\n"));
+  EXPECT_THAT(installed.out, HasSubstr("  # zsh, before compinit: fpath=(" + prefix +
+                                       "/share/zsh/vendor-completions $fpath)\n"));
+  // man finds <dir>/share/man for a <dir>/bin on PATH: no MANPATH line is needed for it.
+  RunResult found = RunProcess({"/usr/bin/man", "-w", "datagen-auth"},
+                               {"PATH=" + prefix + "/bin:/usr/bin:/bin", "HOME=" + env.dir()});
+  EXPECT_EQ(found.out, prefix + "/share/man/man1/datagen-auth.1\n") << found.err;
   struct stat st;
   EXPECT_EQ(stat((prefix + "/libexec/datagen/datagen-agent-http").c_str(), &st), 0);
 

@@ -1,6 +1,6 @@
 // End to end: `datagen auth login` with the real binaries against the fake identity server, for
 // every branch of the device flow that can be seen from outside (docs/identity-server.md, the
-// device flow, cli.md).
+// device flow, docs/cli.md).
 #include <signal.h>
 #include <sys/stat.h>
 

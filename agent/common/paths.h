@@ -1,4 +1,4 @@
-// Where the agent's files live (cli.md "Files and environment"), and the checks that make a
+// Where the agent's files live (docs/cli.md "Files and environment"), and the checks that make a
 // folder safe to keep a socket or credentials in.
 //
 // Shared by the agent and the CLI: the socket's location is part of the API's contract.
@@ -51,7 +51,7 @@ enum class LooseFolder {
 absl::Status EnsurePrivateDir(const std::string& dir, uid_t uid, LooseFolder loose,
                               std::string* repaired = nullptr);
 
-// What every client must check before it sends a byte to an agent (agent.md "Security"): the
+// What every client must check before it sends a byte to an agent (docs/agent.md "Security"): the
 // socket's folder is a real folder owned by `uid` and not writable by group or others (else
 // another user may have created it first, as anyone can under /tmp, and listen in it), and the
 // socket, when present, is a socket owned by `uid`. OK when the folder does not exist yet (an

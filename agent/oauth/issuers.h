@@ -1,6 +1,6 @@
 // The identity servers (issuers) the agent talks to: the one it is configured with, and the one
 // each stored session and pending revocation came from. A token is only ever sent to the issuer
-// that issued it (agent.md "Security"), so every request about a session goes through the
+// that issued it (docs/agent.md "Security"), so every request about a session goes through the
 // issuer recorded with it, never simply through the configured one.
 #ifndef DATAGEN_AGENT_OAUTH_ISSUERS_H_
 #define DATAGEN_AGENT_OAUTH_ISSUERS_H_

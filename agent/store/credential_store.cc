@@ -111,7 +111,7 @@ absl::Status FileCredentialStore::Save(const agent::v1::Credentials& credentials
   }
   if (!repaired.empty()) LogWarning("%s", repaired);
   // What is there must be the user's own before it is replaced: a file of another owner is
-  // refused (cli.md: never silently overwritten); one the agent cannot read is kept aside. A
+  // refused (docs/cli.md: never silently overwritten); one the agent cannot read is kept aside. A
   // symlink of the user's is replaced, never written through.
   struct stat st;
   if (lstat(path_.c_str(), &st) == 0) {

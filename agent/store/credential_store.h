@@ -56,7 +56,7 @@ class CredentialStore {
 // naming the field (never its value) otherwise.
 absl::Status ValidateCredentials(const agent::v1::Credentials& credentials);
 
-// The credentials file (cli.md "Files and environment"): JSON in protobuf's mapping of
+// The credentials file (docs/cli.md "Files and environment"): JSON in protobuf's mapping of
 // agent::v1::Credentials, 0600 in a 0700 folder owned by the user, opened without following
 // symlinks, replaced by write-temp + fsync + rename + fsync(folder). A corrupt, oversized or
 // invalid file is renamed to "<path>.corrupt-<UTC time>". A file or folder open to others is

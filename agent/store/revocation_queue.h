@@ -3,7 +3,7 @@
 // them with backoff until the server accepts each. Each token records its issuer: it is only
 // ever sent there.
 //
-// Several agents of one user may share the file (agent.md "Security"): every change takes the
+// Several agents of one user may share the file (docs/agent.md "Security"): every change takes the
 // lock beside it (pending-revocations.lock), re-reads the file and merges, so no agent erases
 // another's entries. A corrupt file is moved aside (kept, never overwritten); a file that
 // cannot be read (another owner, a symlink, no permission) is never overwritten: changes fail.
