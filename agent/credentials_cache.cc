@@ -36,6 +36,7 @@ void CredentialsCache::DropUnsaved() {
 
 absl::StatusOr<agent::v1::Credentials> CredentialsCache::Load() {
   absl::StatusOr<agent::v1::Credentials> loaded = store_.Load(&unreported_warnings_);
+  if (IsBeingWritten(loaded.status())) return loaded;  // nothing to conclude yet (Current)
   if (absl::IsDataLoss(loaded.status())) unreported_problem_ = loaded.status();
   if (!loaded_once_ && loaded.ok() && revocations_.Contains(loaded->token())) {
     // A logout records the tokens for revocation, then removes the file. An agent killed in
@@ -73,6 +74,12 @@ absl::StatusOr<agent::v1::Credentials> CredentialsCache::Current(bool* changed) 
   }
   bool touched = loaded_once_ && fingerprint != fingerprint_;
   absl::StatusOr<agent::v1::Credentials> loaded = Load();
+  if (IsBeingWritten(loaded.status())) {
+    // A writer is still at it: the session stays what it was, and nothing is reported. The
+    // fingerprint is left stale, so that the next look (its close, or any call) loads again.
+    if (cached_) return *cached_;
+    return NotSignedInError();
+  }
   last_load_ = loaded.status();
   // Loading may repair permissions (changing the fingerprint): take it afterwards.
   fingerprint_ = store_.Fingerprint();

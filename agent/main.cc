@@ -230,6 +230,10 @@ int main(int argc, char** argv) {
   for (int stop : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, stop);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // The credentials store asks whether a writer has the file open by taking a read lease for an
+  // instant (credential_store.h); a lease broken in that instant sends SIGIO, which must not end
+  // the agent.
+  signal(SIGIO, SIG_IGN);
 
   absl::StatusOr<datagen::AgentConfig> config = ConfigFromFlags();
   if (!config.ok()) return Fail(config.status());

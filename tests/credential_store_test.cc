@@ -1,6 +1,7 @@
 #include "agent/store/credential_store.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -175,6 +176,29 @@ TEST(ValidateCredentials, NamesTheFieldNeverTheValue) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("active_org_slug")));
   c.set_active_org_slug("");
   EXPECT_THAT(ValidateCredentials(c), IsOk());
+}
+
+// Issue 23: an editor that truncates, then writes, leaves the file empty or cut short for a
+// moment. While the writer still has it open that is not the file's content: nothing is
+// quarantined (which would move the writer's file away, their write with it) and nothing is
+// concluded; once it is closed, the file is read for what it is.
+TEST_F(FileCredentialStoreTest, AFileAWriterStillHasOpenIsNeitherReadNorMovedAside) {
+  signal(SIGIO, SIG_IGN);  // as the agent does (credential_store.h)
+  FileCredentialStore store(path_, getuid(), clock_);
+  ASSERT_THAT(store.Save(Sample()), IsOk());
+  for (const std::string& partial : {std::string(""), std::string("{\"token\": \"dgat_01")}) {
+    int writer = open(path_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    ASSERT_GE(writer, 0);
+    ASSERT_EQ(write(writer, partial.data(), partial.size()), static_cast<ssize_t>(partial.size()));
+    absl::Status loaded = store.Load(&warnings_).status();
+    EXPECT_TRUE(IsBeingWritten(loaded)) << loaded;
+    EXPECT_EQ(ReadFile(path_), partial) << "left where the writer writes";
+    close(writer);
+  }
+  // Closed, cut short: corrupt, kept aside, as before.
+  EXPECT_THAT(store.Load(&warnings_), StatusIs(absl::StatusCode::kDataLoss));
+  WriteFile(path_, "");
+  EXPECT_THAT(store.Load(&warnings_), StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace

@@ -53,6 +53,26 @@ TEST_F(CredentialsCacheTest, ReadsOnlyWhenTheFileChangedAndReportsContentChanges
   EXPECT_EQ(store_.loads(), loads + 1);
 }
 
+// Issue 23: a hand edit reaches watchers as one change with the file's final content. While a
+// writer is still at it (the store says IsBeingWritten), the session stays what it was and no
+// change is reported; the next look reads the finished file.
+TEST_F(CredentialsCacheTest, AFileBeingWrittenIsNoChangeUntilItIsFinished) {
+  store_.Put(Creds("dgat_a", "a"));
+  ASSERT_THAT(Current(), IsOk());
+  store_.Put(Creds("dgat_a", "b"));
+  store_.set_load_error(BeingWrittenError());
+  absl::StatusOr<agent::v1::Credentials> during = Current();
+  ASSERT_THAT(during, IsOk());
+  EXPECT_EQ(during->active_org_slug(), "a");
+  EXPECT_FALSE(changed_);
+  EXPECT_FALSE(cache_.AnswerableFromMemory()) << "the next call must look again";
+  store_.set_load_error(absl::OkStatus());
+  absl::StatusOr<agent::v1::Credentials> after = Current();
+  ASSERT_THAT(after, IsOk());
+  EXPECT_EQ(after->active_org_slug(), "b");
+  EXPECT_TRUE(changed_) << "one change, with the final content";
+}
+
 TEST_F(CredentialsCacheTest, SavesAreNotChangesBehindTheBack) {
   ASSERT_THAT(cache_.Save(Creds("dgat_a")), IsOk());
   ASSERT_THAT(Current(), IsOk());

@@ -1,6 +1,7 @@
 // End to end: what makes the agent worth running all day (issue "Sessions for IDEs and
 // shells"): the watch stream, token hand-out, refresh over expiries, revocation that is never
 // lost, socket activation and the idle exit.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,6 +74,40 @@ TEST(E2eSession, AWatcherSeesLoginOrgSwitchAHandEditAndLogoutInOrder) {
     EXPECT_EQ(generations[i], generations[i - 1] + 1) << "no event missed";
   }
   EXPECT_THAT(orgs, ElementsAre("", "", "yourcompany", "test-org", "yourcompany", "", ""));
+}
+
+// Issue 23: a hand edit is one change with the file's final content, however slow the editor:
+// here it truncates, writes half, and a command asks the agent in the middle; the agent keeps
+// the session as it was (nothing quarantined, no event) until the writer closes the file.
+TEST(E2eSession, AnEditorThatTruncatesThenWritesIsOneChange) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  Child watch = env.StartDatagen({"auth", "status", "--watch"}, "watch");
+  ASSERT_TRUE(env.AwaitOutput("watch", "change=initial"));
+  std::string edited = absl::StrReplaceAll(
+      ReadFile(env.credentials_path()),
+      {{"\"active_org_slug\": \"yourcompany\"", "\"active_org_slug\": \"test-org\""}});
+  ASSERT_THAT(edited, HasSubstr("test-org"));
+  int editor = open(env.credentials_path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  ASSERT_GE(editor, 0);
+  const size_t half = edited.size() / 2;
+  ASSERT_EQ(write(editor, edited.data(), half), static_cast<ssize_t>(half));
+  RunResult during = env.Datagen({"auth", "status"});
+  EXPECT_EQ(during.exit_code, 0) << during.err;
+  EXPECT_THAT(during.out, HasSubstr("active_org_slug: yourcompany")) << "the session as it was";
+  ASSERT_EQ(write(editor, edited.data() + half, edited.size() - half),
+            static_cast<ssize_t>(edited.size() - half));
+  close(editor);
+  ASSERT_TRUE(env.AwaitOutput("watch", "change=file_changed"));
+  RunResult after = env.Datagen({"auth", "status"});
+  EXPECT_THAT(after.out, HasSubstr("active_org_slug: test-org"));
+  watch.Signal(SIGINT);
+  watch.Wait();
+  std::string lines = ReadFile(env.dir() + "/watch.out");
+  EXPECT_EQ(lines.find("change=file_changed"), lines.rfind("change=file_changed")) << lines;
+  EXPECT_THAT(lines, HasSubstr("change=file_changed state=signed_in email=you@yourcompany.com "
+                               "active_org_slug=test-org\n"));
+  EXPECT_THAT(ReadFile(env.credentials_path()), HasSubstr("test-org")) << "nothing moved aside";
 }
 
 TEST(E2eSession, TextWatchIsOneLinePerChange) {

@@ -42,6 +42,31 @@ absl::Status ValidateCredentials(const agent::v1::Credentials& c) {
 FileCredentialStore::FileCredentialStore(std::string path, uid_t uid, Clock& clock)
     : path_(std::move(path)), dir_(Dirname(path_)), uid_(uid), clock_(clock) {}
 
+namespace {
+constexpr char kBeingWrittenPayload[] = "datagen.dev/credentials/being-written";
+}  // namespace
+
+absl::Status BeingWrittenError() {
+  absl::Status status = absl::UnavailableError("the credentials file is being written");
+  status.SetPayload(kBeingWrittenPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsBeingWritten(const absl::Status& status) {
+  return status.GetPayload(kBeingWrittenPayload).has_value();
+}
+
+bool FileCredentialStore::OpenForWriting() {
+  int fd = open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  // A read lease is refused (EAGAIN) while any process has the file open for writing. Released
+  // at once: the lease is only the question.
+  bool writing = fcntl(fd, F_SETLEASE, F_RDLCK) != 0 && errno == EAGAIN;
+  if (!writing) (void)fcntl(fd, F_SETLEASE, F_UNLCK);
+  close(fd);
+  return writing;
+}
+
 absl::Status FileCredentialStore::Quarantine(absl::string_view why) {
   absl::StatusOr<std::string> aside =
       MoveCorruptFileAside(path_, "the credentials file", why, clock_.Now());
@@ -76,12 +101,14 @@ absl::StatusOr<agent::v1::Credentials> FileCredentialStore::Load(
   if (!content.ok()) return content.status();
   absl::Cleanup wipe = [&content] { WipeString(&*content); };
   if (absl::StripAsciiWhitespace(*content).empty()) {
-    // Nothing to keep aside (no corrupt-<time> copy of nothing), and nothing is removed: an
-    // editor that truncates first is about to write the rest, which the next load reads.
+    if (OpenForWriting()) return BeingWrittenError();
+    // Nothing to keep aside (no corrupt-<time> copy of nothing), and nothing is removed.
     return absl::NotFoundError("the credentials file is empty");
   }
   agent::v1::Credentials credentials;
   if (absl::Status parsed = ParseJson(*content, "it", &credentials); !parsed.ok()) {
+    // Cut short by a writer still at it: moving it aside now would take their write with it.
+    if (OpenForWriting()) return BeingWrittenError();
     return Quarantine(parsed.message());
   }
   if (absl::Status valid = ValidateCredentials(credentials); !valid.ok()) {

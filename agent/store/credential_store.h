@@ -56,11 +56,23 @@ class CredentialStore {
 // naming the field (never its value) otherwise.
 absl::Status ValidateCredentials(const agent::v1::Credentials& credentials);
 
+// FileCredentialStore::Load's "a writer is still at it" (see there), and the test for it.
+absl::Status BeingWrittenError();
+bool IsBeingWritten(const absl::Status& status);
+
 // The credentials file (docs/cli.md "Files and environment"): JSON in protobuf's mapping of
 // agent::v1::Credentials, 0600 in a 0700 folder owned by the user, opened without following
 // symlinks, replaced by write-temp + fsync + rename + fsync(folder). A corrupt, oversized or
 // invalid file is renamed to "<path>.corrupt-<UTC time>". A file or folder open to others is
 // tightened (0600/0700) and reported as a warning.
+//
+// A writer that truncates, then writes (an editor, `cat > file`) leaves the file empty or cut
+// short for a moment. An empty or unparsable file that some process still has open for writing
+// (a read lease cannot be taken on it: fcntl(2) F_SETLEASE) is not the file's content yet: Load
+// answers IsBeingWritten (Unavailable) and neither quarantines it (which would move the file
+// away from under the writer, their write with it) nor reports it; the writer's close (the
+// agent's inotify watch sees IN_CLOSE_WRITE) or the next call reads what it wrote. The process
+// must ignore SIGIO (agent/main.cc does): a lease broken in the instant it is held sends it.
 class FileCredentialStore final : public CredentialStore {
  public:
   // Does not own `clock` (used to name quarantined files), which must outlive the store.
@@ -78,6 +90,8 @@ class FileCredentialStore final : public CredentialStore {
   static constexpr size_t kMaxFileBytes = 64 * 1024;
 
  private:
+  // Whether some process has the file open for writing now.
+  bool OpenForWriting();
   // Moves the file aside; returns DataLoss explaining `why` and where it went.
   absl::Status Quarantine(absl::string_view why);
 
