@@ -36,8 +36,7 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, Credent
                                   : std::make_unique<FileCredentialStore>(config_.credentials_path,
                                                                           config_.uid, clock)),
       store_(store != nullptr ? *store : *own_store_),
-      revocations_(Dirname(config_.credentials_path) + "/pending-revocations.json", config_.uid,
-                   clock, random_),
+      revocations_(PendingRevocationsFile(config_.credentials_path), config_.uid, clock, random_),
       session_(store_, issuers_, revocations_, clock, random_, config_.identity_max_age),
       broker_(issuers_, clock, random_, session_, config_.scope),
       executor_(config_.executor_threads),
@@ -46,7 +45,7 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, Credent
               revocations_, config_.env),
       service_(session_, broker_, executor_, activity_, doctor_, SelfInfo(config_),
                [this] { return Handover(); }),
-      prompt_file_(Dirname(config_.socket_path) + "/" + PromptFile::kFileName, getpid()) {}
+      prompt_file_(PromptStateFile(config_.socket_path), getpid()) {}
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTransport& transport,
                                                     Clock& clock, CredentialStore* store) {

@@ -17,12 +17,12 @@
 #include "agent/http/url.h"
 #include "agent/oauth/issuers.h"
 #include "agent/oauth/token_reply.h"
+#include "agent/store/atomic_file.h"
 #include "agent/store/credential_store.h"
 
 namespace datagen {
 namespace {
 
-constexpr size_t kMaxFileBytes = 1 << 20;
 
 // An HTTP date (RFC 9110 5.6.7, IMF-fixdate), or nullopt.
 std::optional<absl::Time> ParseHttpDate(absl::string_view text) {
@@ -167,19 +167,14 @@ agent::v1::DiagnosticCheck Doctor::CheckCredentials() {
                      absl::StrCat(path, " has mode ", Mode(st.st_mode), ": others can read it"),
                      absl::StrCat("chmod 600 ", path));
   }
-  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  std::string content;
-  if (fd >= 0) {
-    char buffer[16384];
-    ssize_t n;
-    while ((n = read(fd, buffer, sizeof(buffer))) > 0 && content.size() < kMaxFileBytes) {
-      content.append(buffer, n);
-    }
-    close(fd);
-  }
+  // The one private-file reader (it would tighten a loose mode, but that was refused above: the
+  // doctor looks, it repairs nothing).
+  std::vector<std::string> ignored;
+  absl::StatusOr<std::string> content = ReadPrivateFile(
+      path, "the credentials file", uid_, FileCredentialStore::kMaxFileBytes, &ignored);
   agent::v1::Credentials credentials;
-  absl::Status valid = ParseJson(content, "it", &credentials);
-  WipeString(&content);
+  absl::Status valid = content.ok() ? ParseJson(*content, "it", &credentials) : content.status();
+  if (content.ok()) WipeString(&*content);
   if (valid.ok()) valid = ValidateCredentials(credentials);
   std::string email = credentials.email(), api_url = credentials.api_url();
   WipeCredentials(&credentials);

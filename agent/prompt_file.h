@@ -27,9 +27,7 @@ namespace datagen {
 
 class PromptFile : public WatchHub::Watcher {
  public:
-  // The file's name in the agent's runtime folder (beside agent.sock).
-  static constexpr char kFileName[] = "prompt";
-
+  // `path`: PromptStateFile (agent/common/paths.h).
   PromptFile(std::string path, pid_t pid) : path_(std::move(path)), pid_(pid) {}
 
   // Writes the file when its line changes (a refresh that changes nothing the prompt shows

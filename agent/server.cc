@@ -122,7 +122,7 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
 absl::Status AgentServer::TakeLock() {
   // One agent per socket: the lock is held for the agent's lifetime and never deleted (deleting
   // it would let a second agent lock a fresh file while a third still holds the old one).
-  std::string lock_path = socket_path_ + ".lock";
+  std::string lock_path = SocketLockFile(socket_path_);
   lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (lock_fd_ < 0) {
     return absl::FailedPreconditionError(

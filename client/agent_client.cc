@@ -55,7 +55,7 @@ std::string LastErrorLine(const std::string& log_path) {
 // The pid recorded in the agent's lock file ("<socket>.lock"), or 0.
 int AgentPid(const std::string& socket_path) {
   std::string text;
-  int fd = open((socket_path + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open(SocketLockFile(socket_path).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   char buf[32];
   ssize_t n = read(fd, buf, sizeof(buf) - 1);

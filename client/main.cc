@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   if (inv.command == Command::kAgentStop || inv.command == Command::kAgentStatus) {
     options.autostart = false;
   }
-  options.agent_log_path = datagen::Dirname(*socket) + "/agent.log";
+  options.agent_log_path = datagen::AgentLogFile(*socket);
   AgentClient agent(options);
   int code = RunCommand(inv, agent, io, env);
   // Leave at once: the output is complete, and tearing down gRPC's globals (threads, pools)

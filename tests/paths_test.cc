@@ -105,5 +105,19 @@ TEST_F(EnsurePrivateDirTest, RefusesSymlinksFilesAndOtherOwners) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is owned by uid")));
 }
 
+// Issue 23: one place names every file, from the socket and the credentials file.
+TEST(PathsTest, EveryFileIsNamedFromItsRoot) {
+  const std::string socket = "/run/user/1000/datagen/agent.sock";
+  const std::string credentials = "/home/you/.config/datagen/credentials.json";
+  EXPECT_EQ(SocketLockFile(socket), "/run/user/1000/datagen/agent.sock.lock");
+  EXPECT_EQ(AgentLogFile(socket), "/run/user/1000/datagen/agent.log");
+  EXPECT_EQ(PromptStateFile(socket), "/run/user/1000/datagen/prompt");
+  EXPECT_EQ(CredentialsLockFile(credentials), "/home/you/.config/datagen/credentials.lock");
+  EXPECT_EQ(PendingRevocationsFile(credentials),
+            "/home/you/.config/datagen/pending-revocations.json");
+  EXPECT_EQ(PendingRevocationsLockFile(PendingRevocationsFile(credentials)),
+            "/home/you/.config/datagen/pending-revocations.lock");
+}
+
 }  // namespace
 }  // namespace datagen

@@ -187,4 +187,21 @@ absl::StatusOr<int> ConnectToAgent(const std::string& socket_path, uid_t uid) {
   return fd;
 }
 
+std::string SocketLockFile(absl::string_view socket) { return absl::StrCat(socket, ".lock"); }
+std::string AgentLogFile(absl::string_view socket) {
+  return absl::StrCat(Dirname(socket), "/agent.log");
+}
+std::string PromptStateFile(absl::string_view socket) {
+  return absl::StrCat(Dirname(socket), "/prompt");
+}
+std::string CredentialsLockFile(absl::string_view credentials) {
+  return absl::StrCat(Dirname(credentials), "/credentials.lock");
+}
+std::string PendingRevocationsFile(absl::string_view credentials) {
+  return absl::StrCat(Dirname(credentials), "/pending-revocations.json");
+}
+std::string PendingRevocationsLockFile(absl::string_view credentials) {
+  return absl::StrCat(Dirname(credentials), "/pending-revocations.lock");
+}
+
 }  // namespace datagen

@@ -37,6 +37,19 @@ absl::StatusOr<std::string> SocketPath(const EnvLookup& env, uid_t uid);
 // The folder part of `path` ("/a/b/c" -> "/a/b"; "/c" -> "/").
 std::string Dirname(absl::string_view path);
 
+// Every other file, named here only (as LevelDB's db/filename.h names a database's files), from
+// the two roots above: the socket (its folder is the runtime folder) and the credentials file
+// (its folder is the config folder). Pure: nothing is created or checked.
+//
+// Beside the socket:
+std::string SocketLockFile(absl::string_view socket);  // "<socket>.lock": held for the agent's life
+std::string AgentLogFile(absl::string_view socket);  // "agent.log": an auto-started agent's stderr
+std::string PromptStateFile(absl::string_view socket);  // "prompt": the shell prompt's one line
+// Beside the credentials (each takes the credentials file, or any file in its folder):
+std::string CredentialsLockFile(absl::string_view credentials);     // "credentials.lock"
+std::string PendingRevocationsFile(absl::string_view credentials);  // "pending-revocations.json"
+std::string PendingRevocationsLockFile(absl::string_view credentials);  // "pending-revocations.lock
+
 // What to do about a folder that is open to other users.
 enum class LooseFolder {
   kRefuse,   // an error, as ssh and tmux do for their socket folders

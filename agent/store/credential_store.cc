@@ -125,7 +125,7 @@ absl::StatusOr<std::unique_ptr<StoreLock>> FileCredentialStore::Lock() {
   if (absl::Status dir_ok = EnsurePrivateDir(dir_, uid_, LooseFolder::kTighten); !dir_ok.ok()) {
     return dir_ok;
   }
-  absl::StatusOr<FileLock> lock = FileLock::Acquire(dir_ + "/credentials.lock");
+  absl::StatusOr<FileLock> lock = FileLock::Acquire(CredentialsLockFile(path_));
   if (!lock.ok()) return lock.status();
   return std::make_unique<Held>(*std::move(lock));
 }

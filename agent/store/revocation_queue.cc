@@ -54,7 +54,7 @@ absl::Duration RevocationQueue::RetryDelay(int attempts) {
 
 RevocationQueue::RevocationQueue(std::string path, uid_t uid, Clock& clock, Random& random)
     : path_(std::move(path)),
-      lock_path_(Dirname(path_) + "/pending-revocations.lock"),
+      lock_path_(PendingRevocationsLockFile(path_)),  // beside it, as beside the credentials
       uid_(uid),
       clock_(clock),
       random_(random) {
