@@ -7,6 +7,7 @@
 #include "absl/synchronization/mutex.h"
 #include "agent/bounded_queue.h"
 #include "agent/common/log.h"
+#include "agent/common/reason.h"
 #include "agent/common/text.h"
 #include "agent/status_reply.h"
 
@@ -32,6 +33,20 @@ AgentService::AgentService(Session& session, LoginBroker& broker, Executor& exec
 
 namespace {
 
+// Adds the reason `status` carries (reason.h), if any, to the reply's trailers.
+void AddReason(grpc::CallbackServerContext* context, const absl::Status& status) {
+  if (agent::v1::ErrorReason reason = ReasonOf(status);
+      reason != agent::v1::ERROR_REASON_UNSPECIFIED) {
+    context->AddTrailingMetadata(std::string(kErrorReasonKey), ReasonName(reason));
+  }
+}
+
+// `status` as this reply ends: its reason in the trailers, then the canonical code.
+grpc::Status Reply(grpc::CallbackServerContext* context, const absl::Status& status) {
+  AddReason(context, status);
+  return ToGrpcStatus(status);
+}
+
 // Marks a reply as this agent's (kAgentReplyKey), with its version and binary identity.
 void MarkReply(grpc::CallbackServerContext* context, const agent::v1::AgentInfo& info) {
   context->AddTrailingMetadata(std::string(kAgentReplyKey), "1");
@@ -48,7 +63,7 @@ class QueuedStream : public grpc::ServerWriteReactor<Event> {
  public:
   QueuedStream(grpc::CallbackServerContext* context, const agent::v1::AgentInfo& info,
                Activity& activity, size_t max_queued)
-      : activity_(activity), queue_(max_queued) {
+      : context_(context), activity_(activity), queue_(max_queued) {
     MarkReply(context, info);
     activity_.Begin();
   }
@@ -84,8 +99,9 @@ class QueuedStream : public grpc::ServerWriteReactor<Event> {
     queue_.Push(std::move(event));
     PumpLocked();
   }
-  // Ends the stream with `status` once the queued events are written.
-  void Close(const grpc::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
+  // Ends the stream with `status` (its reason in the trailers) once the queued events are
+  // written.
+  void Close(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     closing_ = true;
     final_status_ = status;
@@ -100,7 +116,7 @@ class QueuedStream : public grpc::ServerWriteReactor<Event> {
       in_flight_ = queue_.Pop();  // the queue may be trimmed during the write
       this->StartWrite(&in_flight_);
     } else if (closing_) {
-      FinishLocked(final_status_);
+      FinishLocked(Reply(context_, final_status_));  // no write in flight: trailers are ours
     }
   }
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -109,6 +125,7 @@ class QueuedStream : public grpc::ServerWriteReactor<Event> {
     this->Finish(status);
   }
 
+  grpc::CallbackServerContext* const context_;
   Activity& activity_;
   absl::Mutex mu_;
   BoundedQueue<Event> queue_ ABSL_GUARDED_BY(mu_);
@@ -116,7 +133,7 @@ class QueuedStream : public grpc::ServerWriteReactor<Event> {
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+  absl::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 
 // One caller of Login: attached to the shared login, it streams the device code and then the
@@ -149,7 +166,7 @@ class LoginReactor final : public QueuedStream<agent::v1::LoginEvent>,
       *event.mutable_result() = *result;
       Enqueue(std::move(event));
     }
-    Close(ToGrpcStatus(result.status()));
+    Close(result.status());
   }
 
  private:
@@ -218,13 +235,13 @@ AgentService::Unary* AgentService::Offload(Context* context,
   // from failing to reach the agent at all.
   MarkReply(context, info_);
   activity_.Begin();
-  executor_.Run([this, reactor, response, call = std::move(call)] {
+  executor_.Run([this, context, reactor, response, call = std::move(call)] {
     absl::StatusOr<Response> result = call();
     if (result.ok()) *response = *std::move(result);
     // Done before the reply leaves: a caller that has its answer never sees the call still
     // counted as in progress (idle exit).
     activity_.End();
-    reactor->Finish(ToGrpcStatus(result.status()));
+    reactor->Finish(Reply(context, result.status()));
   });
   return reactor;
 }
@@ -257,7 +274,7 @@ AgentService::Unary* AgentService::GetStatus(Context* context, const v1::GetStat
         response->set_credentials_path(info_.credentials_path());
       }
       grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-      reactor->Finish(ToGrpcStatus(ready->status()));
+      reactor->Finish(Reply(context, ready->status()));
       return reactor;
     }
   }

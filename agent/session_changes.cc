@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "agent/common/log.h"
 #include "agent/common/proto_time.h"
+#include "agent/common/reason.h"
 #include "agent/common/secret_memory.h"
 #include "agent/common/text.h"
 #include "agent/session.h"
@@ -26,10 +27,12 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
   if (membership == nullptr) {
     std::vector<std::string> slugs;
     for (const auto& m : snapshot->user.memberships()) slugs.push_back(m.slug());
-    return absl::FailedPreconditionError(absl::StrCat(
-        "you are not a member of organization ", slug,
-        slugs.empty() ? "; you belong to no organization"
-                      : absl::StrCat("; your organizations: ", absl::StrJoin(slugs, ", "))));
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "you are not a member of organization ", slug,
+            slugs.empty() ? "; you belong to no organization"
+                          : absl::StrCat("; your organizations: ", absl::StrJoin(slugs, ", ")))),
+        agent::v1::ERROR_REASON_NOT_A_MEMBER);
   }
   {
     absl::StatusOr<std::unique_ptr<StoreLock>> held = store_.Lock();  // between agents

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "agent/common/reason.h"
 
 namespace datagen {
 
@@ -78,7 +79,7 @@ absl::Status NotSignedInError(int revocations_pending) {
                          " token(s) of an ended session still await revocation at the server; "
                          "the agent keeps retrying)"));
   error.SetPayload(kSignedOutPayload, absl::Cord(std::to_string(revocations_pending)));
-  return error;
+  return WithReason(std::move(error), agent::v1::ERROR_REASON_NOT_SIGNED_IN);
 }
 
 absl::StatusOr<agent::v1::GetStatusResponse> AnswerSignedOut(
@@ -94,7 +95,8 @@ absl::StatusOr<agent::v1::GetStatusResponse> AnswerSignedOut(
 }
 
 absl::Status ExpiredError(absl::string_view reason) {
-  return absl::UnauthenticatedError(absl::StrCat("your session expired: ", reason));
+  return WithReason(absl::UnauthenticatedError(absl::StrCat("your session expired: ", reason)),
+                    agent::v1::ERROR_REASON_SESSION_EXPIRED);
 }
 
 }  // namespace datagen

@@ -72,6 +72,16 @@ bool FromAgent(const grpc::ClientContext& context) {
          context.GetServerInitialMetadata().count(kAgentReplyKey) > 0;
 }
 
+// The agent's error with its reason (the kErrorReasonKey trailer) in error_details().
+grpc::Status WithAgentReason(const grpc::Status& status, const grpc::ClientContext& context) {
+  if (status.ok()) return status;
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto found = trailers.find(kErrorReasonKey);
+  if (found == trailers.end()) return status;
+  return grpc::Status(status.error_code(), status.error_message(),
+                      std::string(found->second.data(), found->second.size()));
+}
+
 }  // namespace
 
 grpc::Status AgentClient::Unreachable(const std::string& message) {
@@ -184,7 +194,7 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
         stub_.reset();
         continue;
       }
-      return status;
+      return WithAgentReason(status, context);
     }
     // Not the agent's answer: nothing (or nothing of ours) listens on the socket.
     if (attempt > 0) {
@@ -370,7 +380,7 @@ grpc::Status AgentClient::Stream(Method method, const Request& request,
         " went away before this finished (it was stopped or restarted); nothing was stored by "
         "it halfway: run the command again"));
   }
-  return status;
+  return WithAgentReason(status, context);
 }
 
 grpc::Status AgentClient::Login(const std::string& api_url,

@@ -26,7 +26,9 @@ class AgentClient {
   explicit AgentClient(Options options);
 
   // Each returns the agent's status, or UNAVAILABLE with a message for people (and nothing
-  // else) when the agent could not be reached or started.
+  // else) when the agent could not be reached or started. An error the agent answered carries
+  // the name of its datagen.agent.v1.ErrorReason in error_details() (the x-datagen-reason
+  // trailer; "" when it gave none): decide on code and reason, never on the message.
   // GetStatus asks for signed out as a reply (GetStatusResponse.signed_out), not an error.
   grpc::Status GetStatus(bool verify, agent::v1::GetStatusResponse* reply);
   grpc::Status ListOrgs(bool verify, agent::v1::ListOrgsResponse* reply);

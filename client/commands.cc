@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "agent/common/json.h"
+#include "agent/common/reason.h"
 #include "agent/common/text.h"
 #include "client/browser.h"
 #include "client/doctor.h"
@@ -34,23 +35,31 @@ void Print(FILE* to, const std::string& text, Format format = Format::kText) {
   fwrite(safe.data(), 1, safe.size(), to);
 }
 
-// What to tell the user to do next after `what` failed, or "".
-std::string NextStep(const grpc::Status& status, absl::string_view what, bool agent_unreachable) {
+// What to tell the user to do next after a call failed, or "": chosen here only, from the
+// agent's reason (the x-datagen-reason trailer, in error_details()) and, without one, its code.
+// Never from the message text.
+std::string NextStep(const grpc::Status& status, bool agent_unreachable) {
   if (agent_unreachable) return "";
-  switch (status.error_code()) {
+  switch (ReasonFromName(status.error_details())) {
+    case agent::v1::ERROR_REASON_NOT_SIGNED_IN:
+    case agent::v1::ERROR_REASON_SESSION_EXPIRED:
+    case agent::v1::ERROR_REASON_CREDENTIALS_CORRUPT:
+      return "run: datagen auth login";
+    case agent::v1::ERROR_REASON_LOGIN_EXPIRED:
+      return "run: datagen auth login (for a new code)";
+    case agent::v1::ERROR_REASON_NOT_A_MEMBER:
+      return "run: datagen auth org --list";
+    case agent::v1::ERROR_REASON_SERVER_UNREACHABLE:
+      return "check that the identity server (DATAGEN_API_URL) is reachable, then try again";
+    default:
+      break;
+  }
+  switch (status.error_code()) {  // an agent that gives no reason (older, or none fits)
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::DATA_LOSS:
       return "run: datagen auth login";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      // From the agent only a login's code expiring; the client's own deadline says itself.
-      return what == "login" ? "run: datagen auth login (for a new code)" : "";
     case grpc::StatusCode::UNAVAILABLE:
       return "check that the identity server (DATAGEN_API_URL) is reachable, then try again";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      if (absl::StrContains(status.error_message(), "not a member")) {
-        return "run: datagen auth org --list";
-      }
-      return "";
     default:
       return "";
   }
@@ -71,7 +80,7 @@ int ReportError(const grpc::Status& status, absl::string_view what, const Invoca
   }
   if (message.empty()) message = CodeName(status.error_code());
   Print(io.err, absl::StrCat("error: ", OneLine(message), "\n"));
-  if (std::string next = NextStep(status, what, agent.agent_unreachable()); !next.empty()) {
+  if (std::string next = NextStep(status, agent.agent_unreachable()); !next.empty()) {
     Print(io.err, next + "\n");
   }
   if (inv.format == Format::kJson) {

@@ -187,6 +187,39 @@ TEST(AgentTest, TheClientsAsyncInterfaceCarriesManyCallsOnItsCheckedConnection) 
   }
 }
 
+// Issue 23: an error says why beyond its code, as the name of an ErrorReason in the trailer
+// x-datagen-reason (agent.proto), for any client; the CLI's client hands it on in
+// error_details(), and chooses its advice from it.
+TEST(AgentTest, ErrorsCarryTheirReasonInTheTrailers) {
+  AgentHarness harness;
+  std::unique_ptr<cli::AgentClient> client = harness.NewClient();
+  auto* async = client->Async();
+  ASSERT_NE(async, nullptr);
+  grpc::ClientContext context;
+  agent::v1::GetStatusRequest request;  // without answer_signed_out: signed out is an error
+  agent::v1::GetStatusResponse response;
+  grpc::Status status;
+  absl::Notification done;
+  async->GetStatus(&context, &request, &response, [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto reason = trailers.find(kErrorReasonKey);
+  ASSERT_NE(reason, trailers.end());
+  EXPECT_EQ(std::string(reason->second.data(), reason->second.size()),
+            "ERROR_REASON_NOT_SIGNED_IN");
+
+  harness.http().Reply(kUserinfoEndpoint, 200, kYou);
+  harness.SignIn("dgat_tok", "test-org");
+  agent::v1::UseOrgResponse used;
+  grpc::Status refused = client->UseOrg("not-mine", &used);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(refused.error_details(), "ERROR_REASON_NOT_A_MEMBER");
+}
+
 TEST(AgentTest, TheClientsAsyncInterfaceIsNullWithNoAgent) {
   AgentHarness harness;
   harness.agent().Stop();

@@ -1,6 +1,7 @@
 // The one form POST and the one classification of transport errors that every caller uses.
 #include "agent/http/http_transport.h"
 
+#include "agent/common/reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -27,8 +28,12 @@ TEST(HttpTransportTest, FormPostEncodesTheFieldsAndAsksForJson) {
 // (discovery, userinfo, refresh) met it.
 TEST(HttpTransportTest, UnreachableStaysUnavailableInOneWordingWhateverTheStep) {
   absl::Status down = absl::UnavailableError("could not reach id.example: refused");
-  EXPECT_EQ(TransportError(down, "could not reach the server to refresh"), down);
-  EXPECT_EQ(TransportError(down, "discovery failed"), down);
+  for (const char* step : {"could not reach the server to refresh", "discovery failed"}) {
+    absl::Status seen = TransportError(down, step);
+    EXPECT_EQ(seen.code(), down.code());
+    EXPECT_EQ(seen.message(), down.message());
+    EXPECT_EQ(ReasonOf(seen), agent::v1::ERROR_REASON_SERVER_UNREACHABLE);  // issue 23
+  }
 }
 
 TEST(HttpTransportTest, CancelledIsPassedOnAsItIs) {

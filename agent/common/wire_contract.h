@@ -16,6 +16,10 @@ inline constexpr char kAgentReplyKey[] = "x-datagen-agent";
 inline constexpr char kAgentVersionKey[] = "x-datagen-agent-version";
 inline constexpr char kAgentBinaryKey[] = "x-datagen-agent-binary";
 
+// Trailing metadata of an error whose cause the agent knows beyond the code: the name of a
+// datagen.agent.v1.ErrorReason value ("ERROR_REASON_NOT_A_MEMBER"). See agent/common/reason.h.
+inline constexpr char kErrorReasonKey[] = "x-datagen-reason";
+
 }  // namespace datagen
 
 #endif  // DATAGEN_AGENT_COMMON_WIRE_CONTRACT_H_

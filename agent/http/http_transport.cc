@@ -6,6 +6,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "agent/common/reason.h"
 #include "agent/http/url.h"
 
 namespace datagen {
@@ -36,7 +37,7 @@ absl::Status TransportError(const absl::Status& failed, absl::string_view contex
     case absl::StatusCode::kUnavailable:
       // One wording per outage, whatever step met it ("could not reach <host>: ..." or
       // "timed out talking to <host>"): the step is not what the user can act on.
-      return failed;
+      return WithReason(failed, agent::v1::ERROR_REASON_SERVER_UNREACHABLE);
     case absl::StatusCode::kResourceExhausted:
       return absl::UnknownError(message);
     case absl::StatusCode::kInvalidArgument:

@@ -9,6 +9,7 @@
 #include "agent/common/backoff.h"
 #include "agent/common/json.h"
 #include "agent/common/log.h"
+#include "agent/common/reason.h"
 #include "agent/common/text.h"
 #include "agent/http/url.h"
 #include "proto/datagen/server/v1/server_api.pb.h"
@@ -146,10 +147,12 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::Poll(const absl::Notific
   if (!started_) return absl::FailedPreconditionError("the login was not started");
   absl::Time mono = clock_.BootTime();
   if (mono >= authorization_.deadline) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "the login timed out: the code expired before it was approved",
-        last_transient_.empty() ? ""
-                                : absl::StrCat(" (the last poll failed: ", last_transient_, ")")));
+    return WithReason(absl::DeadlineExceededError(absl::StrCat(
+                          "the login timed out: the code expired before it was approved",
+                          last_transient_.empty()
+                              ? ""
+                              : absl::StrCat(" (the last poll failed: ", last_transient_, ")"))),
+                      agent::v1::ERROR_REASON_LOGIN_EXPIRED);
   }
   HttpRequest request =
       FormPost(endpoints_.token, {{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},
@@ -255,10 +258,12 @@ absl::StatusOr<std::optional<IssuedTokens>> DeviceFlow::InterpretError(const Tok
     return std::nullopt;
   }
   if (error == "access_denied") {
-    return absl::PermissionDeniedError("the login was denied in the browser");
+    return WithReason(absl::PermissionDeniedError("the login was denied in the browser"),
+                      agent::v1::ERROR_REASON_LOGIN_DENIED);
   }
   if (error == "expired_token") {
-    return absl::DeadlineExceededError("the code expired before it was approved");
+    return WithReason(absl::DeadlineExceededError("the code expired before it was approved"),
+                      agent::v1::ERROR_REASON_LOGIN_EXPIRED);
   }
   return absl::UnknownError(absl::StrCat("the server ended the login: ", reply.description));
 }

@@ -15,6 +15,7 @@
 #include "agent/common/json.h"
 #include "agent/common/log.h"
 #include "agent/common/paths.h"
+#include "agent/common/reason.h"
 #include "agent/common/secret_memory.h"
 #include "agent/common/text.h"
 #include "agent/store/atomic_file.h"
@@ -71,8 +72,9 @@ absl::Status FileCredentialStore::Quarantine(absl::string_view why) {
   absl::StatusOr<std::string> aside =
       MoveCorruptFileAside(path_, "the credentials file", why, clock_.Now());
   if (!aside.ok()) return aside.status();
-  return absl::DataLossError(absl::StrCat("the credentials file was corrupt (", why,
-                                          "); it was kept for inspection as ", *aside));
+  return WithReason(absl::DataLossError(absl::StrCat("the credentials file was corrupt (", why,
+                                                     "); it was kept for inspection as ", *aside)),
+                    agent::v1::ERROR_REASON_CREDENTIALS_CORRUPT);
 }
 
 absl::StatusOr<agent::v1::Credentials> FileCredentialStore::Load(
@@ -151,10 +153,11 @@ absl::Status FileCredentialStore::Save(const agent::v1::Credentials& credentials
           st.st_uid));
     }
     if (S_ISREG(st.st_mode) && access(path_.c_str(), R_OK) != 0) {
-      if (absl::Status aside = Quarantine("it cannot be read");
-          !absl::IsDataLoss(aside) ||
-          absl::StrContains(aside.message(), "could not be moved aside")) {
-        return absl::FailedPreconditionError(aside.message());
+      // Kept aside, then replaced; one that cannot be moved is not overwritten either.
+      if (absl::StatusOr<std::string> aside = MoveCorruptFileAside(
+              path_, "the credentials file", "it cannot be read", clock_.Now());
+          !aside.ok()) {
+        return absl::FailedPreconditionError(aside.status().message());
       }
     }
   }
