@@ -79,6 +79,7 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
     absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
     if (absl::IsUnauthenticated(current.status())) {
       reply.set_status("no_credential");
+      reply.set_outcome(agent::v1::LOGOUT_OUTCOME_NO_CREDENTIAL);
       return reply;
     }
     if (!current.ok()) return current.status();
@@ -104,6 +105,7 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
   held->reset();
   LogInfo("signed out; revoking the session's tokens");
   reply.set_status("logged_out");
+  reply.set_outcome(agent::v1::LOGOUT_OUTCOME_LOGGED_OUT);
   RevokeNow(tokens, &reply);
   {
     // The signed-out event counted these tokens as pending; tell watchers how it settled.

@@ -411,10 +411,11 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
       agent::v1::LogoutResponse reply;
       grpc::Status status = agent.Logout(&reply);
       if (!status.ok()) return ReportError(status, "logout", inv, agent, io);
-      if (reply.status() == "no_credential" && inv.format == Format::kText) {
+      if (reply.outcome() == agent::v1::LOGOUT_OUTCOME_NO_CREDENTIAL &&
+          inv.format == Format::kText) {
         Print(io.err, "note: not signed in: there was no session to log out of\n");
       }
-      if (reply.status() == "logged_out" && !reply.revoked()) {
+      if (reply.outcome() == agent::v1::LOGOUT_OUTCOME_LOGGED_OUT && !reply.revoked()) {
         Print(io.err,
               absl::StrCat("warning: the local credentials were deleted, but the token was NOT "
                            "revoked on the server: ",
