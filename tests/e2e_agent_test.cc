@@ -294,7 +294,7 @@ TEST(E2eAgent, EveryDocumentedAgentCommandLineStarts) {
       invocations.push_back(args);
     }
   }
-  // README's synopsis and example, and the systemd unit's ExecStart at least.
+  // docs/agent.md's synopsis and example, and the systemd unit's ExecStart at least.
   ASSERT_GE(invocations.size(), 3u);
   for (const std::vector<std::string>& documented : invocations) {
     if (documented == std::vector<std::string>{"--version"} ||

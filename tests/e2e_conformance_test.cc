@@ -335,7 +335,7 @@ const std::vector<Row>& Rows() {
          EXPECT_THAT(r.err, HasSubstr("0600"));
          EXPECT_EQ(Mode(env.credentials_path()), 0600);
        }},
-      // --- README: the fake identity server's documented flags --------------------------
+      // --- docs/development.md: the fake identity server's documented flags ----------------
       {"Readme_FakeServerTakesEveryDocumentedFlag",
        [](E2eEnv& env) {
          WriteFile(env.dir() + "/users.json",

@@ -33,7 +33,7 @@ ABSL_FLAG(bool, refresh_tokens, false, "issue (rotating) refresh tokens");
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "the project's fake identity server, on 127.0.0.1 (docs/identity-server.md); "
-      "POST /_admin/config and /_admin/fault change it while it runs (README, \"Development\")");
+      "POST /_admin/config and /_admin/fault change it while it runs (docs/development.md)");
   absl::FlagsUsageConfig usage;
   // --help lists this file's flags (abseil otherwise looks for a file named after the program,
   // and finding none printed "No flags matched").

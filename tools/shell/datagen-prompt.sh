@@ -15,7 +15,7 @@
 # prints the same, for prompts that call a command (a fork when used as $(datagen_prompt_org)).
 #
 # The file is found once, when this script is sourced: beside $DATAGEN_AGENT_SOCKET, else in
-# $XDG_RUNTIME_DIR/datagen, else in /tmp/datagen-<uid> (README "Files and environment"). Set
+# $XDG_RUNTIME_DIR/datagen, else in /tmp/datagen-<uid> (docs/cli.md "Files and environment"). Set
 # DATAGEN_PROMPT_FILE, or source the script again, if that changes. Its variables start with
 # _datagen_ (globals: `local` costs more than the rest of the segment).
 
