@@ -33,25 +33,6 @@ constexpr absl::Duration kCallDeadline = absl::Seconds(60);
 constexpr absl::Duration kProbeAfter = absl::Seconds(3);
 constexpr absl::Duration kProbeDeadline = absl::Seconds(3);
 
-// The message of the last ERROR line in the agent's log (what made it fail to start), or "".
-// Only the log's tail is read.
-std::string LastErrorLine(const std::string& log_path) {
-  int fd = open(log_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  char buf[8192];
-  off_t size = lseek(fd, 0, SEEK_END);
-  off_t from = size > static_cast<off_t>(sizeof(buf)) ? size - static_cast<off_t>(sizeof(buf)) : 0;
-  ssize_t n = pread(fd, buf, sizeof(buf), from);
-  close(fd);
-  if (n <= 0) return "";
-  std::string message;
-  for (absl::string_view line : absl::StrSplit(absl::string_view(buf, n), '\n')) {
-    size_t at = line.find(" ERROR ");
-    if (at != absl::string_view::npos) message = std::string(line.substr(at + 7));
-  }
-  return message;
-}
-
 // The pid recorded in the agent's lock file ("<socket>.lock"), or 0.
 int AgentPid(const std::string& socket_path) {
   std::string text;
@@ -65,7 +46,6 @@ int AgentPid(const std::string& socket_path) {
              ? pid
              : 0;
 }
-constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 
 bool FromAgent(const grpc::ClientContext& context) {
   return context.GetServerTrailingMetadata().count(kAgentReplyKey) > 0 ||
@@ -104,6 +84,14 @@ grpc::Status AgentClient::Stuck() {
 }
 
 AgentClient::AgentClient(Options options) : options_(std::move(options)) {
+  if (!options_.dial) {
+    options_.dial = [](const std::string& socket) { return ConnectToAgent(socket, getuid()); };
+  }
+  if (options_.launcher == nullptr) {
+    own_launcher_ = std::make_unique<ProcessLauncher>();
+    options_.launcher = own_launcher_.get();
+  }
+  launcher_ = options_.launcher;
   answered_at_start_ = Connect().ok();  // a failure is reported by the first call
 }
 
@@ -117,7 +105,7 @@ grpc::Status AgentClient::Connect() {
   // Our own connect, verified (the folder is ours, the peer runs as us) before a byte is sent,
   // and handed to gRPC as a direct channel: no resolver or subchannel to set up, and the first
   // call goes out without waiting a round trip for the agent's SETTINGS frame.
-  absl::StatusOr<int> fd = ConnectToAgent(options_.socket_path, getuid());
+  absl::StatusOr<int> fd = options_.dial(options_.socket_path);
   if (!fd.ok()) {
     unsafe_ = absl::IsFailedPrecondition(fd.status()) || absl::IsInvalidArgument(fd.status());
     return Unreachable(std::string(fd.status().message()));
@@ -213,7 +201,7 @@ bool AgentClient::Outdated(const grpc::ClientContext& context) {
   auto version = trailers.find(kAgentVersionKey);
   auto binary = trailers.find(kAgentBinaryKey);
   if (version == trailers.end() || binary == trailers.end()) return false;  // cannot hand over
-  std::string installed = FindCompanionBinary("datagen-agent");
+  std::string installed = launcher_->AgentBinary();
   if (installed.empty()) return false;
   if (std::string(version->second.data(), version->second.size()) == kVersion &&
       std::string(binary->second.data(), binary->second.size()) == FileIdentity(installed)) {
@@ -241,7 +229,7 @@ bool AgentClient::HandOver() {
   stub_.reset();
   // Wait until it stops answering; then the next call starts the installed agent.
   for (absl::Time end = absl::Now() + absl::Seconds(5); absl::Now() < end;) {
-    absl::StatusOr<int> fd = ConnectToAgent(options_.socket_path, getuid());
+    absl::StatusOr<int> fd = options_.dial(options_.socket_path);
     if (!fd.ok()) return true;
     close(*fd);
     absl::SleepFor(absl::Milliseconds(10));
@@ -250,58 +238,16 @@ bool AgentClient::HandOver() {
 }
 
 grpc::Status AgentClient::StartAgent() {
-  std::string binary = FindCompanionBinary("datagen-agent");
-  if (binary.empty()) {
-    return Unreachable(
-        "no datagen-agent is running and none could be found beside datagen or on PATH");
-  }
   if (absl::Status dir =
           EnsurePrivateDir(Dirname(options_.socket_path), getuid(), LooseFolder::kRefuse);
       !dir.ok()) {
     return Unreachable(std::string(dir.message()));
   }
-  pid_t child = fork();
-  if (child < 0) return Unreachable("cannot start datagen-agent: fork failed");
-  if (child == 0) {
-    // The agent outlives this command: its own session, no terminal, stderr to its log.
-    setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    int in = open("/dev/null", O_RDWR | O_CLOEXEC);
-    int log = open(options_.agent_log_path.c_str(),
-                   O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (in >= 0) {
-      dup2(in, STDIN_FILENO);
-      dup2(in, STDOUT_FILENO);
-      dup2(log >= 0 ? log : in, STDERR_FILENO);
-    }
-    std::string socket_flag = "--socket=" + options_.socket_path;
-    execl(binary.c_str(), binary.c_str(), socket_flag.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  absl::Time give_up = absl::Now() + kStartTimeout;
-  bool exited = false;
-  int exit_status = 0;
-  while (absl::Now() < give_up) {
-    // A running child is the agent itself; init reaps it once this command exits.
-    if (Connect().ok()) return grpc::Status::OK;
-    if (unsafe_) return Unreachable(last_error_);
-    if (!exited && waitpid(child, &exit_status, WNOHANG) == child) {
-      exited = true;
-      // Exit 0: another agent won the race to start and will answer shortly.
-      if (!WIFEXITED(exit_status) || WEXITSTATUS(exit_status) != 0) {
-        std::string why = LastErrorLine(options_.agent_log_path);
-        return Unreachable(absl::StrCat("datagen-agent failed to start",
-                                        why.empty() ? "" : absl::StrCat(": ", why),
-                                        " (its log: ", options_.agent_log_path, ")"));
-      }
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return Unreachable(absl::StrCat("datagen-agent did not start listening on ", options_.socket_path,
-                                  " within ", absl::FormatDuration(kStartTimeout), "; see ",
-                                  options_.agent_log_path));
+  absl::Status started = launcher_->Start(options_.socket_path, options_.agent_log_path,
+                                          [this] { return Connect().ok() || unsafe_; });
+  if (unsafe_) return Unreachable(last_error_);
+  if (!started.ok()) return Unreachable(std::string(started.message()));
+  return grpc::Status::OK;
 }
 
 grpc::Status AgentClient::GetStatus(bool verify, agent::v1::GetStatusResponse* reply) {

@@ -1,5 +1,10 @@
-// The CLI's typed connection to datagen-agent: finds the socket, starts the agent when none
-// answers (unless told not to), and makes each call.
+// The CLI's typed connection to datagen-agent: connects through its dialer (the socket's folder
+// and the peer's uid checked before a byte is sent), starts the agent through its launcher when
+// none answers (unless told not to), and makes each call: a stuck agent is named, and an agent
+// left from before an upgrade is asked to hand over to the installed one.
+//
+// Threading: an AgentClient is used from one thread at a time (calls block that thread; none
+// starts a thread of its own beyond gRPC's). It owns its connection, never the agent.
 #ifndef DATAGEN_CLIENT_AGENT_CLIENT_H_
 #define DATAGEN_CLIENT_AGENT_CLIENT_H_
 
@@ -7,7 +12,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "agent/common/wire_contract.h"
+#include "client/launcher.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
 
@@ -22,6 +29,13 @@ class AgentClient {
     bool autostart = true;
     // Where the agent's stderr goes when this client starts it (appended; created 0600).
     std::string agent_log_path;
+    // The dialer seam: a connected socket to the agent at a path, or why not (FailedPrecondition
+    // or InvalidArgument: unsafe, never retried or auto-started over). Default: ConnectToAgent
+    // with this process's uid (agent/common/fd_io.h).
+    std::function<absl::StatusOr<int>(const std::string& socket_path)> dial;
+    // The launcher seam: how an agent is started (not owned; must outlive the client). Default:
+    // a ProcessLauncher owned by the client.
+    Launcher* launcher = nullptr;
   };
   explicit AgentClient(Options options);
 
@@ -106,6 +120,8 @@ class AgentClient {
   grpc::Status Connect();
 
   Options options_;
+  std::unique_ptr<Launcher> own_launcher_;
+  Launcher* launcher_ = nullptr;
   bool agent_unreachable_ = false;
   bool unsafe_ = false;
   bool handed_over_ = false;
