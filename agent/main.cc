@@ -29,7 +29,7 @@
 #include "agent/common/version.h"
 #include "agent/http/helper_http_transport.h"
 #include "agent/oauth/discovery.h"
-#include "agent/server.h"
+#include "agent/rpc/server.h"
 
 ABSL_FLAG(std::string, socket, "",
           "Unix socket to serve (default: $DATAGEN_AGENT_SOCKET, else "

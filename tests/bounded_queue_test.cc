@@ -1,4 +1,4 @@
-#include "agent/bounded_queue.h"
+#include "agent/runtime/bounded_queue.h"
 
 #include "gtest/gtest.h"
 

@@ -1,4 +1,4 @@
-#include "agent/credentials_cache.h"
+#include "agent/session/credentials_cache.h"
 
 #include <unistd.h>
 

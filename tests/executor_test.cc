@@ -1,4 +1,4 @@
-#include "agent/executor.h"
+#include "agent/runtime/executor.h"
 
 #include <atomic>
 #include <thread>

@@ -1,4 +1,4 @@
-#include "agent/identity_cache.h"
+#include "agent/session/identity_cache.h"
 
 #include "gtest/gtest.h"
 

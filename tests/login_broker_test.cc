@@ -1,4 +1,4 @@
-#include "agent/login_broker.h"
+#include "agent/session/login_broker.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "agent/prompt_file.h"
+#include "agent/session/prompt_file.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "agent/refresh_schedule.h"
+#include "agent/session/refresh_schedule.h"
 
 #include "agent/common/proto_time.h"
 #include "gtest/gtest.h"

@@ -1,4 +1,4 @@
-#include "agent/session.h"
+#include "agent/session/session.h"
 
 #include <unistd.h>
 

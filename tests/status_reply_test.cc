@@ -1,4 +1,4 @@
-#include "agent/status_reply.h"
+#include "agent/session/status_reply.h"
 
 #include "agent/common/proto_time.h"
 #include "gmock/gmock.h"

@@ -1,4 +1,4 @@
-#include "agent/wake_loop.h"
+#include "agent/runtime/wake_loop.h"
 
 #include <atomic>
 

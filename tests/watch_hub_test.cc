@@ -1,4 +1,4 @@
-#include "agent/watch_hub.h"
+#include "agent/session/watch_hub.h"
 
 #include <unistd.h>
 

@@ -25,7 +25,7 @@
 #include "absl/time/time.h"
 #include "agent/common/proto_time.h"
 #include "agent/common/random.h"
-#include "agent/refresh_schedule.h"
+#include "agent/session/refresh_schedule.h"
 
 namespace datagen {
 namespace {

@@ -1,0 +1,102 @@
+// The gRPC service datagen.agent.v1.AuthAgent: maps each call to the Session (the login broker,
+// the doctor) and absl::Status to grpc::Status one to one. Every call of the proto is offered;
+// a newer client's call that this agent does not know gets gRPC's own UNIMPLEMENTED.
+#ifndef DATAGEN_AGENT_RPC_AGENT_SERVICE_H_
+#define DATAGEN_AGENT_RPC_AGENT_SERVICE_H_
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "agent/common/clock.h"
+#include "agent/common/wire_contract.h"
+#include "agent/runtime/activity.h"
+#include "agent/runtime/executor.h"
+#include "agent/session/doctor.h"
+#include "agent/session/login_broker.h"
+#include "agent/session/session.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/datagen/agent/v1/agent.grpc.pb.h"
+
+namespace datagen {
+namespace v1 = agent::v1;
+
+// The same canonical code and message (absl and gRPC number their codes identically).
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Uses the callback API; work that may touch the network runs on `executor` (logins on the
+// broker's own threads), never on gRPC's threads. Does not own its collaborators, which must
+// outlive the gRPC server.
+class AgentService final : public agent::v1::AuthAgent::CallbackService {
+ public:
+  using Context = grpc::CallbackServerContext;
+  using Unary = grpc::ServerUnaryReactor;
+
+  // Calls, streams and logins in progress are counted in `activity`.
+  // `info` is what GetAgentInfo answers and every reply's metadata carries; `handover` asks the
+  // agent to exit for an upgrade and says whether it exits now (see Handover in agent.proto).
+  AgentService(Session& session, LoginBroker& broker, Executor& executor, Activity& activity,
+               Doctor& doctor, agent::v1::AgentInfo info, std::function<bool()> handover);
+
+  // Attaches the caller to the login in progress (LoginBroker), streaming its code and result.
+  grpc::ServerWriteReactor<v1::LoginEvent>* Login(Context* context,
+                                                  const v1::LoginRequest* request) override;
+
+  // From memory on gRPC's thread when it can (Session::TryStatusFromMemory), else offloaded.
+  Unary* GetStatus(Context*, const v1::GetStatusRequest*, v1::GetStatusResponse*) override;
+
+  // Offloaded: it may ask the server.
+  Unary* ListOrgs(Context*, const v1::ListOrgsRequest*, v1::ListOrgsResponse*) override;
+
+  // Offloaded: it always asks the server, then rewrites the file.
+  Unary* UseOrg(Context*, const v1::UseOrgRequest*, v1::UseOrgResponse*) override;
+
+  // Offloaded: it deletes the file, then revokes at the server.
+  Unary* Logout(Context*, const v1::LogoutRequest*, v1::LogoutResponse*) override;
+
+  // Offloaded: it may refresh the token first.
+  Unary* GetToken(Context*, const v1::GetTokenRequest*, v1::GetTokenResponse*) override;
+
+  // Offloaded: one round trip to the identity server (Doctor).
+  Unary* Diagnose(Context*, const v1::DiagnoseRequest*, v1::DiagnoseResponse*) override;
+
+  // Answered on gRPC's thread, from memory.
+  Unary* GetAgentInfo(Context*, const v1::GetAgentInfoRequest*, v1::AgentInfo*) override;
+
+  // Answered on gRPC's thread; the exit itself happens later (Agent::Handover).
+  Unary* Handover(Context*, const v1::HandoverRequest*, v1::HandoverResponse*) override;
+
+  // Streams the session as it changes (Session watchers), oldest events dropped for a slow
+  // reader, never the newest.
+  grpc::ServerWriteReactor<v1::WatchEvent>* Watch(Context* context,
+                                                  const v1::WatchRequest* request) override;
+
+ private:
+  // The largest request the agent takes (agent.proto): every request is a few short fields.
+  static constexpr size_t kMaxRequestBytes = 64 * 1024;
+
+  // GetStatus with answer_signed_out: "not signed in" as a reply, with the waiting login's code.
+  absl::StatusOr<v1::GetStatusResponse> SignedOutReply(
+      absl::StatusOr<v1::GetStatusResponse> status);
+
+  // agent.proto: a request over kMaxRequestBytes is RESOURCE_EXHAUSTED, answered (with the
+  // agent's trailer, as every reply) by this; nullptr when `request` is within the bound.
+  grpc::ServerUnaryReactor* RefuseOversized(grpc::CallbackServerContext* context,
+                                            const google::protobuf::Message& request);
+  // Refuses an oversized `request` (RefuseOversized), else runs `call` on the executor and
+  // finishes the call with its result.
+  template <typename Response, typename Call>
+  Unary* Offload(Context* context, const google::protobuf::Message& request, Response* response,
+                 Call call);
+
+  Session& session_;
+  LoginBroker& broker_;
+  Executor& executor_;
+  Activity& activity_;
+  Doctor& doctor_;
+  const agent::v1::AgentInfo info_;
+  const std::function<bool()> handover_;
+};
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_RPC_AGENT_SERVICE_H_

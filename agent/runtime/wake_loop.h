@@ -1,0 +1,51 @@
+// A background thread that runs a piece of work when it is due: the work returns when it is
+// next due, and the thread sleeps until then (or until poked). Nothing wakes it otherwise: an
+// idle agent has no periodic wake-ups.
+#ifndef DATAGEN_AGENT_RUNTIME_WAKE_LOOP_H_
+#define DATAGEN_AGENT_RUNTIME_WAKE_LOOP_H_
+
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "absl/time/time.h"
+#include "agent/common/clock.h"
+
+namespace datagen {
+
+// Thread-safe. Stops (and joins) on destruction. Does not own `clock`.
+class WakeLoop {
+ public:
+  // `work` runs on the loop's thread, first at once; it returns when to run next, on `clock`'s
+  // boot time (InfiniteFuture: only when poked). The loop sleeps for that instant minus
+  // clock.BootTime() on a CLOCK_BOOTTIME timer (timerfd), which counts the time the machine is
+  // suspended and fires on resume when it expired meanwhile: a refresh that fell due during a
+  // two-hour suspend runs within a second of resume, not after the rest of the interval on a
+  // clock that stood still. Setting the wall clock neither shortens nor stretches it. With a
+  // fake clock, Poke after moving it.
+  WakeLoop(Clock& clock, std::function<absl::Time()> work);
+  ~WakeLoop();
+
+  // Runs the work again soon. Never blocks on the work.
+  void Poke();
+  // Ends the loop once the work in progress, if any, returns; joins its thread. Idempotent.
+  void Stop();
+
+ private:
+  void Loop();
+  // Waits until `left` has passed on CLOCK_BOOTTIME (forever when infinite) or the loop is
+  // poked or stopped.
+  void Wait(absl::Duration left);
+
+  Clock& clock_;
+  std::function<absl::Time()> work_;
+  int timer_fd_ = -1;  // timerfd on CLOCK_BOOTTIME; owned
+  int wake_fd_ = -1;   // eventfd: Poke and Stop; owned
+  std::mutex mu_;
+  bool stopping_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_RUNTIME_WAKE_LOOP_H_

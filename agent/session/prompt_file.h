@@ -1,0 +1,53 @@
+// The prompt state file (docs/api.md "Prompt state file"): what a shell prompt needs to draw the
+// session (signed in or not, expired, the active organization; never a token) as one line in the
+// agent's runtime folder, so that a prompt reads it with shell builtins and starts no process.
+//
+//   datagen-prompt 1 <pid> <state> <org>
+//
+// `state` is signed_in, signed_out or expired; `org` is a slug ([A-Za-z0-9._-], possibly empty).
+// <pid> is the agent's, so that a reader can tell a file left by an agent killed with -9
+// (`kill -0 <pid>` fails). The file is 0600, replaced atomically (WriteFileAtomically) on every
+// change, and removed when the agent stops cleanly.
+//
+// Thread-safety: OnSessionEvent is called under the session's lock (WatchHub), which orders the
+// writes; Remove must not race with it (the Agent calls it after removing the watcher). A write
+// that fails is logged (once per kind of failure) and retried at the next change; it never fails
+// a call.
+#ifndef DATAGEN_AGENT_SESSION_PROMPT_FILE_H_
+#define DATAGEN_AGENT_SESSION_PROMPT_FILE_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "agent/session/watch_hub.h"
+#include "proto/datagen/agent/v1/agent.pb.h"
+
+namespace datagen {
+
+class PromptFile : public WatchHub::Watcher {
+ public:
+  // `path`: PromptStateFile (agent/common/paths.h).
+  PromptFile(std::string path, pid_t pid) : path_(std::move(path)), pid_(pid) {}
+
+  // Writes the file when its line changes (a refresh that changes nothing the prompt shows
+  // writes nothing).
+  void OnSessionEvent(const agent::v1::WatchEvent& event) override;
+  // Removes the file (the agent is stopping cleanly).
+  void Remove();
+
+  // The file's content for `session`, newline included.
+  static std::string Line(pid_t pid, const agent::v1::SessionSnapshot& session);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  const std::string path_;
+  const pid_t pid_;
+  std::string written_;     // the line last written
+  std::string last_error_;  // the last failure logged
+};
+
+}  // namespace datagen
+
+#endif  // DATAGEN_AGENT_SESSION_PROMPT_FILE_H_

@@ -1,0 +1,30 @@
+#include "agent/session/refresh_schedule.h"
+
+#include <algorithm>
+
+#include "agent/common/backoff.h"
+#include "agent/common/proto_time.h"
+
+namespace datagen {
+
+absl::Time RefreshSchedule::Due(const agent::v1::Credentials& credentials, absl::Time wall_now,
+                                absl::Time boot_now) const {
+  if (credentials.refresh_token().empty() || !credentials.has_token_expires_at()) {
+    return absl::InfiniteFuture();
+  }
+  if (failures_ > 0) return retry_at_;
+  absl::Time expires = ToTime(credentials.token_expires_at());
+  absl::Time issued = credentials.has_stored_at() ? ToTime(credentials.stored_at()) : expires;
+  absl::Duration lead = std::clamp((expires - issued) / 4, absl::Seconds(1), kMaxLead);
+  lead = std::max(absl::Seconds(1), lead * lead_share_);
+  return boot_now + (expires - lead - wall_now);
+}
+
+absl::Duration RefreshSchedule::Failed(absl::Time boot_now) {
+  absl::Duration wait =
+      FullJitter(ExponentialBackoff(++failures_, kFirstBackoff, kMaxBackoff), random_, kMinBackoff);
+  retry_at_ = boot_now + wait;
+  return wait;
+}
+
+}  // namespace datagen

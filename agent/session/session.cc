@@ -1,0 +1,387 @@
+#include "agent/session/session.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "agent/common/log.h"
+#include "agent/common/proto_time.h"
+#include "agent/common/secret_memory.h"
+
+namespace datagen {
+
+Session::Session(CredentialStore& store, Issuers& issuers, RevocationQueue& revocations,
+                 Clock& clock, Random& random, absl::Duration identity_max_age)
+    : issuers_(issuers),
+      store_(store),
+      revocations_(revocations),
+      clock_(clock),
+      credentials_(store, revocations, random),
+      identity_(identity_max_age),
+      refresh_schedule_(random) {}
+
+Session::~Session() {
+  absl::MutexLock lock(&mu_);
+  WipeString(&expired_token_);
+}
+
+std::string Session::IssuerOf(const agent::v1::Credentials& credentials) const {
+  return issuers_.OfRecord(credentials.api_url());
+}
+
+SessionContext Session::ContextLocked(const agent::v1::Credentials& credentials) {
+  SessionContext context;
+  context.issuer = IssuerOf(credentials);
+  context.configured_issuer = issuers_.configured();
+  context.revocations_pending = revocations_.size();
+  context.unsaved = credentials_.unsaved();
+  context.unsaved_error = credentials_.unsaved_error();
+  return context;
+}
+
+bool Session::QueueRevocation(const agent::v1::Credentials& credentials,
+                              const std::string& issuer) {
+  std::vector<RevocationQueue::Token> tokens = {{credentials.token(), "access_token", issuer}};
+  if (!credentials.refresh_token().empty()) {
+    tokens.push_back({credentials.refresh_token(), "refresh_token", issuer});
+  }
+  if (absl::Status queued = revocations_.Add(tokens); !queued.ok()) {
+    LogWarning("could not record tokens for revocation: %s", queued.message());
+    return false;
+  }
+  ScheduleChanged();  // the wake loop revokes them now
+  return true;
+}
+
+void Session::SetScheduleListener(std::function<void()> on_schedule_change) {
+  absl::MutexLock lock(&listener_mu_);
+  on_schedule_change_ = std::move(on_schedule_change);
+}
+
+void Session::ScheduleChanged() {
+  absl::MutexLock lock(&listener_mu_);
+  if (on_schedule_change_) on_schedule_change_();
+}
+
+// --- State and watchers ---------------------------------------------------------------------
+
+absl::StatusOr<agent::v1::Credentials> Session::CurrentLocked() {
+  bool changed = false;
+  absl::StatusOr<agent::v1::Credentials> current = credentials_.Current(&changed);
+  if (changed) {
+    LogInfo("the credentials file changed behind the agent's back; reloaded");
+    PublishLocked(agent::v1::SESSION_CHANGE_FILE_CHANGED);
+    ScheduleChanged();
+  }
+  return current;
+}
+
+bool Session::ExpiredLocked() const {
+  const agent::v1::Credentials* cached = credentials_.cached();
+  return cached != nullptr && !expired_token_.empty() && cached->token() == expired_token_;
+}
+
+void Session::ClearExpiredLocked() {
+  WipeString(&expired_token_);
+  expired_reason_.clear();
+}
+
+absl::StatusOr<agent::v1::Credentials> Session::UsableLocked(std::vector<std::string>* warnings,
+                                                             bool even_if_expired) {
+  absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
+  for (auto& w : credentials_.TakeWarnings()) warnings->push_back(std::move(w));
+  absl::Status problem = credentials_.TakeProblem();
+  if (!problem.ok() && absl::IsUnauthenticated(current.status())) {
+    return problem;  // reported once; then the session is simply signed out
+  }
+  if (absl::IsUnauthenticated(current.status()) && revocations_.size() > 0) {
+    return NotSignedInError(revocations_.size());
+  }
+  if (current.ok() && ExpiredLocked() && !even_if_expired) return ExpiredError(expired_reason_);
+  return current;
+}
+
+void Session::MarkExpiredLocked(const std::string& token, absl::string_view why) {
+  (void)CurrentLocked();  // another agent may have refreshed meanwhile
+  const agent::v1::Credentials* cached = credentials_.cached();
+  if (cached == nullptr || cached->token() != token || ExpiredLocked()) return;
+  ReplaceSecret(&expired_token_, token);
+  expired_reason_ = std::string(why);
+  LogWarning("the session expired: %s", why);
+  PublishLocked(agent::v1::SESSION_CHANGE_EXPIRED);
+}
+
+agent::v1::SessionSnapshot Session::SnapshotLocked() {
+  agent::v1::SessionSnapshot snapshot;
+  if (const agent::v1::Credentials* cached = credentials_.cached(); cached == nullptr) {
+    snapshot.set_state(agent::v1::SESSION_STATE_SIGNED_OUT);
+  } else {
+    snapshot.set_state(ExpiredLocked() ? agent::v1::SESSION_STATE_EXPIRED
+                                       : agent::v1::SESSION_STATE_SIGNED_IN);
+    snapshot.set_email(cached->email());
+    snapshot.set_active_org_slug(cached->active_org_slug());
+    if (cached->has_token_expires_at()) {
+      *snapshot.mutable_token_expires_at() = cached->token_expires_at();
+    }
+  }
+  if (pending_login_) *snapshot.mutable_pending_login() = *pending_login_;
+  snapshot.set_revocations_pending(revocations_.size());
+  return snapshot;
+}
+
+void Session::PublishLocked(agent::v1::SessionChange change) {
+  watchers_.Publish(change, SnapshotLocked());
+}
+
+uint64_t Session::AddWatcher(Watcher* watcher) {
+  absl::MutexLock lock(&mu_);
+  (void)CurrentLocked();
+  return watchers_.Add(watcher, SnapshotLocked());
+}
+
+void Session::RemoveWatcher(uint64_t handle) {
+  absl::MutexLock lock(&mu_);
+  watchers_.Remove(handle);
+}
+
+void Session::CheckFile() {
+  absl::MutexLock lock(&mu_);
+  (void)CurrentLocked();
+}
+
+void Session::NoteLoginPending(const agent::v1::DeviceCode& code) {
+  absl::MutexLock lock(&mu_);
+  pending_login_ = code;
+  PublishLocked(agent::v1::SESSION_CHANGE_LOGIN_PENDING);
+}
+
+void Session::PublishRestarting() {
+  absl::MutexLock lock(&mu_);
+  PublishLocked(agent::v1::SESSION_CHANGE_AGENT_RESTARTING);
+}
+
+void Session::PublishStopping() {
+  absl::MutexLock lock(&mu_);
+  PublishLocked(agent::v1::SESSION_CHANGE_AGENT_STOPPING);
+}
+
+std::optional<agent::v1::DeviceCode> Session::PendingLogin() {
+  absl::MutexLock lock(&mu_);
+  return pending_login_;
+}
+
+void Session::NoteLoginEnded() {
+  absl::MutexLock lock(&mu_);
+  if (!pending_login_) return;
+  pending_login_.reset();
+  PublishLocked(agent::v1::SESSION_CHANGE_LOGIN_ENDED);
+}
+
+absl::Status Session::SaveLocked(const agent::v1::Credentials& credentials,
+                                 agent::v1::SessionChange change) {
+  if (absl::Status saved = credentials_.Save(credentials); !saved.ok()) return saved;
+  PublishLocked(change);
+  return absl::OkStatus();
+}
+
+// --- Reads ----------------------------------------------------------------------------------
+
+namespace {
+
+std::string WallTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", t, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+bool Session::FromMemoryLocked(const agent::v1::Credentials& credentials, Snapshot* snapshot,
+                               bool* revalidate) {
+  const server::v1::UserInfo* known = identity_.Known(credentials.token());
+  if (known == nullptr) return false;
+  snapshot->user = *known;
+  snapshot->verified_at = identity_.confirmed_at();
+  if (identity_.Fresh(credentials.token(), clock_.BootTime()) != nullptr) return true;
+  snapshot->unverified = true;
+  if (!identity_.unreachable().empty()) {
+    snapshot->warnings.push_back(absl::StrCat(identity_.unreachable(),
+                                              "; shown as the server confirmed it at ",
+                                              WallTime(identity_.confirmed_at())));
+  } else {
+    snapshot->warnings.push_back(absl::StrCat("shown as the server confirmed it at ",
+                                              WallTime(identity_.confirmed_at()),
+                                              "; the agent is confirming it again now"));
+  }
+  if (!revalidate_) {
+    revalidate_ = true;
+    *revalidate = true;
+  }
+  return true;
+}
+
+absl::StatusOr<Session::Snapshot> Session::Read(bool verify, bool file_only_ok) {
+  Snapshot snapshot;
+  // One look at the credentials; a second only after refreshing a token that already expired
+  // (e.g. the machine slept past the expiry).
+  for (bool refreshed = false;; refreshed = true) {
+    bool revalidate = false, from_memory = false;
+    {
+      absl::MutexLock lock(&mu_);
+      // --verify asks the server afresh, also about a session it once called expired.
+      absl::StatusOr<agent::v1::Credentials> current =
+          UsableLocked(&snapshot.warnings, /*even_if_expired=*/verify);
+      if (!current.ok()) return current.status();
+      bool stale = !refreshed && current->has_token_expires_at() &&
+                   !current->refresh_token().empty() &&
+                   ToTime(current->token_expires_at()) <= clock_.Now();
+      if (!stale) {
+        snapshot.credentials = *std::move(current);
+        if (verify || !FromMemoryLocked(snapshot.credentials, &snapshot, &revalidate)) break;
+        from_memory = true;
+      }
+    }
+    if (from_memory) {                    // no network on this path
+      if (revalidate) ScheduleChanged();  // DoDueWork asks the server in the background
+      return snapshot;
+    }
+    // The caller holds an expired token: refresh now, whatever the background backoff (which
+    // is unhurried so that a fleet does not stampede its server after an outage).
+    (void)Refresh(/*only_if_due=*/false);
+  }
+  absl::StatusOr<server::v1::UserInfo> user =
+      issuers_.For(IssuerOf(snapshot.credentials))
+          ->identity.FetchUserInfo(snapshot.credentials.token());
+  absl::MutexLock lock(&mu_);
+  absl::Status taken = TakeConfirmationLocked(snapshot.credentials.token(), user);
+  if (!taken.ok()) {
+    if (!verify && file_only_ok && absl::IsUnavailable(taken)) {
+      // Nothing known since the agent started: the file says who, the server cannot confirm it.
+      snapshot.user.Clear();
+      snapshot.user.set_email(snapshot.credentials.email());
+      if (!snapshot.credentials.active_org_slug().empty()) {  // a member, as far as it knows
+        snapshot.user.add_memberships()->set_slug(snapshot.credentials.active_org_slug());
+      }
+      snapshot.unverified = true;
+      snapshot.warnings.push_back(absl::StrCat(
+          taken.message(), "; shown as stored in the credentials file, without your role"));
+      return snapshot;
+    }
+    return taken;
+  }
+  snapshot.user = *std::move(user);
+  snapshot.verified_at = identity_.confirmed_at();
+  return snapshot;
+}
+
+absl::Status Session::TakeConfirmationLocked(const std::string& token,
+                                             const absl::StatusOr<server::v1::UserInfo>& user) {
+  if (user.ok()) {
+    identity_.Remember(token, *user, clock_.BootTime(), clock_.Now());
+    if (ExpiredLocked()) {  // the server accepts the token it once refused: signed in again
+      ClearExpiredLocked();
+      PublishLocked(agent::v1::SESSION_CHANGE_SIGNED_IN);
+    }
+    return absl::OkStatus();
+  }
+  if (absl::IsUnauthenticated(user.status())) {
+    identity_.Forget();
+    MarkExpiredLocked(token, user.status().message());  // watchers are told
+    return ExpiredError(user.status().message());       // as every later call says it
+  }
+  return user.status();
+}
+
+std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFromMemory() {
+  bool revalidate = false;
+  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> reply = StatusFromMemory(&revalidate);
+  if (revalidate) ScheduleChanged();  // DoDueWork asks the server in the background
+  return reply;
+}
+
+std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::StatusFromMemory(
+    bool* revalidate) {
+  using Reply = absl::StatusOr<agent::v1::GetStatusResponse>;
+  absl::MutexLock lock(&mu_);
+  // Only what is already loaded: a changed file (one stat) is left to the full path, and so are
+  // unsafe or unreadable files, which it explains.
+  if (!credentials_.AnswerableFromMemory()) return std::nullopt;
+  const agent::v1::Credentials* cached = credentials_.cached();
+  if (cached == nullptr) {
+    if (revocations_.size() > 0) return std::nullopt;
+    return Reply(NotSignedInError());
+  }
+  if (ExpiredLocked()) return Reply(ExpiredError(expired_reason_));
+  if (cached->has_token_expires_at() && ToTime(cached->token_expires_at()) <= clock_.Now()) {
+    return std::nullopt;  // the full path refreshes it first
+  }
+  Snapshot snapshot;
+  if (!FromMemoryLocked(*cached, &snapshot, revalidate)) return std::nullopt;
+  std::vector<std::string> membership;
+  WarnIfNotMember(*cached, snapshot.user, &membership);
+  if (!membership.empty()) return std::nullopt;  // the full path reports it
+  agent::v1::GetStatusResponse built = BuildStatusReply(
+      *cached, snapshot.user, ContextLocked(*cached), std::move(snapshot.warnings));
+  SetVerification(snapshot.verified_at, snapshot.unverified, &built);
+  return Reply(std::move(built));
+}
+
+absl::StatusOr<agent::v1::GetStatusResponse> Session::Status(bool verify) {
+  absl::StatusOr<Snapshot> snapshot = Read(verify, /*file_only_ok=*/true);
+  if (!snapshot.ok()) return snapshot.status();
+  absl::MutexLock lock(&mu_);
+  agent::v1::GetStatusResponse reply =
+      BuildStatusReply(snapshot->credentials, snapshot->user, ContextLocked(snapshot->credentials),
+                       std::move(snapshot->warnings));
+  SetVerification(snapshot->verified_at, snapshot->unverified, &reply);
+  return reply;
+}
+
+absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify) {
+  absl::StatusOr<Snapshot> snapshot = Read(verify, /*file_only_ok=*/false);
+  if (!snapshot.ok()) return snapshot.status();
+  WarnIfNotMember(snapshot->credentials, snapshot->user, &snapshot->warnings);
+  {
+    absl::MutexLock lock(&mu_);
+    AddStandingWarnings(ContextLocked(snapshot->credentials), &snapshot->warnings);
+  }
+  agent::v1::ListOrgsResponse reply;
+  reply.set_active_org_slug(snapshot->credentials.active_org_slug());
+  for (const auto& m : snapshot->user.memberships()) {
+    agent::v1::Membership* out = reply.add_memberships();
+    out->set_slug(m.slug());
+    out->set_role(m.role());
+    out->set_active(m.slug() == reply.active_org_slug());
+  }
+  for (auto& w : snapshot->warnings) reply.add_warnings(std::move(w));
+  SetVerification(snapshot->verified_at, snapshot->unverified, &reply);
+  return reply;
+}
+
+absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken() {
+  bool refresh = false;
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> ignored;
+    absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
+    if (!current.ok()) return current.status();
+    refresh = current->has_token_expires_at() && !current->refresh_token().empty() &&
+              ToTime(current->token_expires_at()) - clock_.Now() < kHandOutMargin;
+  }
+  if (refresh) {
+    absl::Status refreshed = Refresh(/*only_if_due=*/false);
+    if (!refreshed.ok() && !absl::IsUnavailable(refreshed)) return refreshed;
+  }
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> ignored;
+  absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
+  if (!current.ok()) return current.status();
+  if (current->has_token_expires_at() && ToTime(current->token_expires_at()) <= clock_.Now()) {
+    return absl::UnavailableError(
+        "the access token expired and could not be refreshed (the server is unreachable)");
+  }
+  agent::v1::GetTokenResponse reply;
+  reply.set_token(current->token());
+  if (current->has_token_expires_at()) *reply.mutable_expires_at() = current->token_expires_at();
+  return reply;
+}
+
+}  // namespace datagen

@@ -1,0 +1,102 @@
+#include "agent/session/status_reply.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "agent/common/reason.h"
+
+namespace datagen {
+
+const server::v1::UserMembership* FindMembership(const server::v1::UserInfo& user,
+                                                 absl::string_view slug) {
+  for (const auto& m : user.memberships()) {
+    if (m.slug() == slug) return &m;
+  }
+  return nullptr;
+}
+
+std::string DefaultOrganization(const server::v1::UserInfo& user) {
+  for (const auto& m : user.memberships()) {
+    if (m.is_default()) return m.slug();
+  }
+  return user.memberships_size() > 0 ? user.memberships(0).slug() : "";
+}
+
+void WarnIfNotMember(const agent::v1::Credentials& credentials, const server::v1::UserInfo& user,
+                     std::vector<std::string>* warnings) {
+  const std::string& active = credentials.active_org_slug();
+  if (!active.empty() && FindMembership(user, active) == nullptr) {
+    warnings->push_back(absl::StrCat("you are no longer a member of the active organization ",
+                                     active, "; switch with: datagen auth org --use <slug>"));
+  }
+}
+
+void AddStandingWarnings(const SessionContext& context, std::vector<std::string>* warnings) {
+  if (context.unsaved) {
+    warnings->push_back(absl::StrCat("a refreshed token could not be saved (",
+                                     context.unsaved_error,
+                                     "); the agent keeps it in memory and retries saving it"));
+  }
+  if (context.issuer != context.configured_issuer) {
+    warnings->push_back(absl::StrCat(
+        "this session was issued by ", context.issuer, ", but the agent is configured for ",
+        context.configured_issuer, "; its tokens go only to ", context.issuer,
+        ". To sign in at the configured server: datagen auth login"));
+  }
+}
+
+agent::v1::GetStatusResponse BuildStatusReply(const agent::v1::Credentials& credentials,
+                                              const server::v1::UserInfo& user,
+                                              const SessionContext& context,
+                                              std::vector<std::string> warnings) {
+  WarnIfNotMember(credentials, user, &warnings);
+  AddStandingWarnings(context, &warnings);
+  agent::v1::GetStatusResponse reply;
+  reply.set_email(user.email());
+  reply.set_active_org_slug(credentials.active_org_slug());
+  if (const auto* m = FindMembership(user, reply.active_org_slug())) reply.set_role(m->role());
+  if (credentials.has_stored_at()) *reply.mutable_stored_at() = credentials.stored_at();
+  if (credentials.has_token_expires_at()) {
+    *reply.mutable_token_expires_at() = credentials.token_expires_at();
+  }
+  reply.set_api_url(context.issuer);
+  reply.set_configured_api_url(context.configured_issuer);
+  reply.set_revocations_pending(context.revocations_pending);
+  for (auto& w : warnings) reply.add_warnings(std::move(w));
+  return reply;
+}
+
+namespace {
+constexpr char kSignedOutPayload[] = "datagen.dev/signed-out/revocations-pending";
+}  // namespace
+
+absl::Status NotSignedInError(int revocations_pending) {
+  absl::Status error = absl::UnauthenticatedError(
+      revocations_pending == 0
+          ? std::string("not signed in")
+          : absl::StrCat("not signed in (", revocations_pending,
+                         " token(s) of an ended session still await revocation at the server; "
+                         "the agent keeps retrying)"));
+  error.SetPayload(kSignedOutPayload, absl::Cord(std::to_string(revocations_pending)));
+  return WithReason(std::move(error), agent::v1::ERROR_REASON_NOT_SIGNED_IN);
+}
+
+absl::StatusOr<agent::v1::GetStatusResponse> AnswerSignedOut(
+    absl::StatusOr<agent::v1::GetStatusResponse> reply) {
+  if (reply.ok()) return reply;
+  auto pending = reply.status().GetPayload(kSignedOutPayload);  // optional<Cord>
+  int count = 0;
+  if (!pending || !absl::SimpleAtoi(std::string(*pending), &count)) return reply;
+  agent::v1::GetStatusResponse signed_out;
+  signed_out.set_signed_out(true);
+  signed_out.set_revocations_pending(count);
+  return signed_out;
+}
+
+absl::Status ExpiredError(absl::string_view reason) {
+  return WithReason(absl::UnauthenticatedError(absl::StrCat("your session expired: ", reason)),
+                    agent::v1::ERROR_REASON_SESSION_EXPIRED);
+}
+
+}  // namespace datagen
