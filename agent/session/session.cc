@@ -39,13 +39,22 @@ SessionContext Session::ContextLocked(const agent::v1::Credentials& credentials)
   return context;
 }
 
-bool Session::QueueRevocation(const agent::v1::Credentials& credentials,
-                              const std::string& issuer) {
+std::vector<RevocationQueue::Token> Session::TokensOf(const agent::v1::Credentials& credentials,
+                                                      const std::string& issuer) {
   std::vector<RevocationQueue::Token> tokens = {{credentials.token(), "access_token", issuer}};
   if (!credentials.refresh_token().empty()) {
     tokens.push_back({credentials.refresh_token(), "refresh_token", issuer});
   }
-  if (absl::Status queued = revocations_.Add(tokens); !queued.ok()) {
+  return tokens;
+}
+
+absl::Status Session::RevokeAtIssuer(const RevocationQueue::Token& token) {
+  return issuers_.For(issuers_.OfRecord(token.api_url))->identity.Revoke(token.token, token.hint);
+}
+
+bool Session::QueueRevocation(const agent::v1::Credentials& credentials,
+                              const std::string& issuer) {
+  if (absl::Status queued = revocations_.Add(TokensOf(credentials, issuer)); !queued.ok()) {
     LogWarning("could not record tokens for revocation: %s", queued.message());
     return false;
   }
@@ -218,7 +227,8 @@ bool Session::FromMemoryLocked(const agent::v1::Credentials& credentials, Snapsh
   return true;
 }
 
-absl::StatusOr<Session::Snapshot> Session::Read(bool verify, bool file_only_ok) {
+absl::StatusOr<Session::Snapshot> Session::Read(Source source, Unreachable unreachable) {
+  const bool verify = source == Source::kServer;
   Snapshot snapshot;
   // One look at the credentials; a second only after refreshing a token that already expired
   // (e.g. the machine slept past the expiry).
@@ -253,7 +263,7 @@ absl::StatusOr<Session::Snapshot> Session::Read(bool verify, bool file_only_ok) 
   absl::MutexLock lock(&mu_);
   absl::Status taken = TakeConfirmationLocked(snapshot.credentials.token(), user);
   if (!taken.ok()) {
-    if (!verify && file_only_ok && absl::IsUnavailable(taken)) {
+    if (!verify && unreachable == Unreachable::kFileAndWarn && absl::IsUnavailable(taken)) {
       // Nothing known since the agent started: the file says who, the server cannot confirm it.
       snapshot.user.Clear();
       snapshot.user.set_email(snapshot.credentials.email());
@@ -325,7 +335,8 @@ std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::StatusFromM
 }
 
 absl::StatusOr<agent::v1::GetStatusResponse> Session::Status(bool verify) {
-  absl::StatusOr<Snapshot> snapshot = Read(verify, /*file_only_ok=*/true);
+  absl::StatusOr<Snapshot> snapshot =
+      Read(verify ? Source::kServer : Source::kMemoryWhenKnown, Unreachable::kFileAndWarn);
   if (!snapshot.ok()) return snapshot.status();
   absl::MutexLock lock(&mu_);
   agent::v1::GetStatusResponse reply =
@@ -336,7 +347,8 @@ absl::StatusOr<agent::v1::GetStatusResponse> Session::Status(bool verify) {
 }
 
 absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify) {
-  absl::StatusOr<Snapshot> snapshot = Read(verify, /*file_only_ok=*/false);
+  absl::StatusOr<Snapshot> snapshot =
+      Read(verify ? Source::kServer : Source::kMemoryWhenKnown, Unreachable::kFail);
   if (!snapshot.ok()) return snapshot.status();
   WarnIfNotMember(snapshot->credentials, snapshot->user, &snapshot->warnings);
   {

@@ -142,15 +142,19 @@ class Session {
   absl::StatusOr<agent::v1::Credentials> UsableLocked(std::vector<std::string>* warnings,
                                                       bool even_if_expired = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Current credentials (refreshed first if already expired) plus the user's identity: from
-  // the identity cache when fresh and `verify` is false, else from a userinfo round trip (which
-  // refills the cache).
-  // With `file_only_ok`, a server that cannot be reached when nothing is known yields the
-  // credentials file's own email, unverified.
-  absl::StatusOr<Snapshot> Read(bool verify, bool file_only_ok) ABSL_LOCKS_EXCLUDED(mu_);
-  // The identity known for `credentials` from memory into *snapshot: true when one is. Marks it
-  // unverified when older than the staleness bound and asks for a confirmation
-  // (*revalidate: call ScheduleChanged after the lock).
+  // Where a read's identity may come from.
+  enum class Source {
+    kMemoryWhenKnown,  // the identity cache (marked unverified past the staleness bound)
+    kServer,           // a userinfo round trip now (--verify; also a session once refused)
+  };
+  // What a read gives when the server cannot be reached and nothing is known yet.
+  enum class Unreachable {
+    kFail,         // the server's UNAVAILABLE (org --list: no memberships to show)
+    kFileAndWarn,  // the credentials file's own email and org, unverified (status)
+  };
+  // Current credentials (refreshed first if already expired) plus the user's identity, from
+  // `source` (a round trip refills the cache).
+  absl::StatusOr<Snapshot> Read(Source source, Unreachable unreachable) ABSL_LOCKS_EXCLUDED(mu_);
   // Takes the server's answer about whom `token` belongs to: remembers the identity (OK), or
   // marks the session expired when the server refused the token (the ExpiredError every later
   // call gives); any other error is returned as it is.
@@ -160,6 +164,9 @@ class Session {
   // TryStatusFromMemory under the lock; *revalidate as in FromMemoryLocked.
   std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> StatusFromMemory(bool* revalidate)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The identity known for `credentials` from memory into *snapshot: true when one is. Marks it
+  // unverified when older than the staleness bound and asks for a confirmation
+  // (*revalidate: call ScheduleChanged after the lock).
   bool FromMemoryLocked(const agent::v1::Credentials& credentials, Snapshot* snapshot,
                         bool* revalidate) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Saves `credentials` as the session and publishes `change`.
@@ -170,8 +177,14 @@ class Session {
   // What the status builder needs to know beside the credentials and the user.
   SessionContext ContextLocked(const agent::v1::Credentials& credentials)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Queues `credentials`' tokens for revocation at their issuer; false when they could not be.
+  // The one revocation path. TokensOf: what revoking `credentials` means (the access token, then
+  // the refresh token if any, at `issuer`). QueueRevocation: records them in the never-lost
+  // queue and wakes the loop that revokes them; false when they could not be recorded.
+  // RevokeAtIssuer: one RFC 7009 request, at the token's own issuer (never under mu_).
+  static std::vector<RevocationQueue::Token> TokensOf(const agent::v1::Credentials& credentials,
+                                                      const std::string& issuer);
   bool QueueRevocation(const agent::v1::Credentials& credentials, const std::string& issuer);
+  absl::Status RevokeAtIssuer(const RevocationQueue::Token& token) ABSL_LOCKS_EXCLUDED(mu_);
   // Revokes `tokens` now (the logout path); those accepted or refused for good leave the queue.
   // Fills the reply's revoked / revocation_error.
   void RevokeNow(const std::vector<RevocationQueue::Token>& tokens,
@@ -200,8 +213,6 @@ class Session {
   // Takes a refresh's result into the session (saved, or kept in memory when it cannot be).
   absl::Status ApplyRefreshLocked(const agent::v1::Credentials& before, const IssuedTokens& tokens)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Revokes the access token, then the refresh token if any (RFC 7009). Never under mu_.
-  absl::Status RevokeTokens(const agent::v1::Credentials& credentials) ABSL_LOCKS_EXCLUDED(mu_);
   // Background work of DoDueWork: the unsaved token's save, the revocation queue.
   void RetryUnsavedIfDue() ABSL_LOCKS_EXCLUDED(mu_);
   void RetryRevocationsIfDue() ABSL_LOCKS_EXCLUDED(mu_);

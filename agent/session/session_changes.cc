@@ -21,7 +21,7 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
         "an organization slug is 1 to 100 characters of letters, digits, '.', '_' and '-'");
   }
   // A write: membership is checked with the server, whatever the cache holds.
-  absl::StatusOr<Snapshot> snapshot = Read(/*verify=*/true, /*file_only_ok=*/false);
+  absl::StatusOr<Snapshot> snapshot = Read(Source::kServer, Unreachable::kFail);
   if (!snapshot.ok()) return snapshot.status();
   const server::v1::UserMembership* membership = FindMembership(snapshot->user, slug);
   if (membership == nullptr) {
@@ -60,15 +60,6 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
   return reply;
 }
 
-absl::Status Session::RevokeTokens(const agent::v1::Credentials& credentials) {
-  std::shared_ptr<Issuer> issuer = issuers_.For(IssuerOf(credentials));
-  absl::Status revoked = issuer->identity.Revoke(credentials.token(), "access_token");
-  if (revoked.ok() && !credentials.refresh_token().empty()) {
-    revoked = issuer->identity.Revoke(credentials.refresh_token(), "refresh_token");
-  }
-  return revoked;
-}
-
 absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
   agent::v1::LogoutResponse reply;
   std::vector<RevocationQueue::Token> tokens;
@@ -83,11 +74,7 @@ absl::StatusOr<agent::v1::LogoutResponse> Session::Logout() {
       return reply;
     }
     if (!current.ok()) return current.status();
-    const std::string issuer = IssuerOf(*current);
-    tokens.push_back({current->token(), "access_token", issuer});
-    if (!current->refresh_token().empty()) {
-      tokens.push_back({current->refresh_token(), "refresh_token", issuer});
-    }
+    tokens = TokensOf(*current, IssuerOf(*current));
     // Remembered before the credentials go, so that no token is ever forgotten unrevoked.
     if (absl::Status queued = revocations_.Add(tokens); !queued.ok()) {
       LogWarning("could not record the tokens for revocation: %s", queued.message());
@@ -121,8 +108,7 @@ void Session::RevokeNow(const std::vector<RevocationQueue::Token>& tokens,
   std::vector<std::string> settled;
   absl::Status first_error;
   for (const auto& t : tokens) {
-    absl::Status revoked =
-        issuers_.For(issuers_.OfRecord(t.api_url))->identity.Revoke(t.token, t.hint);
+    absl::Status revoked = RevokeAtIssuer(t);
     if (revoked.ok() || !RevocationQueue::WorthRetrying(revoked)) {
       settled.push_back(t.token);  // accepted, or refused for good: retrying would not help
     }
@@ -205,8 +191,12 @@ absl::StatusOr<agent::v1::LoginResult> Session::CompleteLogin(const IssuedTokens
   // The new session is stored; only now is the old one given up, through the never-lost
   // queue, at the issuer that issued it.
   if (replaced && !QueueRevocation(*replaced, IssuerOf(*replaced))) {
-    if (absl::Status revoked = RevokeTokens(*replaced); !revoked.ok()) {
-      LogWarning("the previous session could not be revoked: %s", revoked.message());
+    // Not even recorded (the folder is unwritable): one try now, on the same path.
+    for (const RevocationQueue::Token& t : TokensOf(*replaced, IssuerOf(*replaced))) {
+      if (absl::Status revoked = RevokeAtIssuer(t); !revoked.ok()) {
+        LogWarning("the previous session could not be revoked: %s", revoked.message());
+        break;
+      }
     }
   }
   agent::v1::LoginResult result;
@@ -309,9 +299,8 @@ void Session::RetryUnsavedIfDue() {
 void Session::RetryRevocationsIfDue() {
   if (revocations_.NextDue() > clock_.BootTime()) return;
   int before = revocations_.size();
-  int after = revocations_.RetryDue([this](const RevocationQueue::Token& t) {
-    return issuers_.For(issuers_.OfRecord(t.api_url))->identity.Revoke(t.token, t.hint);
-  });
+  int after =
+      revocations_.RetryDue([this](const RevocationQueue::Token& t) { return RevokeAtIssuer(t); });
   if (after != before) {
     absl::MutexLock lock(&mu_);
     PublishLocked(agent::v1::SESSION_CHANGE_REVOCATIONS);
