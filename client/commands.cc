@@ -181,7 +181,7 @@ int Watch(const Invocation& inv, AgentClient& agent, const Output& io) {
       pause = absl::Milliseconds(50);
       warned = false;
       Print(io.out, Render(shown, inv.format), inv.format);
-      fflush(io.out);
+      if (fflush(io.out) != 0 || ferror(io.out)) _exit(128 + SIGPIPE);  // the reader is gone
     });
     if (!status.ok() && !agent.agent_unreachable() &&
         status.error_code() != grpc::StatusCode::UNAVAILABLE) {

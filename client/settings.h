@@ -20,7 +20,8 @@ struct AgentSettings {
 
 // "" when this shell's settings agree with the agent's. Otherwise one sentence that names each
 // setting that differs, both values, and the one command that applies this shell's settings
-// (`datagen auth agent restart`). DATAGEN_API_URL is compared only when this shell sets it.
+// (`datagen auth agent restart`): "this shell's DATAGEN_API_URL (B; the agent's: A) differs
+// from the running agent's, ...". DATAGEN_API_URL is compared only when this shell sets it.
 std::string SettingsMismatch(const EnvLookup& env, const AgentSettings& agent);
 
 }  // namespace datagen::cli

@@ -396,8 +396,8 @@ TEST(E2eCommands, AgentStatusStopAndRestartWithThisShellsSettings) {
   const std::string other = "http://127.0.0.1:" + std::to_string(UnusedLoopbackPort());
   RunResult warned = env.Datagen({"auth", "status"}, {"DATAGEN_API_URL=" + other});
   EXPECT_EQ(warned.exit_code, 0);
-  EXPECT_THAT(warned.err, HasSubstr("this shell's DATAGEN_API_URL (" + other + ", the agent's " +
-                                    env.api_url() + ") differ from the running agent's"));
+  EXPECT_THAT(warned.err, HasSubstr("this shell's DATAGEN_API_URL (" + other + "; the agent's: " +
+                                    env.api_url() + ") differs from the running agent's"));
   EXPECT_THAT(warned.err, HasSubstr("datagen auth agent restart"));
   RunResult restarted = env.Datagen({"auth", "agent", "restart"}, {"DATAGEN_API_URL=" + other});
   EXPECT_EQ(restarted.exit_code, 0) << restarted.err;
@@ -410,7 +410,7 @@ TEST(E2eCommands, AgentStatusStopAndRestartWithThisShellsSettings) {
   RunResult json =
       env.Datagen({"auth", "status", "--format", "json"}, {"DATAGEN_API_URL=" + other});
   EXPECT_THAT(json.out, HasSubstr("\"configured_api_url\":\"" + other + "\""));
-  EXPECT_THAT(json.err, Not(HasSubstr("differ from the running agent's")));
+  EXPECT_THAT(json.err, Not(HasSubstr("from the running agent's")));
 
   RunResult stopped = env.Datagen({"auth", "agent", "stop"});
   EXPECT_EQ(stopped.exit_code, 0);
@@ -444,13 +444,13 @@ TEST(E2eCommands, AShellWithAnotherCredentialsFolderIsToldTheAgentServesAnother)
   const std::string elsewhere = env.dir() + "/other-config";
   RunResult r = env.Datagen({"auth", "status"}, {"XDG_CONFIG_HOME=" + elsewhere});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_THAT(r.err, HasSubstr("warning: this shell's the credentials file (" + elsewhere +
-                               "/datagen/credentials.json from XDG_CONFIG_HOME or HOME, the "
-                               "agent's " +
-                               env.credentials_path() + ") differ"));
+  EXPECT_THAT(r.err, HasSubstr("warning: this shell's credentials file (" + elsewhere +
+                               "/datagen/credentials.json, from XDG_CONFIG_HOME or HOME; the "
+                               "agent's: " +
+                               env.credentials_path() + ") differs"));
   EXPECT_THAT(r.err, HasSubstr("to apply this shell's: datagen auth agent restart"));
   RunResult doctor = env.Datagen({"auth", "doctor"}, {"XDG_CONFIG_HOME=" + elsewhere});
-  EXPECT_THAT(doctor.out, ContainsRegex("warn +settings +this shell's the credentials file"));
+  EXPECT_THAT(doctor.out, ContainsRegex("warn +settings +this shell's credentials file"));
   EXPECT_THAT(doctor.out, HasSubstr("fix: datagen auth agent restart"));
   RunResult same = env.Datagen({"auth", "doctor"});
   EXPECT_THAT(same.out, ContainsRegex("ok +settings"));

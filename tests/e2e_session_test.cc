@@ -162,6 +162,24 @@ TEST(E2eSession, TheWatchFollowsTheSessionAcrossACrashAStopAndAStart) {
   EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 5) << lines;
 }
 
+// A watch that now outlives its agent must not outlive its reader: `status --watch | head -n 1`
+// ends at the next event after head is gone (exit 141, as SIGPIPE would).
+TEST(E2eSession, TheWatchEndsWhenItsReaderIsGone) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  const std::string first = env.dir() + "/first.out";
+  RunResult r =
+      env.RunCommand({"/bin/sh", "-c",
+                      "\"$1\" auth status --watch | head -n 1 >\"$2\" & p=$!; "
+                      "for i in $(seq 200); do [ -s \"$2\" ] && break; sleep 0.05; done; "
+                      "\"$1\" auth org --use test-org >/dev/null; wait $p; echo \"ended $?\"",
+                      "-", E2eEnv::DatagenBinary(), first});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "ended 0\n") << "head's status ends the pipeline; it did end";
+  EXPECT_THAT(ReadFile(first), HasSubstr("change=initial"));
+}
+
 TEST(E2eSession, StatusKeepsAnsweringOverSeveralExpiriesAndTheTokenRotates) {
   E2eEnv env;
   ASSERT_EQ(env.AdminPost("/_admin/config",
