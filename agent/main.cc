@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -191,14 +192,14 @@ void WaitForTheEnd(datagen::Agent& agent, const sigset_t& stop_signals, absl::Du
   datagen::LogInfo("received %s; shutting down", strsignal(signal_number));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  BecomeUndumpable();
+// Parses the command line into the flags. Returns the exit code when the process should end
+// here (--help, --version, a bad flag), nullopt to go on.
+std::optional<int> ParseFlags(int argc, char** argv) {
   absl::SetProgramUsageMessage("the per-user sign-in agent behind `datagen auth`");
   absl::FlagsUsageConfig usage;
   usage.version_string = [] { return absl::StrCat("datagen-agent ", datagen::kVersion, "\n"); };
-  // --help lists this file's flags (abseil looks for files named after the program).
+  // --helpshort and the like list this file's flags (abseil looks for files named after the
+  // program); --help is AgentHelp.
   usage.contains_help_flags = [](absl::string_view file) {
     return absl::EndsWith(file, "agent/main.cc");
   };
@@ -219,12 +220,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "datagen-agent: unexpected argument %s (see --help)\n", rest[1]);
     return 2;
   }
-  // Debian's abseil has mutex deadlock detection on; it costs every lock and finds nothing in
-  // a release build that tests have not.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  if (absl::GetFlag(FLAGS_verbose)) datagen::SetLogLevel(datagen::LogLevel::kDebug);
-  // Signals are taken synchronously (WaitForTheEnd); blocked before any thread starts so that
-  // every thread inherits the mask.
+  return std::nullopt;
+}
+
+// The signals the agent takes: the stop signals are blocked before any thread starts (every
+// thread inherits the mask) and taken synchronously (WaitForTheEnd); the rest are ignored.
+sigset_t TakeSignals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   for (int stop : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, stop);
@@ -234,6 +235,19 @@ int main(int argc, char** argv) {
   // instant (credential_store.h); a lease broken in that instant sends SIGIO, which must not end
   // the agent.
   signal(SIGIO, SIG_IGN);
+  return stop_signals;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  BecomeUndumpable();
+  if (std::optional<int> exit_code = ParseFlags(argc, argv)) return *exit_code;
+  // Debian's abseil has mutex deadlock detection on; it costs every lock and finds nothing in
+  // a release build that tests have not.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  if (absl::GetFlag(FLAGS_verbose)) datagen::SetLogLevel(datagen::LogLevel::kDebug);
+  const sigset_t stop_signals = TakeSignals();
 
   absl::StatusOr<datagen::AgentConfig> config = ConfigFromFlags();
   if (!config.ok()) return Fail(config.status());

@@ -175,34 +175,45 @@ std::string Suggestion(absl::string_view typed) {
   return best.empty() ? "" : absl::StrCat(" (did you mean: datagen auth ", best, "?)");
 }
 
+// Help that prints `text` and exits 0.
+ParseResult PrintAndExit(std::string text, Command command = Command::kHelp) {
+  ParseResult result;
+  result.ok = true;
+  result.invocation.command = command;
+  result.invocation.help_text = std::move(text);
+  return result;
+}
+
+// `datagen completion --help | bash|zsh|fish`.
+ParseResult ParseCompletion(const std::vector<std::string>& args) {
+  if (args.size() == 2 && IsHelp(args[1])) return PrintAndExit(CompletionHelp());
+  std::optional<std::string> script = args.size() == 2 ? CompletionScript(args[1]) : std::nullopt;
+  if (!script) {
+    ParseResult result;
+    result.error = {"datagen completion needs one shell: bash, zsh or fish",
+                    "usage: datagen completion bash|zsh|fish", Format::kText};
+    return result;
+  }
+  return PrintAndExit(*script, Command::kCompletion);
+}
+
+// `datagen auth help [command]`: that command's help, as `datagen auth <command> --help`.
+ParseResult ParseAuthHelp(const std::vector<std::string>& args, Format format) {
+  if (args.size() > 3) return Error("auth help takes one command", nullptr, format);
+  if (args.size() < 3) return PrintAndExit(HelpText());
+  if (const CommandSpec* asked = FindCommand(args[2])) return PrintAndExit(CommandHelp(*asked));
+  return Error(absl::StrCat("unknown command: auth ", OneLine(args[2]), Suggestion(args[2])),
+               nullptr, format);
+}
+
 }  // namespace
 
 ParseResult ParseArgs(const std::vector<std::string>& args) {
-  ParseResult help;
-  help.ok = true;
-  help.invocation.help_text = HelpText();
-  if (args.empty() || IsHelp(args[0])) return help;
+  if (args.empty() || IsHelp(args[0])) return PrintAndExit(HelpText());
   if (args[0] == "--version" || args[0] == "version") {
-    help.invocation.command = Command::kVersion;
-    help.invocation.help_text = absl::StrCat("datagen ", kVersion, "\n");
-    return help;
+    return PrintAndExit(absl::StrCat("datagen ", kVersion, "\n"), Command::kVersion);
   }
-  if (args[0] == "completion") {
-    if (args.size() == 2 && IsHelp(args[1])) {
-      help.invocation.help_text = CompletionHelp();
-      return help;
-    }
-    std::optional<std::string> script = args.size() == 2 ? CompletionScript(args[1]) : std::nullopt;
-    if (!script) {
-      ParseResult result;
-      result.error = {"datagen completion needs one shell: bash, zsh or fish",
-                      "usage: datagen completion bash|zsh|fish", Format::kText};
-      return result;
-    }
-    help.invocation.command = Command::kCompletion;
-    help.invocation.help_text = *script;
-    return help;
-  }
+  if (args[0] == "completion") return ParseCompletion(args);
   const Format format = RequestedFormat(args);
   if (args[0] != "auth") {
     return Error(
@@ -210,20 +221,8 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
                      EditDistance(args[0], "auth") <= 2 ? " (did you mean: datagen auth?)" : ""),
         nullptr, format);
   }
-  if (args.size() < 2) return help;
-  if (IsHelp(args[1])) {
-    // `datagen auth help status`: that command's help, as `datagen auth status --help`.
-    if (args.size() == 3) {
-      if (const CommandSpec* asked = FindCommand(args[2])) {
-        help.invocation.help_text = CommandHelp(*asked);
-        return help;
-      }
-      return Error(absl::StrCat("unknown command: auth ", OneLine(args[2]), Suggestion(args[2])),
-                   nullptr, format);
-    }
-    if (args.size() > 3) return Error("auth help takes one command", nullptr, format);
-    return help;
-  }
+  if (args.size() < 2) return PrintAndExit(HelpText());
+  if (IsHelp(args[1])) return ParseAuthHelp(args, format);
   const CommandSpec* command = FindCommand(args[1]);
   if (command == nullptr) {
     return Error(absl::StrCat("unknown command: auth ", args[1], Suggestion(args[1])), nullptr,
@@ -236,10 +235,7 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
   if (ParseResult read = ReadFlags(args, *command, inv.format, &flags, &asked_help); !read.ok) {
     return read;
   }
-  if (asked_help) {
-    help.invocation.help_text = CommandHelp(*command);
-    return help;
-  }
+  if (asked_help) return PrintAndExit(CommandHelp(*command));
   if (flags.has("--format")) {
     const std::string& value = flags.given.at("--format");
     if (value != "text" && value != "json") {

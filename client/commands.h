@@ -8,21 +8,9 @@
 #include "agent/common/paths.h"
 #include "client/agent_client.h"
 #include "client/cli_args.h"
+#include "client/command_output.h"
 
 namespace datagen::cli {
-
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitSignedOut = 4;
-
-// Where a command writes. Not owned.
-struct Output {
-  FILE* out = stdout;
-  FILE* err = stderr;
-};
-
-inline constexpr int kExitInterrupted = 130;
 
 // Runs a parsed invocation against the agent. `env` is read only by login (which browser to
 // open). Returns the process exit code.

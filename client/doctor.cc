@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agent/common/diagnostic_check.h"
@@ -106,6 +108,54 @@ agent::v1::DiagnosticCheck SystemdCheck(const EnvLookup& env) {
                    absl::StrCat("datagen-agent.socket is active (units in ", found, ")"));
 }
 
+// The socket's folder: safe for a client to talk to (checked before), but the agent itself
+// (EnsurePrivateDir) refuses to serve one others can look into: the same verdict as the command
+// that would start it.
+agent::v1::DiagnosticCheck SocketFolderCheck(const std::string& socket) {
+  struct stat folder;
+  if (std::string dir = Dirname(socket);
+      lstat(dir.c_str(), &folder) == 0 && (folder.st_mode & 077) != 0) {
+    return MakeCheck(
+        "socket", agent::v1::VERDICT_FAIL,
+        absl::StrFormat("%s is open to other users (mode %04o): the agent refuses to serve there",
+                        dir, folder.st_mode & 07777),
+        absl::StrCat("chmod 700 ", dir));
+  }
+  return MakeCheck("socket", agent::v1::VERDICT_OK,
+                   absl::StrCat(socket, ": the folder is yours alone"));
+}
+
+// The agent that answered: its version against this CLI's, and whether it had to be started.
+agent::v1::DiagnosticCheck AgentCheck(const agent::v1::DiagnoseResponse& from_agent,
+                                      bool was_running) {
+  if (from_agent.agent_version() != kVersion) {
+    return MakeCheck(
+        "agent", agent::v1::VERDICT_WARN,
+        absl::StrCat("datagen-agent ", from_agent.agent_version(), " answers; this is datagen ",
+                     kVersion),
+        "datagen auth agent restart (the installed datagen-agent starts in its place)");
+  }
+  const std::string started =
+      was_running ? "" : " (it was not running: it starts on demand, and started for these checks)";
+  return MakeCheck("agent", agent::v1::VERDICT_OK,
+                   absl::StrCat("datagen-agent ", kVersion, " answers, configured for ",
+                                from_agent.configured_api_url(), started));
+}
+
+// A shell whose DATAGEN_API_URL or credentials folder is not the running agent's is shown the
+// agent's account: which differ, and the command that applies this shell's (none when the agent
+// does not say).
+std::optional<agent::v1::DiagnosticCheck> SettingsCheck(AgentClient& agent, const EnvLookup& env) {
+  agent::v1::AgentInfo info;
+  if (!agent.GetAgentInfo(&info).ok()) return std::nullopt;
+  std::string differ = SettingsMismatch(env, {info.configured_api_url(), info.credentials_path()});
+  if (differ.empty()) {
+    return MakeCheck("settings", agent::v1::VERDICT_OK,
+                     "the agent's issuer and credentials file are this shell's");
+  }
+  return MakeCheck("settings", agent::v1::VERDICT_WARN, differ, "datagen auth agent restart");
+}
+
 }  // namespace
 
 agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) {
@@ -119,20 +169,7 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
     *report.add_checks() = SystemdCheck(env);
     return report;
   }
-  // Safe for a client to talk to, but the agent itself (EnsurePrivateDir) refuses to serve a
-  // folder others can look into: the same verdict as the command that would start it.
-  struct stat folder;
-  if (std::string dir = Dirname(socket);
-      lstat(dir.c_str(), &folder) == 0 && (folder.st_mode & 077) != 0) {
-    *report.add_checks() = MakeCheck(
-        "socket", agent::v1::VERDICT_FAIL,
-        absl::StrFormat("%s is open to other users (mode %04o): the agent refuses to serve there",
-                        dir, folder.st_mode & 07777),
-        absl::StrCat("chmod 700 ", dir));
-  } else {
-    *report.add_checks() = MakeCheck("socket", agent::v1::VERDICT_OK,
-                                     absl::StrCat(socket, ": the folder is yours alone"));
-  }
+  *report.add_checks() = SocketFolderCheck(socket);
   *report.add_checks() = FilesCheck(env);
   const bool was_running = agent.answered_at_start();
   if (!was_running && !agent.may_autostart()) {
@@ -160,32 +197,8 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
     *report.add_checks() = SystemdCheck(env);
     return report;
   }
-  const std::string started =
-      was_running ? "" : " (it was not running: it starts on demand, and started for these checks)";
-  if (from_agent.agent_version() != kVersion) {
-    *report.add_checks() =
-        MakeCheck("agent", agent::v1::VERDICT_WARN,
-                  absl::StrCat("datagen-agent ", from_agent.agent_version(),
-                               " answers; this is datagen ", kVersion),
-                  "datagen auth agent restart (the installed datagen-agent starts in its place)");
-  } else {
-    *report.add_checks() =
-        MakeCheck("agent", agent::v1::VERDICT_OK,
-                  absl::StrCat("datagen-agent ", kVersion, " answers, configured for ",
-                               from_agent.configured_api_url(), started));
-  }
-  // A shell whose DATAGEN_API_URL or credentials folder is not the running agent's is shown
-  // the agent's account: say which differ, and the command that applies this shell's.
-  agent::v1::AgentInfo info;
-  if (agent.GetAgentInfo(&info).ok()) {
-    std::string differ =
-        SettingsMismatch(env, {info.configured_api_url(), info.credentials_path()});
-    *report.add_checks() =
-        differ.empty()
-            ? MakeCheck("settings", agent::v1::VERDICT_OK,
-                        "the agent's issuer and credentials file are this shell's")
-            : MakeCheck("settings", agent::v1::VERDICT_WARN, differ, "datagen auth agent restart");
-  }
+  *report.add_checks() = AgentCheck(from_agent, was_running);
+  if (auto settings = SettingsCheck(agent, env)) *report.add_checks() = *settings;
   for (const auto& check : from_agent.checks()) *report.add_checks() = check;
   *report.add_checks() = SystemdCheck(env);
   report.set_agent_version(from_agent.agent_version());

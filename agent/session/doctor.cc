@@ -192,9 +192,7 @@ agent::v1::DiagnosticCheck Doctor::CheckCredentials() {
   if (Issuers::Canonical(issuer) != Issuers::Canonical(issuer_)) {
     return MakeCheck("credentials", agent::v1::VERDICT_WARN,
                      absl::StrCat("signed in as ", email, " at ", issuer,
-                                  ", but the agent is "
-                                  "configured for ",
-                                  issuer_),
+                                  ", but the agent is configured for ", issuer_),
                      "run: datagen auth login (to sign in at the configured server)");
   }
   return MakeCheck(
