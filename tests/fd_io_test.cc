@@ -61,5 +61,25 @@ TEST(FdIoTest, FindsACompanionOnPathAndNothingWhenThereIsNone) {
   setenv("PATH", saved.c_str(), 1);
 }
 
+// Issue 23: the owned descriptor closes what it holds, once, and hands it on without closing.
+TEST(UniqueFdTest, ClosesOnceAndReleasesWithoutClosing) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  {
+    UniqueFd read_end(pipe_fds[0]);
+    UniqueFd moved = std::move(read_end);
+    EXPECT_FALSE(read_end.valid());
+    EXPECT_EQ(moved.get(), pipe_fds[0]);
+  }
+  EXPECT_EQ(fcntl(pipe_fds[0], F_GETFD), -1) << "closed when its owner went";
+  UniqueFd write_end(pipe_fds[1]);
+  int raw = write_end.release();
+  EXPECT_FALSE(write_end.valid());
+  EXPECT_NE(fcntl(raw, F_GETFD), -1) << "released: still open";
+  write_end.reset(raw);
+  write_end.reset();
+  EXPECT_EQ(fcntl(raw, F_GETFD), -1);
+}
+
 }  // namespace
 }  // namespace datagen

@@ -13,6 +13,11 @@
 
 namespace datagen {
 
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) close(fd_);
+  fd_ = fd;
+}
+
 bool WriteAll(int fd, absl::string_view data) {
   while (!data.empty()) {
     ssize_t n = write(fd, data.data(), data.size());

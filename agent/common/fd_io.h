@@ -1,7 +1,7 @@
-// Small POSIX helpers that the agent, its HTTP helper and the CLI share: one write loop and one
-// way to find a companion binary.
+// Small POSIX helpers that the agent, its HTTP helper and the CLI share: an owned file
+// descriptor, one write loop and one way to find a companion binary.
 //
-// Thread-safe (no state of their own).
+// The functions are thread-safe (no state of their own); a UniqueFd is thread-compatible.
 #ifndef DATAGEN_AGENT_COMMON_FD_IO_H_
 #define DATAGEN_AGENT_COMMON_FD_IO_H_
 
@@ -11,6 +11,35 @@
 #include "absl/strings/string_view.h"
 
 namespace datagen {
+
+// An owned file descriptor: closed when destroyed or reset, moved and never copied. -1: none.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  // Gives up ownership (e.g. to gRPC) without closing.
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  // Closes the one held, if any, and holds `fd`.
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
 
 // Writes all of `data` to `fd`, retrying short writes and EINTR. False on any other error
 // (errno tells which); then an unknown part of `data` was written.

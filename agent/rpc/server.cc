@@ -108,7 +108,7 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   }
   if (absl::Status locked = server->TakeLock(); !locked.ok()) return locked;
   if (inherited_fd >= 0) {
-    server->listen_fd_ = inherited_fd;
+    server->listen_fd_.reset(inherited_fd);
     server->owns_socket_file_ = false;  // systemd's: it stays when the agent exits
     LogInfo("serving the socket passed by systemd (socket activation)");
   } else if (absl::Status listening = server->Listen(); !listening.ok()) {
@@ -123,8 +123,8 @@ absl::Status AgentServer::TakeLock() {
   // One agent per socket: the lock is held for the agent's lifetime and never deleted (deleting
   // it would let a second agent lock a fresh file while a third still holds the old one).
   std::string lock_path = SocketLockFile(socket_path_);
-  lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (lock_fd_ < 0) {
+  lock_fd_.reset(open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!lock_fd_.valid()) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot open lock file ", lock_path, ": ", std::strerror(errno)));
   }
@@ -133,20 +133,20 @@ absl::Status AgentServer::TakeLock() {
   // the process shows as a zombie). Leave only once the holder answers on the socket, so that
   // whoever started this agent finds one serving; take the lock if it is freed meanwhile.
   const absl::Time give_up = MonotonicNow() + kLockWait;
-  while (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+  while (flock(lock_fd_.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) {
       return absl::FailedPreconditionError(
           absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(errno)));
     }
     if (SomethingAnswers(socket_path_) || MonotonicNow() >= give_up) {
-      return absl::AlreadyExistsError(absl::StrCat("another datagen-agent", ReadPid(lock_fd_),
+      return absl::AlreadyExistsError(absl::StrCat("another datagen-agent", ReadPid(lock_fd_.get()),
                                                    " is already serving ", socket_path_));
     }
     absl::SleepFor(absl::Milliseconds(5));
   }
   std::string pid = absl::StrCat(getpid(), "\n");
-  if (ftruncate(lock_fd_, 0) != 0 ||
-      pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (ftruncate(lock_fd_.get(), 0) != 0 ||
+      pwrite(lock_fd_.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     LogWarning("could not record the pid in %s", lock_path);
   }
   return absl::OkStatus();
@@ -163,15 +163,15 @@ absl::Status AgentServer::Listen() {
     LogInfo("replacing the stale socket %s left by an agent that is gone", socket_path_);
     unlink(socket_path_.c_str());
   }
-  listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) return absl::InternalError("cannot create a Unix socket");
+  listen_fd_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listen_fd_.valid()) return absl::InternalError("cannot create a Unix socket");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, socket_path_.c_str(), socket_path_.size() + 1);
   mode_t old_umask = umask(0177);  // the socket itself 0600
-  int bound = bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  int bound = bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   umask(old_umask);
-  if (bound != 0 || listen(listen_fd_, 128) != 0) {
+  if (bound != 0 || listen(listen_fd_.get(), 128) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot listen on ", socket_path_, ": ", std::strerror(errno)));
   }
@@ -211,9 +211,9 @@ bool AgentServer::awake() {
 }
 
 void AgentServer::Reconsider() {
-  if (poke_fd_ < 0) return;
+  if (!poke_fd_.valid()) return;
   uint64_t one = 1;
-  ssize_t unused = write(poke_fd_, &one, sizeof(one));
+  ssize_t unused = write(poke_fd_.get(), &one, sizeof(one));
   (void)unused;
 }
 
@@ -233,9 +233,10 @@ int AgentServer::PollTimeoutMs() {
 
 absl::Status AgentServer::StartServing() {
   if (absl::Status started = StartGrpc(); !started.ok()) return started;
-  wake_fd_ = eventfd(0, EFD_CLOEXEC);
-  poke_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0 || poke_fd_ < 0) return absl::InternalError("cannot create an eventfd");
+  wake_fd_.reset(eventfd(0, EFD_CLOEXEC));
+  poke_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wake_fd_.valid() || !poke_fd_.valid())
+    return absl::InternalError("cannot create an eventfd");
   if (sleep_.clock != nullptr) last_accept_ = sleep_.clock->BootTime();
   accept_thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "dg-accept");
@@ -246,7 +247,8 @@ absl::Status AgentServer::StartServing() {
 
 void AgentServer::AcceptLoop() {
   while (true) {
-    pollfd fds[3] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {poke_fd_, POLLIN, 0}};
+    pollfd fds[3] = {
+        {listen_fd_.get(), POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}, {poke_fd_.get(), POLLIN, 0}};
     if (poll(fds, 3, PollTimeoutMs()) < 0) {
       if (errno == EINTR) continue;
       LogError("accept loop: poll failed: %s", std::strerror(errno));
@@ -255,11 +257,11 @@ void AgentServer::AcceptLoop() {
     if (fds[1].revents != 0) return;
     if (fds[2].revents != 0) {
       uint64_t pokes;
-      ssize_t unused = read(poke_fd_, &pokes, sizeof(pokes));
+      ssize_t unused = read(poke_fd_.get(), &pokes, sizeof(pokes));
       (void)unused;
     }
     if ((fds[0].revents & POLLIN) == 0) continue;
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    int fd = accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
         LogWarning("accept failed: %s", std::strerror(errno));
@@ -300,31 +302,28 @@ void AgentServer::AcceptLoop() {
 void AgentServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
-  if (wake_fd_ >= 0) {
+  if (wake_fd_.valid()) {
     uint64_t one = 1;
-    ssize_t unused = write(wake_fd_, &one, sizeof(one));
+    ssize_t unused = write(wake_fd_.get(), &one, sizeof(one));
     (void)unused;
   }
   if (accept_thread_.joinable()) accept_thread_.join();
-  if (listen_fd_ >= 0) {
-    close(listen_fd_);
+  if (listen_fd_.valid()) {
+    listen_fd_.reset();
     // Still ours: we hold the lock until we exit. systemd's socket stays.
     if (owns_socket_file_) unlink(socket_path_.c_str());
-    listen_fd_ = -1;
   }
   if (grpc_server_) grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  if (wake_fd_ >= 0) close(wake_fd_);
-  wake_fd_ = -1;
+  wake_fd_.reset();
 
   LogInfo("datagen-agent stopped%s", owns_socket_file_ ? "; socket removed" : "");
-  if (lock_fd_ >= 0) close(lock_fd_);
-  lock_fd_ = -1;
+  lock_fd_.reset();
 }
 
 AgentServer::~AgentServer() {
-  if (grpc_server_ || listen_fd_ >= 0) Shutdown();
-  if (lock_fd_ >= 0) close(lock_fd_);
-  if (poke_fd_ >= 0) close(poke_fd_);  // only now: Reconsider may be called until Shutdown ends
+  if (grpc_server_ || listen_fd_.valid()) Shutdown();
+  // The descriptors close as members, poke_fd_ among them only now: Reconsider may be called
+  // until Shutdown ends.
 }
 
 }  // namespace datagen

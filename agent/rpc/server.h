@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/common/clock.h"
+#include "agent/common/fd_io.h"
 #include "grpcpp/grpcpp.h"
 
 namespace datagen {
@@ -83,14 +84,14 @@ class AgentServer {
 
   std::string socket_path_;
   uid_t uid_ = 0;
-  int listen_fd_ = -1;
-  int lock_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd that ends the accept loop
+  UniqueFd listen_fd_;
+  UniqueFd lock_fd_;
+  UniqueFd wake_fd_;  // eventfd that ends the accept loop
   bool owns_socket_file_ = true;
   std::vector<grpc::Service*> services_;
   Sleep sleep_;
   absl::Time last_accept_ = absl::InfinitePast();  // sleep_.clock's monotonic time
-  int poke_fd_ = -1;                               // eventfd: look again whether to sleep
+  UniqueFd poke_fd_;                               // eventfd: look again whether to sleep
   absl::Mutex grpc_mu_;  // guards grpc_server_ for awake(); written by the accept loop only
   std::unique_ptr<grpc::Server> grpc_server_;
   std::thread accept_thread_;

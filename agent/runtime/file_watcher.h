@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "agent/common/fd_io.h"
 
 namespace datagen {
 
@@ -26,8 +27,8 @@ class FileWatcher {
 
   std::string name_;
   std::function<void()> on_change_;
-  int inotify_fd_ = -1;
-  int wake_fd_ = -1;
+  UniqueFd inotify_fd_;
+  UniqueFd wake_fd_;
   std::thread thread_;
 };
 

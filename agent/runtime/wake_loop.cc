@@ -17,9 +17,9 @@ namespace datagen {
 
 WakeLoop::WakeLoop(Clock& clock, std::function<absl::Time()> work)
     : clock_(clock), work_(std::move(work)) {
-  timer_fd_ = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC | TFD_NONBLOCK);
-  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (timer_fd_ < 0 || wake_fd_ < 0) {
+  timer_fd_.reset(timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC | TFD_NONBLOCK));
+  wake_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!timer_fd_.valid() || !wake_fd_.valid()) {
     // Without them the agent could neither refresh nor revoke on time: fail loudly at start.
     LogError("cannot create the wake loop's timer: errno %d", errno);
     std::abort();
@@ -30,11 +30,7 @@ WakeLoop::WakeLoop(Clock& clock, std::function<absl::Time()> work)
   });
 }
 
-WakeLoop::~WakeLoop() {
-  Stop();
-  close(timer_fd_);
-  close(wake_fd_);
-}
+WakeLoop::~WakeLoop() { Stop(); }  // then the descriptors close as members
 
 void WakeLoop::Stop() {
   {
@@ -47,7 +43,7 @@ void WakeLoop::Stop() {
 
 void WakeLoop::Poke() {
   uint64_t one = 1;
-  ssize_t unused = write(wake_fd_, &one, sizeof(one));  // EAGAIN only when already poked
+  ssize_t unused = write(wake_fd_.get(), &one, sizeof(one));  // EAGAIN only when already poked
   (void)unused;
 }
 
@@ -57,12 +53,12 @@ void WakeLoop::Wait(absl::Duration left) {
     // At least a nanosecond: an all-zero it_value would disarm instead of firing at once.
     when.it_value = absl::ToTimespec(std::max(left, absl::Nanoseconds(1)));
   }
-  timerfd_settime(timer_fd_, 0, &when, nullptr);
-  pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {timer_fd_, POLLIN, 0}};
+  timerfd_settime(timer_fd_.get(), 0, &when, nullptr);
+  pollfd fds[2] = {{wake_fd_.get(), POLLIN, 0}, {timer_fd_.get(), POLLIN, 0}};
   while (poll(fds, 2, -1) < 0 && errno == EINTR) {
   }
   uint64_t count;
-  for (int fd : {wake_fd_, timer_fd_}) {
+  for (int fd : {wake_fd_.get(), timer_fd_.get()}) {
     ssize_t unused = read(fd, &count, sizeof(count));  // drain; EAGAIN when it did not fire
     (void)unused;
   }

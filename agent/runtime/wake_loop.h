@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "agent/common/clock.h"
+#include "agent/common/fd_io.h"
 
 namespace datagen {
 
@@ -39,8 +40,8 @@ class WakeLoop {
 
   Clock& clock_;
   std::function<absl::Time()> work_;
-  int timer_fd_ = -1;  // timerfd on CLOCK_BOOTTIME; owned
-  int wake_fd_ = -1;   // eventfd: Poke and Stop; owned
+  UniqueFd timer_fd_;  // timerfd on CLOCK_BOOTTIME
+  UniqueFd wake_fd_;   // eventfd: Poke and Stop
   std::mutex mu_;
   bool stopping_ = false;  // guarded by mu_
   std::thread thread_;
