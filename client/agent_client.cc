@@ -67,7 +67,7 @@ grpc::Status WithAgentReason(const grpc::Status& status, const grpc::ClientConte
 grpc::Status AgentClient::Unreachable(const std::string& message) {
   agent_unreachable_ = true;
   last_error_ = message;
-  return grpc::Status(grpc::StatusCode::UNAVAILABLE, message);
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, message, kAgentUnreachable);
 }
 
 grpc::Status AgentClient::Stuck() {
@@ -80,7 +80,7 @@ grpc::Status AgentClient::Stuck() {
                              "` if it stays); the next datagen command starts a new one. ")
               : "",
       "Its log: ", options_.agent_log_path);
-  return grpc::Status(grpc::StatusCode::UNAVAILABLE, last_error_);
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, last_error_, kAgentUnreachable);
 }
 
 AgentClient::AgentClient(Options options) : options_(std::move(options)) {
@@ -340,6 +340,11 @@ grpc::Status AgentClient::Login(const std::string& api_url,
 grpc::Status AgentClient::Watch(const std::function<void(const agent::v1::WatchEvent&)>& on_event) {
   return Stream<agent::v1::WatchEvent>(&agent::v1::AuthAgent::StubInterface::Watch,
                                        agent::v1::WatchRequest(), on_event);
+}
+
+bool AgentUnreachable(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+         status.error_details() == kAgentUnreachable;
 }
 
 }  // namespace datagen::cli

@@ -22,6 +22,13 @@ namespace datagen::cli {
 
 using ::datagen::kAgentReplyKey;  // agent/wire_contract.h
 
+// error_details() of a status that means no agent could be reached or started (not the agent's
+// answer: its message, for people, says why).
+inline constexpr char kAgentUnreachable[] = "datagen.client/agent-unreachable";
+
+// Whether `status`, returned by an AgentClient call, means that no agent answered at all.
+bool AgentUnreachable(const grpc::Status& status);
+
 class AgentClient {
  public:
   struct Options {
@@ -73,8 +80,9 @@ class AgentClient {
   // Valid until this client is destroyed.
   agent::v1::AuthAgent::StubInterface::async_interface* Async();
 
-  // True when the last call failed because the agent could not be reached or started (its
-  // status message says why), rather than with the agent's own answer.
+  // True when the last call failed because the agent could not be reached or started, rather
+  // than with the agent's own answer. For Async(), which returns no status; a call's own
+  // status says so itself (AgentUnreachable).
   bool agent_unreachable() const { return agent_unreachable_; }
   // Whether an agent answered when this client was made, before anything could start one.
   bool answered_at_start() const { return answered_at_start_; }

@@ -74,13 +74,13 @@ int AgentLife(const Invocation& inv, AgentClient& agent, const Output& io) {
                            ? agent.GetAgentInfo(&info)
                            : grpc::Status(grpc::StatusCode::UNAVAILABLE, "not running");
   const bool running = found.ok();
-  if (!running && agent.answered_at_start() && !agent.agent_unreachable()) {
-    return ReportError(found, "agent", inv, agent, io);
+  if (!running && agent.answered_at_start() && !AgentUnreachable(found)) {
+    return ReportError(found, "agent", inv, io);
   }
   const bool json = inv.format == Format::kJson;
   if (inv.command == Command::kAgentStart && !running) {
     grpc::Status started = agent.GetAgentInfo(&info);  // auto-starts it
-    if (!started.ok()) return ReportError(started, "agent start", inv, agent, io);
+    if (!started.ok()) return ReportError(started, "agent start", inv, io);
     Print(io.out,
           json ? AgentJson(&info, "started") : absl::StrCat("agent: started\n", AgentText(info)),
           json ? Format::kJson : Format::kText);
@@ -97,7 +97,7 @@ int AgentLife(const Invocation& inv, AgentClient& agent, const Output& io) {
   std::string stopped = "agent: not running\n";
   if (running) {
     grpc::Status ended = StopAgent(static_cast<pid_t>(info.pid()));
-    if (!ended.ok()) return ReportError(ended, "agent", inv, agent, io);
+    if (!ended.ok()) return ReportError(ended, "agent", inv, io);
     stopped = absl::StrCat("agent: stopped (pid ", info.pid(), ")\n");
   }
   if (inv.command == Command::kAgentStop) {
@@ -108,7 +108,7 @@ int AgentLife(const Invocation& inv, AgentClient& agent, const Output& io) {
   // restart: a new agent, started by this client with this shell's environment.
   agent::v1::AgentInfo fresh;
   grpc::Status started = agent.GetAgentInfo(&fresh);
-  if (!started.ok()) return ReportError(started, "agent restart", inv, agent, io);
+  if (!started.ok()) return ReportError(started, "agent restart", inv, io);
   if (json) {
     Print(io.out, AgentJson(&fresh, "restarted"), Format::kJson);
   } else {

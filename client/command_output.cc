@@ -68,7 +68,7 @@ void Print(FILE* to, const std::string& text, Format format) {
 }
 
 int ReportError(const grpc::Status& status, absl::string_view what, const Invocation& inv,
-                const AgentClient& agent, const Output& io) {
+                const Output& io) {
   // No password of a proxy URL quoted by a library reaches the screen (text or JSON).
   std::string message = RedactUrlUserinfo(status.error_message());
   if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
@@ -76,7 +76,7 @@ int ReportError(const grpc::Status& status, absl::string_view what, const Invoca
   }
   if (message.empty()) message = CodeName(status.error_code());
   Print(io.err, absl::StrCat("error: ", OneLine(message), "\n"));
-  if (std::string next = NextStep(status, agent.agent_unreachable()); !next.empty()) {
+  if (std::string next = NextStep(status, AgentUnreachable(status)); !next.empty()) {
     Print(io.err, next + "\n");
   }
   if (inv.format == Format::kJson) {

@@ -34,7 +34,7 @@ void Print(FILE* to, const std::string& text, Format format = Format::kText);
 // stderr, the JSON error object on stdout with --format json. Returns the exit code (4 for
 // UNAUTHENTICATED, else 1).
 int ReportError(const grpc::Status& status, absl::string_view what, const Invocation& inv,
-                const AgentClient& agent, const Output& io);
+                const Output& io);
 
 // From now on, Ctrl-C (or SIGTERM) erases the spinner's line and exits 130 at once. Closing the
 // connection detaches this caller from the agent's login or watch.

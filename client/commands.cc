@@ -76,7 +76,7 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
         }
       });
   spinner.reset();
-  if (!status.ok()) return ReportError(status, "login", inv, agent, io);
+  if (!status.ok()) return ReportError(status, "login", inv, io);
   return kExitOk;
 }
 
@@ -86,7 +86,7 @@ int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::str
           CallFn call) {
   Reply reply;
   grpc::Status status = call(&reply);
-  if (!status.ok()) return ReportError(status, what, inv, agent, io);
+  if (!status.ok()) return ReportError(status, what, inv, io);
   if constexpr (!std::is_same_v<Reply, agent::v1::GetTokenResponse>) {
     for (const std::string& warning : reply.warnings()) {
       Print(io.err, absl::StrCat("warning: ", OneLine(RedactUrlUserinfo(warning)), "\n"));
@@ -180,7 +180,7 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
     case Command::kLogout: {
       agent::v1::LogoutResponse reply;
       grpc::Status status = agent.Logout(&reply);
-      if (!status.ok()) return ReportError(status, "logout", inv, agent, io);
+      if (!status.ok()) return ReportError(status, "logout", inv, io);
       if (reply.outcome() == agent::v1::LOGOUT_OUTCOME_NO_CREDENTIAL &&
           inv.format == Format::kText) {
         Print(io.err, "note: not signed in: there was no session to log out of\n");

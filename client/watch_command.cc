@@ -42,9 +42,9 @@ int Watch(const Invocation& inv, AgentClient& agent, const Output& io) {
       Print(io.out, Render(shown, inv.format), inv.format);
       if (fflush(io.out) != 0 || ferror(io.out)) _exit(128 + SIGPIPE);  // the reader is gone
     });
-    if (!status.ok() && !agent.agent_unreachable() &&
+    if (!status.ok() && !AgentUnreachable(status) &&
         status.error_code() != grpc::StatusCode::UNAVAILABLE) {
-      return ReportError(status, "status --watch", inv, agent, io);  // the agent's own answer
+      return ReportError(status, "status --watch", inv, io);  // the agent's own answer
     }
     // An agent this watch started has exited: reap it, so that `agent stop` sees it gone.
     while (waitpid(-1, nullptr, WNOHANG) > 0) {

@@ -163,6 +163,7 @@ TEST_F(AgentClientTest, WithoutAutostartNothingIsStartedAndTheCallSaysSo) {
   grpc::Status status = client.GetStatus(false, &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_TRUE(client.agent_unreachable());
+  EXPECT_TRUE(AgentUnreachable(status)) << "the status says so itself, no side flag needed";
   EXPECT_THAT(status.error_message(), HasSubstr("auto-start is off"));
   EXPECT_EQ(launcher_.starts_, 0);
 }
@@ -180,6 +181,7 @@ TEST_F(AgentClientTest, AStuckAgentIsNamedNotWaitedOnForever) {
   grpc::Status status = client.GetStatus(false, &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(status.error_message(), HasSubstr("is not answering: it may be stopped or hung"));
+  EXPECT_TRUE(AgentUnreachable(status));
   EXPECT_THAT(status.error_message(), HasSubstr(dir_ + "/agent.log"));
   EXPECT_LT(absl::Now() - start, absl::Seconds(30));
   EXPECT_EQ(launcher_.starts_, 0);
@@ -218,6 +220,9 @@ TEST_F(AgentClientTest, AnAgentOfAnotherInstallIsLeftAlone) {
   agent::v1::GetStatusResponse reply;
   ASSERT_TRUE(client.GetStatus(false, &reply).ok());
   EXPECT_EQ(reply.email(), "other@yourcompany.com");
+  EXPECT_FALSE(AgentUnreachable(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is down",
+                                             "ERROR_REASON_SERVER_UNREACHABLE")))
+      << "the agent's own UNAVAILABLE is an answer";
   EXPECT_EQ(agent.handovers(), 0);
   EXPECT_EQ(launcher_.starts_, 0);
 }
