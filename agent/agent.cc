@@ -70,6 +70,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTran
         std::make_unique<WakeLoop>(clock, [self] { return self->session_.DoDueWork(); });
     agent->session_.SetScheduleListener([self] { self->maintenance_->Poke(); });
   }
+  agent->broker_.SetInactiveListener([self] { self->LeaveIfHandingOver(); });
   agent->WatchCredentialsFile();
   // Written now (the session as loaded) and on every change after.
   agent->prompt_watch_ = agent->session_.AddWatcher(&agent->prompt_file_);
@@ -97,30 +98,35 @@ void Agent::WatchCredentialsFile() {
 }
 
 bool Agent::Handover() {
-  absl::MutexLock lock(&stop_mu_);
-  bool now = !broker_.active();
-  if (handing_over_ || stopped_) return now;
-  handing_over_ = true;
-  LogInfo("%s", now ? "handing over to the installed datagen-agent: exiting"
-                    : "handing over to the installed datagen-agent once the login in progress "
-                      "ends");
-  handover_thread_ = std::thread([this] {
-    // A login waiting for approval keeps this agent; it leaves when the login ends.
-    while (broker_.active()) {
-      {
-        absl::MutexLock lock(&stop_mu_);
-        if (stopped_) return;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
+  {
+    absl::MutexLock lock(&stop_mu_);
+    if (stopped_) return !broker_.active();
+    if (!handing_over_) {
+      handing_over_ = true;
+      LogInfo("%s", broker_.active() ? "handing over to the installed datagen-agent once the "
+                                       "login in progress ends"
+                                     : "handing over to the installed datagen-agent: exiting");
     }
-    session_.PublishRestarting();
-    if (config_.request_exit) {
-      config_.request_exit();
-    } else {
-      kill(getpid(), SIGTERM);  // main's signal wait takes it, and stops in order
-    }
-  });
-  return now;
+  }
+  // A login waiting for approval keeps this agent: it leaves when the login ends (the broker's
+  // inactive listener, set in Start, calls LeaveIfHandingOver then).
+  if (broker_.active()) return false;
+  LeaveIfHandingOver();
+  return true;
+}
+
+void Agent::LeaveIfHandingOver() {
+  {
+    absl::MutexLock lock(&stop_mu_);
+    if (!handing_over_ || left_ || stopped_ || broker_.active()) return;
+    left_ = true;
+  }
+  session_.PublishRestarting();
+  if (config_.request_exit) {
+    config_.request_exit();
+  } else {
+    kill(getpid(), SIGTERM);  // main's signal wait takes it, and stops in order
+  }
 }
 
 void Agent::Stop() {
@@ -145,7 +151,6 @@ void Agent::Stop() {
     session_.RemoveWatcher(prompt_watch_);
     prompt_file_.Remove();
   }
-  if (handover_thread_.joinable()) handover_thread_.join();
 }
 
 Agent::~Agent() { Stop(); }

@@ -97,9 +97,10 @@ class Agent {
   Session& session() { return session_; }
   // Whether gRPC is up (false while the agent sleeps: see AgentConfig::sleep_after).
   bool awake() { return server_ != nullptr && server_->awake(); }
-  // Makes the server look again at once whether to sleep (tests that advance the clock).
+  // Makes the server look again at once whether to sleep, and returns once it has (tests that
+  // advance the clock).
   void ReconsiderSleep() {
-    if (server_) server_->Reconsider();
+    if (server_) server_->ReconsiderAndWait();
   }
   LoginBroker& broker() { return broker_; }
   Issuers& issuers() { return issuers_; }
@@ -111,6 +112,9 @@ class Agent {
   // The file watcher on the credentials folder (created when missing); a failure is logged and
   // changes are then noticed at the next call.
   void WatchCredentialsFile();
+  // After a Handover, once no login is in progress: tells watchers the agent is restarting and
+  // asks to exit, once. Called by Handover and by the broker when a login ends.
+  void LeaveIfHandingOver() ABSL_LOCKS_EXCLUDED(stop_mu_);
 
   const AgentConfig config_;
   // Construction order is dependency order; destruction runs it backwards.
@@ -138,7 +142,7 @@ class Agent {
   absl::Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
   bool handing_over_ ABSL_GUARDED_BY(stop_mu_) = false;
-  std::thread handover_thread_;  // waits for a login to end, then exits (Handover)
+  bool left_ ABSL_GUARDED_BY(stop_mu_) = false;  // the hand-over's exit was asked for
 };
 
 }  // namespace datagen

@@ -20,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/subprocess.h"
 
 namespace datagen::cli {
 namespace {
@@ -49,8 +50,9 @@ class FakeAgent final : public agent::v1::AuthAgent::Service {
     Stop();
     if (stopper_.joinable()) stopper_.join();
   }
-  void Stop() {
-    if (!stopped_.exchange(true)) server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  // Stops serving; calls in flight are cancelled after `grace`.
+  void Stop(absl::Duration grace = absl::ZeroDuration()) {
+    if (!stopped_.exchange(true)) server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
   bool serving() const { return server_ != nullptr; }
   int handovers() const { return handovers_; }
@@ -77,10 +79,8 @@ class FakeAgent final : public agent::v1::AuthAgent::Service {
     Mark(context);
     ++handovers_;
     reply->set_exiting_now(true);
-    stopper_ = std::thread([this] {
-      absl::SleepFor(absl::Milliseconds(20));  // the reply leaves first
-      Stop();
-    });
+    // A graceful shutdown: this call's reply leaves first, nothing new is taken.
+    stopper_ = std::thread([this] { Stop(absl::Seconds(10)); });
     return grpc::Status::OK;
   }
 
@@ -108,10 +108,7 @@ class FakeLauncher final : public Launcher {
                      const std::function<bool()>& answers) override {
     ++starts_;
     started_ = std::make_unique<FakeAgent>(socket_path, next_);
-    for (absl::Time end = absl::Now() + absl::Seconds(10); absl::Now() < end;) {
-      if (answers()) return absl::OkStatus();
-      absl::SleepFor(absl::Milliseconds(5));
-    }
+    if (testing::WaitUntil(answers)) return absl::OkStatus();
     return absl::UnavailableError("the fake agent did not answer");
   }
   FakeAgent::Setup next_;

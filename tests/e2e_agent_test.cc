@@ -171,8 +171,9 @@ TEST(E2eAgent, ConcurrentAutoStartsEndWithOneAgent) {
     EXPECT_EQ(r.exit_code, 0) << r.err << "agent log:\n" << env.AgentLog();
     EXPECT_THAT(r.out, HasSubstr("role: admin"));
   }
-  absl::SleepFor(absl::Milliseconds(200));  // losers of the race exit right after locking fails
-  EXPECT_EQ(AgentsServing(env.socket_path()), 1);
+  // Losers of the race exit once the winner answers: one agent is left, and stays.
+  EXPECT_TRUE(WaitUntil([&] { return AgentsServing(env.socket_path()) == 1; }))
+      << AgentsServing(env.socket_path()) << " agents";
 }
 
 TEST(E2eAgent, AnotherUidIsRefusedBeforeAnyCall) {

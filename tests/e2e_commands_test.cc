@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 
 #include <iostream>
+#include <regex>
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/e2e_env.h"
@@ -178,8 +180,23 @@ TEST(E2eCommands, PastTheStalenessBoundStatusNeverWaitsOnTheNetwork) {
     EXPECT_THAT(json.out, HasSubstr("\"verified_at\":\""));
   };
 
+  // Waits until the agent's last confirmation (`verified_at` in a JSON status, to the second)
+  // is older than the bound as the agent counts it: the bound, the second the field leaves out,
+  // and a margin for the two clocks' reading apart.
+  auto await_past_the_bound = [&](const std::string& json) {
+    absl::Time verified_at;
+    std::string error;
+    std::smatch field;
+    ASSERT_TRUE(std::regex_search(json, field, std::regex(R"re("verified_at":"([^"]+)")re")))
+        << json;
+    ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, field[1].str(), &verified_at, &error))
+        << error;
+    ASSERT_TRUE(WaitUntil(
+        [&] { return absl::Now() > verified_at + absl::Seconds(2) + absl::Milliseconds(100); }));
+  };
+
   // The server down (every connection dropped).
-  absl::SleepFor(absl::Milliseconds(1100));
+  await_past_the_bound(r.out);
   ASSERT_EQ(env.AdminPost("/_admin/fault", "down=1"), 200);
   expect_answered_unverified("down");
   // The background confirmation failed: the warning says why.
@@ -196,7 +213,8 @@ TEST(E2eCommands, PastTheStalenessBoundStatusNeverWaitsOnTheNetwork) {
   // A server that accepts and never answers (a new session, confirmed, then past the bound).
   env.WriteCredentials(env.MintToken());
   ASSERT_TRUE(WaitUntil([&] { return env.Datagen({"auth", "status"}).exit_code == 0; }));
-  absl::SleepFor(absl::Milliseconds(1100));
+  RunResult confirmed = env.Datagen({"auth", "status", "--format", "json"});
+  await_past_the_bound(confirmed.out);
   ASSERT_EQ(env.AdminPost("/_admin/fault", "userinfo_reply=trickle"), 200);
   expect_answered_unverified("hanging");
   agent.Signal(SIGTERM);

@@ -129,7 +129,11 @@ TEST(HostileServer, ABodyTricklingInIsCutOffAndOtherClientsAreStillServed) {
   absl::Time start = absl::Now();
   Child login = env.StartDatagen({"auth", "login", "--no-browser"}, "login");
   ASSERT_TRUE(env.AwaitOutput("login", "code"));
-  absl::SleepFor(absl::Seconds(2));  // the first poll is trickling now
+  // The server records a poll as it arrives: from then on its reply trickles.
+  ASSERT_TRUE(WaitUntil([&] {
+    std::vector<E2eEnv::Grant> grants = env.Grants();
+    return grants.size() == 1 && !grants[0].poll_ms.empty();
+  }));
   for (int i = 0; i < 5; ++i) ExpectResponsive(env);
   int code = login.Wait(absl::Seconds(40));
   EXPECT_EQ(code, 1) << env.Output("login");
@@ -311,9 +315,12 @@ TEST(HostilePeers, AFloodFromOneClientDoesNotStarveAnothersStatus) {
   std::vector<double> alone, flooded;
   const double baseline = median_status_ms(&alone);
   // 64 calls in flight for 4 s, from one process (the benchmark's load tool).
-  Child flood({Runfile("tools/bench/load"), env.socket_path(), "64", "4"}, env.Env(),
+  const std::string flooding = env.dir() + "/flooding";
+  Child flood({Runfile("tools/bench/load"), env.socket_path(), "64", "4", flooding}, env.Env(),
               env.dir() + "/flood.out", env.dir() + "/flood.err");
-  absl::SleepFor(absl::Milliseconds(500));  // the flood at full strength
+  // The load tool says when all 64 calls are in flight.
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(flooding); }))
+      << "the flood never reached full strength: " << ReadFile(env.dir() + "/flood.err");
   const double median = median_status_ms(&flooded);
   EXPECT_EQ(flood.Wait(absl::Seconds(30)), 0) << ReadFile(env.dir() + "/flood.err");
   std::printf(

@@ -45,6 +45,20 @@ class Login : public ::testing::Test {
     }
     return gaps;
   }
+  // How many polls the grant of `user_code` has had (-1: no such grant).
+  int PollsOf(const std::string& user_code) {
+    for (const auto& grant : env_.Grants()) {
+      if (grant.user_code == user_code) return static_cast<int>(grant.poll_ms.size());
+    }
+    return -1;
+  }
+  // The polls of a grant other than `user_code` (-1: none yet).
+  int PollsOfAnotherThan(const std::string& user_code) {
+    for (const auto& grant : env_.Grants()) {
+      if (grant.user_code != user_code) return static_cast<int>(grant.poll_ms.size());
+    }
+    return -1;
+  }
   void ExpectNoPollTooFast() {
     for (const auto& grant : env_.Grants()) EXPECT_EQ(grant.too_fast, 0) << grant.user_code;
   }
@@ -284,7 +298,9 @@ TEST_F(Login, AHangingServerNeverBlocksStatus) {
   Fault("token=hang:100:30");
   Child login = env_.StartDatagen({"auth", "login", "--no-browser"}, "login");
   ASSERT_TRUE(env_.AwaitOutput("login", "User code:"));
-  absl::SleepFor(absl::Milliseconds(1500));  // the first poll is hanging now
+  // The server records a poll as it arrives: from then on it hangs.
+  const std::string code = env_.AwaitGrant();
+  ASSERT_TRUE(WaitUntil([&] { return PollsOf(code) >= 1; }));
   for (int i = 0; i < 3; ++i) {
     absl::Time start = absl::Now();
     RunResult status = env_.Datagen({"auth", "status"});
@@ -313,7 +329,8 @@ TEST_F(Login, ConcurrentLoginsShareOneCodeAndOneResult) {
 TEST_F(Login, CtrlCExits130AtOnceAndTheAbandonedLoginIsCancelled) {
   Child login = env_.StartDatagen({"auth", "login", "--no-browser"}, "login");
   ASSERT_TRUE(env_.AwaitOutput("login", "User code:"));
-  absl::SleepFor(absl::Milliseconds(1200));
+  const std::string code = env_.AwaitGrant();
+  ASSERT_TRUE(WaitUntil([&] { return PollsOf(code) >= 1; })) << "the flow is polling";
   absl::Time start = absl::Now();
   login.Signal(SIGINT);
   EXPECT_EQ(login.Wait(absl::Seconds(5)), 130);
@@ -323,10 +340,16 @@ TEST_F(Login, CtrlCExits130AtOnceAndTheAbandonedLoginIsCancelled) {
   WaitUntil([&] { return env_.AgentLog().find("login: ended") != std::string::npos; });
   EXPECT_THAT(env_.AgentLog(), HasSubstr("every caller went away; cancelling it"));
   EXPECT_THAT(env_.AgentLog(), HasSubstr("login: ended: the login was cancelled"));
-  size_t polls = env_.Grants()[0].poll_ms.size();
-  absl::SleepFor(absl::Milliseconds(2500));
-  EXPECT_EQ(env_.Grants()[0].poll_ms.size(), polls) << "no more polls after the cancel";
+  const int polls = PollsOf(code);
   EXPECT_EQ(env_.Datagen({"auth", "status"}).exit_code, 4);
+  // No more polls after the cancel: measured against a second login's flow, which polls at the
+  // same interval on the same agent; by its second poll the first flow would have polled again.
+  Child next = env_.StartDatagen({"auth", "login", "--no-browser"}, "next");
+  ASSERT_TRUE(env_.AwaitOutput("next", "User code:"));
+  ASSERT_TRUE(WaitUntil([&] { return PollsOfAnotherThan(code) >= 2; }, absl::Seconds(20)));
+  EXPECT_EQ(PollsOf(code), polls) << "no more polls after the cancel";
+  next.Signal(SIGINT);
+  EXPECT_EQ(next.Wait(absl::Seconds(5)), 130);
 }
 
 TEST_F(Login, CtrlCOfOneCallerLeavesTheOtherWaiting) {

@@ -148,10 +148,12 @@ TEST(E2eSession, TheWatchFollowsTheSessionAcrossACrashAStopAndAStart) {
 
   ASSERT_EQ(env.Datagen({"auth", "agent", "stop"}).exit_code, 0);
   ASSERT_TRUE(env.AwaitOutput("watch", "change=agent_stopping"));
-  absl::SleepFor(absl::Seconds(1));
+  // The watch says what it decided once the stream has ended: to wait, starting none.
+  ASSERT_TRUE(WaitUntil([&] {
+    return absl::StrContains(ReadFile(env.dir() + "/watch.err"),
+                             "note: the agent stopped; waiting for one to start");
+  })) << ReadFile(env.dir() + "/watch.err");
   EXPECT_EQ(env.AgentPid(), -1) << "the watch started an agent after a stop";
-  EXPECT_THAT(ReadFile(env.dir() + "/watch.err"),
-              HasSubstr("note: the agent stopped; waiting for one to start"));
   ASSERT_EQ(env.Datagen({"auth", "agent", "start"}).exit_code, 0);
   ASSERT_TRUE(env.AwaitOutput("watch",
                               "change=agent_replaced state=signed_in "
@@ -192,18 +194,25 @@ TEST(E2eSession, StatusKeepsAnsweringOverSeveralExpiriesAndTheTokenRotates) {
             200);
   ASSERT_EQ(env.Datagen({"auth", "login", "--no-browser"}).exit_code, 0);
   std::set<std::string> tokens, refresh_tokens;
-  absl::Time end = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < end) {
-    RunResult r = env.Datagen({"auth", "status"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_THAT(r.out, HasSubstr("role: admin"));
-    tokens.insert(FileField(env, "token"));
-    refresh_tokens.insert(FileField(env, "refresh_token"));
-    absl::SleepFor(absl::Milliseconds(500));
-  }
+  int calls = 0, failures = 0;
+  // Status is asked again and again until four tokens were seen (four 3-second lifetimes,
+  // three expiries); every answer must be a good one.
+  const bool rotated = WaitUntil(
+      [&] {
+        RunResult r = env.Datagen({"auth", "status"});
+        ++calls;
+        if (r.exit_code != 0 || !absl::StrContains(r.out, "role: admin")) {
+          if (failures++ == 0) ADD_FAILURE() << "call " << calls << ": " << r.out << r.err;
+        }
+        tokens.insert(FileField(env, "token"));
+        refresh_tokens.insert(FileField(env, "refresh_token"));
+        return tokens.size() >= 4 && refresh_tokens.size() >= 4;
+      },
+      absl::Seconds(40));
   for (const auto& t : tokens) env.AddSecret(t);
   for (const auto& t : refresh_tokens) env.AddSecret(t);
-  EXPECT_GE(tokens.size(), 4u) << "3-second tokens over 10 seconds";
+  EXPECT_EQ(failures, 0) << "of " << calls << " calls";
+  EXPECT_TRUE(rotated) << tokens.size() << " tokens seen over 40 s of 3-second tokens";
   EXPECT_GE(refresh_tokens.size(), 4u) << "each refresh rotates the refresh token";
   EXPECT_THAT(env.AgentLog(), HasSubstr("access token refreshed"));
 }

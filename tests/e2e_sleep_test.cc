@@ -4,6 +4,7 @@
 // watcher leaves it sleeps again.
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <iostream>
@@ -106,8 +107,23 @@ TEST(E2eSleep, AnIdleAgentHoldsNoGrpcThreadAndMakesNoContextSwitch) {
   // A watcher keeps it awake; its figure, thread by thread, is reported.
   Child watcher = env.StartDatagen({"auth", "status", "--watch"}, "watch");
   ASSERT_TRUE(env.AwaitOutput("watch", "you@yourcompany.com"));
-  absl::SleepFor(absl::Seconds(2));  // past --sleep_after
+  // The control: a second agent, called once after the watcher came, with no watcher. Once it
+  // sleeps, more than --sleep_after has passed for the first one too.
+  const std::string control_dir = env.dir() + "/control";
+  ASSERT_EQ(mkdir(control_dir.c_str(), 0700), 0);
+  Child control({E2eEnv::AgentBinary(), "--sleep_after=1s", "--socket=" + control_dir + "/s"},
+                env.Env(), env.dir() + "/control.out", env.dir() + "/control.err");
+  RunResult called;
+  ASSERT_TRUE(WaitUntil([&] {  // once it listens
+    called = env.Datagen({"auth", "status", "--no-autostart"},
+                         {"DATAGEN_AGENT_SOCKET=" + control_dir + "/s"});
+    return called.exit_code == 0;
+  })) << called.err << ReadFile(env.dir() + "/control.err");
+  ASSERT_TRUE(WaitUntil([&] { return Asleep(control.pid()); }, absl::Seconds(10)))
+      << "the control never slept";
   EXPECT_FALSE(Asleep(agent.pid())) << "a watcher is connected";
+  control.Signal(SIGTERM);
+  EXPECT_EQ(control.Wait(), 0);
   SwitchesOver(agent.pid(), absl::Seconds(3), "one_watcher_3s");
   watcher.Signal(SIGTERM);
   watcher.Wait();

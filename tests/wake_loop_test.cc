@@ -19,11 +19,11 @@ TEST(WakeLoopTest, RunsAtOnceThenOnlyWhenPokedIfNeverDue) {
     ++runs;
     return absl::InfiniteFuture();
   });
-  EXPECT_TRUE(WaitUntil([&] { return runs == 1; }));
-  absl::SleepFor(absl::Milliseconds(100));
-  EXPECT_EQ(runs, 1) << "nothing wakes an idle loop";
+  EXPECT_EQ(loop.AwaitWaiting(1), absl::InfiniteDuration()) << "no timer armed: nothing wakes it";
+  EXPECT_EQ(runs, 1);
   loop.Poke();
-  EXPECT_TRUE(WaitUntil([&] { return runs == 2; }));
+  EXPECT_EQ(loop.AwaitWaiting(2), absl::InfiniteDuration());
+  EXPECT_EQ(runs, 2);
 }
 
 TEST(WakeLoopTest, RunsAgainWhenDueOnTheClocksBootTime) {
@@ -44,18 +44,16 @@ TEST(WakeLoopTest, AWallClockStepDoesNotWakeOrDelayIt) {
     ++runs;
     return clock.BootTime() + absl::Hours(1);
   });
-  EXPECT_TRUE(WaitUntil([&] { return runs == 1; }));
-  clock.StepWall(absl::Hours(2));
-  loop.Poke();  // look again: still not due, by the monotonic clock
-  EXPECT_TRUE(WaitUntil([&] { return runs == 2; }));
-  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(loop.AwaitWaiting(1), absl::Hours(1));
+  clock.StepWall(absl::Hours(2));  // the loop looks again: still not due, by boot time
+  EXPECT_EQ(loop.AwaitWaiting(2), absl::Hours(1)) << "the timer is armed as before the step";
   EXPECT_EQ(runs, 2);
 }
 
 // Issue 21, finding 9: the loop's schedule is on boot time, which a suspend moves on while
 // monotonic time stands still; work due during the suspend is due when the machine wakes. (The
-// real loop waits on a CLOCK_BOOTTIME timerfd, which fires on resume; with the fake clock the
-// test pokes, as after any move of it.)
+// real loop waits on a CLOCK_BOOTTIME timerfd, which fires on resume; the fake clock tells the
+// loop it moved, as after any move of it.)
 TEST(WakeLoopTest, WorkThatFellDueDuringASuspendRunsOnWaking) {
   FakeClock clock;
   std::atomic<int> runs{0}, due_runs{0};
@@ -65,9 +63,8 @@ TEST(WakeLoopTest, WorkThatFellDueDuringASuspendRunsOnWaking) {
     if (clock.BootTime() >= due) ++due_runs;
     return due;
   });
-  EXPECT_TRUE(WaitUntil([&] { return runs == 1; }));
+  EXPECT_EQ(loop.AwaitWaiting(1), absl::Minutes(10));
   clock.Suspend(absl::Hours(2));
-  loop.Poke();
   EXPECT_TRUE(WaitUntil([&] { return due_runs >= 1; }));
   EXPECT_LT(clock.Monotonic(), due) << "by the monotonic clock it would still wait";
 }
@@ -88,7 +85,7 @@ TEST(WakeLoopTest, StopWaitsForTheWorkInProgressAndIsIdempotent) {
   std::atomic<bool> in_work{false}, finished{false};
   WakeLoop loop(clock, [&] {
     in_work = true;
-    absl::SleepFor(absl::Milliseconds(100));
+    absl::SleepFor(absl::Milliseconds(100));  // the work's own length, which Stop must outwait
     finished = true;
     return absl::InfiniteFuture();
   });

@@ -5,6 +5,8 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -35,6 +37,18 @@ class Clock {
   // Blocks until BootTime() >= `until` or `cancel` is notified, whichever comes first. Returns
   // false when cancelled (also when `cancel` was already notified on entry).
   virtual bool SleepUntil(absl::Time until, absl::Notification& cancel) = 0;
+
+  // Simulated time. A loop that waits on a kernel timer armed from this clock's readings (the
+  // wake loop, the server's idle check) cannot see a simulated clock move: it subscribes here,
+  // and `moved` is called each time the clock moves other than by SleepUntil, on the mover's
+  // thread; it must not block or call Subscribe or Unsubscribe. The real clock's moves are the
+  // kernel's, which its timers follow, so it never calls anyone. Returns a handle for Unsubscribe.
+  virtual uint64_t Subscribe(std::function<void()> moved) {
+    (void)moved;
+    return 0;
+  }
+  // Once it returns, the subscriber is not called again (nor still running).
+  virtual void Unsubscribe(uint64_t handle) { (void)handle; }
 };
 
 // CLOCK_MONOTONIC as an absl::Time (arbitrary epoch; see Clock).

@@ -217,6 +217,21 @@ void AgentServer::Reconsider() {
   (void)unused;
 }
 
+void AgentServer::ReconsiderAndWait() {
+  uint64_t ticket;
+  {
+    absl::MutexLock lock(&look_mu_);
+    if (!loop_running_) return;
+    ticket = ++looks_asked_;
+  }
+  Reconsider();
+  absl::MutexLock lock(&look_mu_);
+  auto looked = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(look_mu_) {
+    return looks_done_ >= ticket || !loop_running_;
+  };
+  look_mu_.Await(absl::Condition(&looked));
+}
+
 int AgentServer::PollTimeoutMs() {
   if (sleep_.after <= absl::ZeroDuration() || !awake()) return -1;
   absl::Duration left = std::max(sleep_.until_idle_for(sleep_.after),
@@ -237,7 +252,11 @@ absl::Status AgentServer::StartServing() {
   poke_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake_fd_.valid() || !poke_fd_.valid())
     return absl::InternalError("cannot create an eventfd");
-  if (sleep_.clock != nullptr) last_accept_ = sleep_.clock->BootTime();
+  if (sleep_.clock != nullptr) {
+    last_accept_ = sleep_.clock->BootTime();
+    // A simulated clock's move is a reason to look again, as a call's end is.
+    clock_subscription_ = sleep_.clock->Subscribe([this] { Reconsider(); });
+  }
   accept_thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "dg-accept");
     AcceptLoop();
@@ -246,10 +265,32 @@ absl::Status AgentServer::StartServing() {
 }
 
 void AgentServer::AcceptLoop() {
+  {
+    absl::MutexLock lock(&look_mu_);
+    loop_running_ = true;
+  }
+  AcceptUntilShutdown();
+  absl::MutexLock lock(&look_mu_);
+  loop_running_ = false;
+}
+
+int AgentServer::LookAgain() {
+  uint64_t asked;
+  {
+    absl::MutexLock lock(&look_mu_);
+    asked = looks_asked_;
+  }
+  int timeout_ms = PollTimeoutMs();  // reads the clock after `asked`: a ticket's look is fresh
+  absl::MutexLock lock(&look_mu_);
+  looks_done_ = asked;
+  return timeout_ms;
+}
+
+void AgentServer::AcceptUntilShutdown() {
   while (true) {
     pollfd fds[3] = {
         {listen_fd_.get(), POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}, {poke_fd_.get(), POLLIN, 0}};
-    if (poll(fds, 3, PollTimeoutMs()) < 0) {
+    if (poll(fds, 3, LookAgain()) < 0) {
       if (errno == EINTR) continue;
       LogError("accept loop: poll failed: %s", std::strerror(errno));
       return;
@@ -302,6 +343,7 @@ void AgentServer::AcceptLoop() {
 void AgentServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  if (sleep_.clock != nullptr) sleep_.clock->Unsubscribe(clock_subscription_);
   if (wake_fd_.valid()) {
     uint64_t one = 1;
     ssize_t unused = write(wake_fd_.get(), &one, sizeof(one));

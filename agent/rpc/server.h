@@ -52,6 +52,10 @@ class AgentServer {
   // Asks the accept loop to look again at once whether it is time to sleep (after a call ended,
   // or a test advanced the clock).
   void Reconsider();
+  // As Reconsider, and returns once the accept loop has looked, with the clock as it is now: gRPC
+  // is stopped by then if it was time (for a caller that has moved an injected clock). Returns
+  // at once when the loop is not running.
+  void ReconsiderAndWait() ABSL_LOCKS_EXCLUDED(look_mu_);
 
   // The listening socket systemd passed (LISTEN_PID = this process, LISTEN_FDS = 1), or -1.
   // Clears the variables so that children do not take it too.
@@ -80,7 +84,11 @@ class AgentServer {
   void StopGrpc();
   // How long the accept loop may wait before it looks again whether to sleep; -1: for ever.
   int PollTimeoutMs();
-  void AcceptLoop();
+  // PollTimeoutMs, marking the ReconsiderAndWait tickets asked before it as done.
+  int LookAgain() ABSL_LOCKS_EXCLUDED(look_mu_);
+  // The accept thread: AcceptUntilShutdown, with loop_running_ set around it.
+  void AcceptLoop() ABSL_LOCKS_EXCLUDED(look_mu_);
+  void AcceptUntilShutdown();
 
   std::string socket_path_;
   uid_t uid_ = 0;
@@ -92,10 +100,16 @@ class AgentServer {
   Sleep sleep_;
   absl::Time last_accept_ = absl::InfinitePast();  // sleep_.clock's monotonic time
   UniqueFd poke_fd_;                               // eventfd: look again whether to sleep
+  uint64_t clock_subscription_ = 0;                // sleep_.clock's moves: Reconsider
   absl::Mutex grpc_mu_;  // guards grpc_server_ for awake(); written by the accept loop only
   std::unique_ptr<grpc::Server> grpc_server_;
   std::thread accept_thread_;
   bool shut_down_ = false;
+  // ReconsiderAndWait's tickets: asked by callers, done by the accept loop once it has looked.
+  absl::Mutex look_mu_;
+  uint64_t looks_asked_ ABSL_GUARDED_BY(look_mu_) = 0;
+  uint64_t looks_done_ ABSL_GUARDED_BY(look_mu_) = 0;
+  bool loop_running_ ABSL_GUARDED_BY(look_mu_) = false;
 };
 
 }  // namespace datagen

@@ -24,6 +24,7 @@ WakeLoop::WakeLoop(Clock& clock, std::function<absl::Time()> work)
     LogError("cannot create the wake loop's timer: errno %d", errno);
     std::abort();
   }
+  clock_subscription_ = clock_.Subscribe([this] { Poke(); });
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "dg-wake-loop");
     Loop();
@@ -37,6 +38,8 @@ void WakeLoop::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  waiting_changed_.notify_all();
+  clock_.Unsubscribe(clock_subscription_);
   Poke();
   if (thread_.joinable()) thread_.join();
 }
@@ -54,8 +57,18 @@ void WakeLoop::Wait(absl::Duration left) {
     when.it_value = absl::ToTimespec(std::max(left, absl::Nanoseconds(1)));
   }
   timerfd_settime(timer_fd_.get(), 0, &when, nullptr);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiting_ = true;
+    armed_ = left;
+  }
+  waiting_changed_.notify_all();
   pollfd fds[2] = {{wake_fd_.get(), POLLIN, 0}, {timer_fd_.get(), POLLIN, 0}};
   while (poll(fds, 2, -1) < 0 && errno == EINTR) {
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiting_ = false;
   }
   uint64_t count;
   for (int fd : {wake_fd_.get(), timer_fd_.get()}) {
@@ -64,11 +77,18 @@ void WakeLoop::Wait(absl::Duration left) {
   }
 }
 
+absl::Duration WakeLoop::AwaitWaiting(uint64_t runs) {
+  std::unique_lock<std::mutex> lock(mu_);
+  waiting_changed_.wait(lock, [&] { return (runs_ >= runs && waiting_) || stopping_; });
+  return waiting_ ? armed_ : absl::ZeroDuration();
+}
+
 void WakeLoop::Loop() {
   while (true) {
     absl::Time next = work_();
     {
       std::lock_guard<std::mutex> lock(mu_);
+      ++runs_;
       if (stopping_) return;
     }
     Wait(next == absl::InfiniteFuture() ? absl::InfiniteDuration()

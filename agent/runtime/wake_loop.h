@@ -4,6 +4,8 @@
 #ifndef DATAGEN_AGENT_RUNTIME_WAKE_LOOP_H_
 #define DATAGEN_AGENT_RUNTIME_WAKE_LOOP_H_
 
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -22,8 +24,8 @@ class WakeLoop {
   // clock.BootTime() on a CLOCK_BOOTTIME timer (timerfd), which counts the time the machine is
   // suspended and fires on resume when it expired meanwhile: a refresh that fell due during a
   // two-hour suspend runs within a second of resume, not after the rest of the interval on a
-  // clock that stood still. Setting the wall clock neither shortens nor stretches it. With a
-  // fake clock, Poke after moving it.
+  // clock that stood still. Setting the wall clock neither shortens nor stretches it. A
+  // simulated clock's moves (Clock::Subscribe) make it look again, as a poke would.
   WakeLoop(Clock& clock, std::function<absl::Time()> work);
   ~WakeLoop();
 
@@ -31,6 +33,11 @@ class WakeLoop {
   void Poke();
   // Ends the loop once the work in progress, if any, returns; joins its thread. Idempotent.
   void Stop();
+
+  // Blocks until the work has run at least `runs` times and the loop is waiting after it, and
+  // returns what it armed its timer for then (InfiniteDuration: nothing but a poke wakes it).
+  // For tests, which learn so that an idle loop is idle without watching it for a while.
+  absl::Duration AwaitWaiting(uint64_t runs);
 
  private:
   void Loop();
@@ -42,8 +49,13 @@ class WakeLoop {
   std::function<absl::Time()> work_;
   UniqueFd timer_fd_;  // timerfd on CLOCK_BOOTTIME
   UniqueFd wake_fd_;   // eventfd: Poke and Stop
+  uint64_t clock_subscription_ = 0;
   std::mutex mu_;
-  bool stopping_ = false;  // guarded by mu_
+  std::condition_variable waiting_changed_;  // with mu_: AwaitWaiting
+  bool stopping_ = false;                     // guarded by mu_
+  uint64_t runs_ = 0;                         // guarded by mu_: the work's runs so far
+  bool waiting_ = false;                      // guarded by mu_: in Wait's poll
+  absl::Duration armed_;                      // guarded by mu_: Wait's `left` while waiting_
   std::thread thread_;
 };
 

@@ -72,17 +72,29 @@ uint64_t LoginBroker::Attach(Listener* listener, const std::string& issuer_url) 
 }
 
 void LoginBroker::Detach(uint64_t handle) {
-  absl::MutexLock lock(&mu_);
-  auto it = attached_.find(handle);
-  if (it == attached_.end()) return;
-  std::shared_ptr<Attempt> attempt = it->second;
-  attached_.erase(it);
-  attempt->listeners.erase(handle);
-  if (attempt->listeners.empty() && !attempt->cancel.HasBeenNotified()) {
-    LogInfo("login: every caller went away; cancelling it");
-    attempt->cancel.Notify();
-    if (current_ == attempt) current_.reset();  // a new caller starts afresh
+  std::function<void()> inactive;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = attached_.find(handle);
+    if (it == attached_.end()) return;
+    std::shared_ptr<Attempt> attempt = it->second;
+    attached_.erase(it);
+    attempt->listeners.erase(handle);
+    if (attempt->listeners.empty() && !attempt->cancel.HasBeenNotified()) {
+      LogInfo("login: every caller went away; cancelling it");
+      attempt->cancel.Notify();
+      if (current_ == attempt) {
+        current_.reset();  // a new caller starts afresh
+        inactive = inactive_listener_;
+      }
+    }
   }
+  if (inactive) inactive();
+}
+
+void LoginBroker::SetInactiveListener(std::function<void()> listener) {
+  absl::MutexLock lock(&mu_);
+  inactive_listener_ = std::move(listener);
 }
 
 bool LoginBroker::active() {
@@ -127,13 +139,22 @@ void LoginBroker::Run(std::shared_ptr<Attempt> attempt) {
 }
 
 void LoginBroker::Finish(Attempt& attempt, const absl::StatusOr<agent::v1::LoginResult>& result) {
-  absl::MutexLock lock(&mu_);
-  for (auto& [handle, listener] : attempt.listeners) {
-    listener->OnLoginDone(result);
-    attached_.erase(handle);
+  std::function<void()> inactive;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [handle, listener] : attempt.listeners) {
+      listener->OnLoginDone(result);
+      attached_.erase(handle);
+    }
+    attempt.listeners.clear();
+    if (current_.get() == &attempt) {
+      current_.reset();
+      inactive = inactive_listener_;
+    }
   }
-  attempt.listeners.clear();
-  if (current_.get() == &attempt) current_.reset();
+  // Still counted as running: Shutdown waits for the listener too.
+  if (inactive) inactive();
+  absl::MutexLock lock(&mu_);
   --running_threads_;
 }
 

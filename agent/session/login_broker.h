@@ -5,6 +5,7 @@
 #define DATAGEN_AGENT_SESSION_LOGIN_BROKER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -59,6 +60,11 @@ class LoginBroker {
   // True while a login is in progress (for status and tests).
   bool active() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // `listener` (may be empty) is called each time active() turns false: a login ended, or was
+  // cancelled by its last caller leaving. Called without the broker's lock, on the login's
+  // thread or the leaving caller's, before Shutdown can return; it may call active().
+  void SetInactiveListener(std::function<void()> listener) ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   struct Attempt {
     std::string issuer;
@@ -83,6 +89,7 @@ class LoginBroker {
   uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
   int running_threads_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void()> inactive_listener_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace datagen

@@ -3,12 +3,14 @@
 // peer checks included, so both servers are reached the same way); prints
 //   calls_per_second <TAB> p50_ms <TAB> p99_ms <TAB> errors
 //
-// Usage: load SOCKET_PATH IN_FLIGHT SECONDS
+// Usage: load SOCKET_PATH IN_FLIGHT SECONDS [READY_FILE]
+// READY_FILE, when given, is created once every call is in flight.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -63,8 +65,8 @@ void Issue(Worker* worker, Shared* shared) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: load SOCKET_PATH IN_FLIGHT SECONDS\n");
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: load SOCKET_PATH IN_FLIGHT SECONDS [READY_FILE]\n");
     return 2;
   }
   int in_flight = std::atoi(argv[2]);
@@ -73,8 +75,10 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<datagen::cli::AgentClient>> clients;
   std::vector<Async*> stubs;
   for (int i = 0; i < 4; ++i) {
-    clients.push_back(std::make_unique<datagen::cli::AgentClient>(
-        datagen::cli::AgentClient::Options{argv[1], /*autostart=*/false, ""}));
+    datagen::cli::AgentClient::Options options;
+    options.socket_path = argv[1];
+    options.autostart = false;
+    clients.push_back(std::make_unique<datagen::cli::AgentClient>(std::move(options)));
     datagen::agent::v1::GetStatusResponse response;
     grpc::Status warm = clients.back()->GetStatus(/*verify=*/false, &response);
     stubs.push_back(clients.back()->Async());
@@ -91,6 +95,10 @@ int main(int argc, char** argv) {
     workers[i].stub = stubs[i % stubs.size()];
     workers[i].end = start + length;
     Issue(&workers[i], &shared);
+  }
+  // For whoever waits for the flood to be at full strength (the flood test): READY_FILE.
+  if (argc == 5) {
+    if (FILE* ready = std::fopen(argv[4], "w")) std::fclose(ready);
   }
   shared.done.WaitForNotification();
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
