@@ -4,42 +4,12 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "agent/common/reason.h"
 #include "agent/common/text.h"
+#include "client/advice.h"
 #include "client/render.h"
 
 namespace datagen::cli {
 namespace {
-
-// What to tell the user to do next after a call failed, or "": chosen here only, from the
-// agent's reason (the x-datagen-reason trailer, in error_details()) and, without one, its code.
-// Never from the message text.
-std::string NextStep(const grpc::Status& status, bool agent_unreachable) {
-  if (agent_unreachable) return "";
-  switch (ReasonFromName(status.error_details())) {
-    case agent::v1::ERROR_REASON_NOT_SIGNED_IN:
-    case agent::v1::ERROR_REASON_SESSION_EXPIRED:
-    case agent::v1::ERROR_REASON_CREDENTIALS_CORRUPT:
-      return "run: datagen auth login";
-    case agent::v1::ERROR_REASON_LOGIN_EXPIRED:
-      return "run: datagen auth login (for a new code)";
-    case agent::v1::ERROR_REASON_NOT_A_MEMBER:
-      return "run: datagen auth org --list";
-    case agent::v1::ERROR_REASON_SERVER_UNREACHABLE:
-      return "check that the identity server (DATAGEN_API_URL) is reachable, then try again";
-    default:
-      break;
-  }
-  switch (status.error_code()) {  // an agent that gives no reason (older, or none fits)
-    case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::DATA_LOSS:
-      return "run: datagen auth login";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "check that the identity server (DATAGEN_API_URL) is reachable, then try again";
-    default:
-      return "";
-  }
-}
 
 int ExitCodeFor(const grpc::Status& status) {
   if (status.ok()) return kExitOk;

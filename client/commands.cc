@@ -17,6 +17,7 @@
 #include "agent/common/json.h"
 #include "agent/common/reason.h"
 #include "agent/common/text.h"
+#include "client/advice.h"
 #include "client/agent_command.h"
 #include "client/browser.h"
 #include "client/command_output.h"
@@ -88,8 +89,14 @@ int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::str
   grpc::Status status = call(&reply);
   if (!status.ok()) return ReportError(status, what, inv, io);
   if constexpr (!std::is_same_v<Reply, agent::v1::GetTokenResponse>) {
-    for (const std::string& warning : reply.warnings()) {
-      Print(io.err, absl::StrCat("warning: ", OneLine(RedactUrlUserinfo(warning)), "\n"));
+    // The CLI's output, text and JSON, shows each warning as a line with its advice (the
+    // documented shape: `warnings`, no `warning_details`).
+    std::vector<std::string> lines = WarningLines(reply.warnings(), reply.warning_details());
+    reply.clear_warnings();
+    reply.clear_warning_details();
+    for (std::string& line : lines) {
+      Print(io.err, absl::StrCat("warning: ", OneLine(RedactUrlUserinfo(line)), "\n"));
+      reply.add_warnings(std::move(line));
     }
   }
   Print(io.out, Render(reply, inv.format), inv.format);
@@ -130,6 +137,9 @@ int Status(const Invocation& inv, AgentClient& agent, const Output& io, const En
             SettingsMismatch(env, {reply.configured_api_url(), reply.credentials_path()});
         !differ.empty()) {
       reply.add_warnings(differ);
+      agent::v1::Warning* detail = reply.add_warning_details();
+      detail->set_kind(agent::v1::WARNING_KIND_SETTINGS_DIFFER);
+      detail->set_message(differ);
     }
   }
   return Unary<agent::v1::GetStatusResponse>(inv, agent, io, "status", [&](auto* out) {

@@ -13,6 +13,7 @@
 #include "agent/common/paths.h"
 #include "agent/common/text.h"
 #include "agent/common/version.h"
+#include "client/advice.h"
 #include "client/settings.h"
 
 namespace datagen::cli {
@@ -214,8 +215,12 @@ std::string RenderDoctor(const agent::v1::DiagnoseResponse& report) {
                                                                        : "FAIL";
     absl::StrAppend(&out, absl::StrFormat("%-5s %-12s %s\n", verdict, OneLine(check.name()),
                                           OneLine(RedactUrlUserinfo(check.detail()))));
-    if (!check.fix().empty())
-      absl::StrAppend(&out, "      fix: ", OneLine(RedactUrlUserinfo(check.fix())), "\n");
+    std::string fix = check.fix();
+    if (std::string command = RemedyCommand(check.remedy()); !command.empty()) {
+      fix = fix.empty() ? absl::StrCat("run: ", command)
+                        : absl::StrCat(fix, " (run: ", command, ")");
+    }
+    if (!fix.empty()) absl::StrAppend(&out, "      fix: ", OneLine(RedactUrlUserinfo(fix)), "\n");
   }
   return out;
 }

@@ -1,9 +1,12 @@
 #include "client/render.h"
 
+#include <memory>
+
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "agent/common/json.h"
 #include "agent/common/text.h"
 #include "google/protobuf/struct.pb.h"
@@ -25,7 +28,18 @@ std::string UserLines(absl::string_view email, absl::string_view org, absl::stri
 }  // namespace
 
 std::string ReplyJson(const google::protobuf::Message& reply) {
-  return ToJson(reply, /*all_fields=*/true) + "\n";
+  // `warning_details` is the API's, for programs that talk to the agent; the CLI's JSON keeps its
+  // documented shape, whose `warnings` are the lines it shows (with their advice).
+  const google::protobuf::FieldDescriptor* details =
+      reply.GetDescriptor()->FindFieldByName("warning_details");
+  if (details == nullptr) return ToJson(reply, /*all_fields=*/true) + "\n";
+  std::unique_ptr<google::protobuf::Message> shown(reply.New());
+  shown->CopyFrom(reply);
+  shown->GetReflection()->ClearField(shown.get(), details);
+  // Printed with every field, the cleared list is exactly `"warning_details":[]`, never first.
+  std::string json = ToJson(*shown, /*all_fields=*/true);
+  absl::StrReplaceAll({{",\"warning_details\":[]", ""}}, &json);
+  return json + "\n";
 }
 
 std::string Text(const agent::v1::GetStatusResponse& reply) {

@@ -189,8 +189,7 @@ TEST(E2eCommands, PastTheStalenessBoundStatusNeverWaitsOnTheNetwork) {
     std::smatch field;
     ASSERT_TRUE(std::regex_search(json, field, std::regex(R"re("verified_at":"([^"]+)")re")))
         << json;
-    ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, field[1].str(), &verified_at, &error))
-        << error;
+    ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, field[1].str(), &verified_at, &error)) << error;
     ASSERT_TRUE(WaitUntil(
         [&] { return absl::Now() > verified_at + absl::Seconds(2) + absl::Milliseconds(100); }));
   };

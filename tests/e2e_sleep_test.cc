@@ -118,7 +118,8 @@ TEST(E2eSleep, AnIdleAgentHoldsNoGrpcThreadAndMakesNoContextSwitch) {
     called = env.Datagen({"auth", "status", "--no-autostart"},
                          {"DATAGEN_AGENT_SOCKET=" + control_dir + "/s"});
     return called.exit_code == 0;
-  })) << called.err << ReadFile(env.dir() + "/control.err");
+  })) << called.err
+      << ReadFile(env.dir() + "/control.err");
   ASSERT_TRUE(WaitUntil([&] { return Asleep(control.pid()); }, absl::Seconds(10)))
       << "the control never slept";
   EXPECT_FALSE(Asleep(agent.pid())) << "a watcher is connected";

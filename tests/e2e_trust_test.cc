@@ -297,9 +297,8 @@ TEST(E2eTrust, TwoAgentsOverOneFileNeverReuseARefreshToken) {
     std::string stats =
         env.RunCommand({"/usr/bin/curl", "-s", env.api_url() + "/_admin/stats"}).out;
     std::smatch count;
-    return std::regex_search(stats, count, std::regex(R"("refreshes":(\d+))"))
-               ? std::stoi(count[1])
-               : -1;
+    return std::regex_search(stats, count, std::regex(R"("refreshes":(\d+))")) ? std::stoi(count[1])
+                                                                               : -1;
   };
   // Both agents are asked, again and again, until the server has seen 10 refreshes (10
   // expiries covered); every answer must be a good one.

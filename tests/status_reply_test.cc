@@ -12,6 +12,7 @@ using ::datagen::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 server::v1::UserInfo You() {
   server::v1::UserInfo user;
@@ -53,7 +54,8 @@ TEST(StatusReplyTest, TheDefaultOrganizationIsTheMarkedOneElseTheFirstElseNone) 
 
 TEST(StatusReplyTest, TheReplyCarriesTheSessionTheRoleAndTheContext) {
   agent::v1::GetStatusResponse reply =
-      BuildStatusReply(Session("yourcompany"), You(), Context(), {"repaired the mode"});
+      BuildStatusReply(Session("yourcompany"), You(), Context(),
+                       {MakeWarning(agent::v1::WARNING_KIND_FILE_REPAIRED, "repaired the mode")});
   EXPECT_EQ(reply.email(), "you@yourcompany.com");
   EXPECT_EQ(reply.active_org_slug(), "yourcompany");
   EXPECT_EQ(reply.role(), "admin");
@@ -62,6 +64,8 @@ TEST(StatusReplyTest, TheReplyCarriesTheSessionTheRoleAndTheContext) {
   EXPECT_EQ(reply.revocations_pending(), 2);
   EXPECT_EQ(ToTime(reply.token_expires_at()), absl::FromUnixSeconds(1795823600));
   EXPECT_THAT(reply.warnings(), ElementsAre("repaired the mode"));
+  ASSERT_EQ(reply.warning_details_size(), 1);
+  EXPECT_EQ(reply.warning_details(0).kind(), agent::v1::WARNING_KIND_FILE_REPAIRED);
 }
 
 TEST(StatusReplyTest, WarningsForALostMembershipAnUnsavedTokenAndAnotherIssuer) {
@@ -76,10 +80,22 @@ TEST(StatusReplyTest, WarningsForALostMembershipAnUnsavedTokenAndAnotherIssuer) 
   EXPECT_THAT(reply.warnings(1), HasSubstr("could not be saved (disk full)"));
   EXPECT_THAT(reply.warnings(2), HasSubstr("issued by https://a.example, but the agent is "
                                            "configured for https://b.example"));
+  // Each with its kind and subject, for programs; no message names a command of the CLI (an
+  // IDE plugin shows these too: the advice is the client's).
+  ASSERT_EQ(reply.warning_details_size(), 3);
+  EXPECT_EQ(reply.warning_details(0).kind(), agent::v1::WARNING_KIND_NOT_A_MEMBER);
+  EXPECT_EQ(reply.warning_details(0).subject(), "gone");
+  EXPECT_EQ(reply.warning_details(1).kind(), agent::v1::WARNING_KIND_TOKEN_NOT_SAVED);
+  EXPECT_EQ(reply.warning_details(2).kind(), agent::v1::WARNING_KIND_OTHER_ISSUER);
+  EXPECT_EQ(reply.warning_details(2).subject(), "https://a.example");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(reply.warning_details(i).message(), reply.warnings(i));
+    EXPECT_THAT(reply.warnings(i), Not(HasSubstr("datagen ")));
+  }
 }
 
 TEST(StatusReplyTest, NoWarningsWhenAllIsWell) {
-  std::vector<std::string> warnings;
+  Warnings warnings;
   WarnIfNotMember(Session("first"), You(), &warnings);
   WarnIfNotMember(Session(""), You(), &warnings);  // no organization chosen: nothing to lose
   AddStandingWarnings(Context(), &warnings);

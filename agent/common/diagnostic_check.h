@@ -21,6 +21,15 @@ inline agent::v1::DiagnosticCheck MakeCheck(std::string name, agent::v1::Verdict
   return check;
 }
 
+// A check that a new login fixes: `fix` says it in words, and the client adds its command.
+inline agent::v1::DiagnosticCheck MakeSignInCheck(std::string name, agent::v1::Verdict verdict,
+                                                  std::string detail, std::string fix) {
+  agent::v1::DiagnosticCheck check =
+      MakeCheck(std::move(name), verdict, std::move(detail), std::move(fix));
+  check.set_remedy(agent::v1::REMEDY_SIGN_IN);
+  return check;
+}
+
 }  // namespace datagen
 
 #endif  // DATAGEN_AGENT_COMMON_DIAGNOSTIC_CHECK_H_

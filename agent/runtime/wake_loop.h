@@ -52,10 +52,10 @@ class WakeLoop {
   uint64_t clock_subscription_ = 0;
   std::mutex mu_;
   std::condition_variable waiting_changed_;  // with mu_: AwaitWaiting
-  bool stopping_ = false;                     // guarded by mu_
-  uint64_t runs_ = 0;                         // guarded by mu_: the work's runs so far
-  bool waiting_ = false;                      // guarded by mu_: in Wait's poll
-  absl::Duration armed_;                      // guarded by mu_: Wait's `left` while waiting_
+  bool stopping_ = false;                    // guarded by mu_
+  uint64_t runs_ = 0;                        // guarded by mu_: the work's runs so far
+  bool waiting_ = false;                     // guarded by mu_: in Wait's poll
+  absl::Duration armed_;                     // guarded by mu_: Wait's `left` while waiting_
   std::thread thread_;
 };
 

@@ -178,22 +178,22 @@ agent::v1::DiagnosticCheck Doctor::CheckCredentials() {
   std::string email = credentials.email(), api_url = credentials.api_url();
   WipeCredentials(&credentials);
   if (!valid.ok()) {
-    return MakeCheck("credentials", agent::v1::VERDICT_FAIL,
-                     absl::StrCat(path, " is not valid: ", valid.message()),
-                     "run: datagen auth login (the agent keeps the bad file aside)");
+    return MakeSignInCheck("credentials", agent::v1::VERDICT_FAIL,
+                           absl::StrCat(path, " is not valid: ", valid.message()),
+                           "sign in again; the agent keeps the bad file aside");
   }
   if (api_url.empty() && Issuers::Canonical(issuer_) != kDefaultIssuer) {
-    return MakeCheck(
+    return MakeSignInCheck(
         "credentials", agent::v1::VERDICT_FAIL,
         absl::StrCat("signed in as ", email, " at an unknown server: ", kUnknownIssuerReason),
-        "run: datagen auth login");
+        "sign in again");
   }
   std::string issuer = api_url.empty() ? kDefaultIssuer : api_url;
   if (Issuers::Canonical(issuer) != Issuers::Canonical(issuer_)) {
-    return MakeCheck("credentials", agent::v1::VERDICT_WARN,
-                     absl::StrCat("signed in as ", email, " at ", issuer,
-                                  ", but the agent is configured for ", issuer_),
-                     "run: datagen auth login (to sign in at the configured server)");
+    return MakeSignInCheck("credentials", agent::v1::VERDICT_WARN,
+                           absl::StrCat("signed in as ", email, " at ", issuer,
+                                        ", but the agent is configured for ", issuer_),
+                           "sign in at the configured server");
   }
   return MakeCheck(
       "credentials", agent::v1::VERDICT_OK,

@@ -95,10 +95,10 @@ void Session::ClearExpiredLocked() {
   expired_reason_.clear();
 }
 
-absl::StatusOr<agent::v1::Credentials> Session::UsableLocked(std::vector<std::string>* warnings,
+absl::StatusOr<agent::v1::Credentials> Session::UsableLocked(Warnings* warnings,
                                                              bool even_if_expired) {
   absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
-  for (auto& w : credentials_.TakeWarnings()) warnings->push_back(std::move(w));
+  AddRepairs(credentials_.TakeWarnings(), warnings);
   absl::Status problem = credentials_.TakeProblem();
   if (!problem.ok() && absl::IsUnauthenticated(current.status())) {
     return problem;  // reported once; then the session is simply signed out
@@ -212,13 +212,15 @@ bool Session::FromMemoryLocked(const agent::v1::Credentials& credentials, Snapsh
   if (identity_.Fresh(credentials.token(), clock_.BootTime()) != nullptr) return true;
   snapshot->unverified = true;
   if (!identity_.unreachable().empty()) {
-    snapshot->warnings.push_back(absl::StrCat(identity_.unreachable(),
-                                              "; shown as the server confirmed it at ",
-                                              WallTime(identity_.confirmed_at())));
+    snapshot->warnings.push_back(
+        MakeWarning(agent::v1::WARNING_KIND_UNVERIFIED,
+                    absl::StrCat(identity_.unreachable(), "; shown as the server confirmed it at ",
+                                 WallTime(identity_.confirmed_at()))));
   } else {
-    snapshot->warnings.push_back(absl::StrCat("shown as the server confirmed it at ",
-                                              WallTime(identity_.confirmed_at()),
-                                              "; the agent is confirming it again now"));
+    snapshot->warnings.push_back(MakeWarning(
+        agent::v1::WARNING_KIND_UNVERIFIED,
+        absl::StrCat("shown as the server confirmed it at ", WallTime(identity_.confirmed_at()),
+                     "; the agent is confirming it again now")));
   }
   if (!revalidate_) {
     revalidate_ = true;
@@ -271,8 +273,10 @@ absl::StatusOr<Session::Snapshot> Session::Read(Source source, Unreachable unrea
         snapshot.user.add_memberships()->set_slug(snapshot.credentials.active_org_slug());
       }
       snapshot.unverified = true;
-      snapshot.warnings.push_back(absl::StrCat(
-          taken.message(), "; shown as stored in the credentials file, without your role"));
+      snapshot.warnings.push_back(MakeWarning(
+          agent::v1::WARNING_KIND_UNVERIFIED,
+          absl::StrCat(taken.message(),
+                       "; shown as stored in the credentials file, without your role")));
       return snapshot;
     }
     return taken;
@@ -325,7 +329,7 @@ std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::StatusFromM
   }
   Snapshot snapshot;
   if (!FromMemoryLocked(*cached, &snapshot, revalidate)) return std::nullopt;
-  std::vector<std::string> membership;
+  Warnings membership;
   WarnIfNotMember(*cached, snapshot.user, &membership);
   if (!membership.empty()) return std::nullopt;  // the full path reports it
   agent::v1::GetStatusResponse built = BuildStatusReply(
@@ -363,7 +367,7 @@ absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify) {
     out->set_role(m.role());
     out->set_active(m.slug() == reply.active_org_slug());
   }
-  for (auto& w : snapshot->warnings) reply.add_warnings(std::move(w));
+  SetWarnings(std::move(snapshot->warnings), &reply);
   SetVerification(snapshot->verified_at, snapshot->unverified, &reply);
   return reply;
 }
@@ -372,7 +376,7 @@ absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken() {
   bool refresh = false;
   {
     absl::MutexLock lock(&mu_);
-    std::vector<std::string> ignored;
+    Warnings ignored;
     absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
     if (!current.ok()) return current.status();
     refresh = current->has_token_expires_at() && !current->refresh_token().empty() &&
@@ -383,7 +387,7 @@ absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken() {
     if (!refreshed.ok() && !absl::IsUnavailable(refreshed)) return refreshed;
   }
   absl::MutexLock lock(&mu_);
-  std::vector<std::string> ignored;
+  Warnings ignored;
   absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
   if (!current.ok()) return current.status();
   if (current->has_token_expires_at() && ToTime(current->token_expires_at()) <= clock_.Now()) {

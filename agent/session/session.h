@@ -127,7 +127,7 @@ class Session {
   struct Snapshot {
     agent::v1::Credentials credentials;
     server::v1::UserInfo user;
-    std::vector<std::string> warnings;
+    Warnings warnings;
     absl::Time verified_at = absl::InfinitePast();  // wall time; InfinitePast: never
     bool unverified = false;
   };
@@ -139,7 +139,7 @@ class Session {
   // refused it; the corrupt-file report if one is unreported; unreported warnings are moved to
   // *warnings. With `even_if_expired`, a session the server once refused is returned too (to ask
   // the server again: --verify).
-  absl::StatusOr<agent::v1::Credentials> UsableLocked(std::vector<std::string>* warnings,
+  absl::StatusOr<agent::v1::Credentials> UsableLocked(Warnings* warnings,
                                                       bool even_if_expired = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Where a read's identity may come from.

@@ -38,7 +38,7 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
     absl::StatusOr<std::unique_ptr<StoreLock>> held = store_.Lock();  // between agents
     if (!held.ok()) return held.status();
     absl::MutexLock lock(&mu_);
-    std::vector<std::string> ignored;
+    Warnings ignored;
     absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
     if (!current.ok()) return current.status();
     if (current->token() != snapshot->credentials.token()) {
@@ -56,7 +56,7 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
   reply.set_email(snapshot->user.email());
   reply.set_active_org_slug(std::string(slug));
   reply.set_role(membership->role());
-  for (auto& w : snapshot->warnings) reply.add_warnings(std::move(w));
+  SetWarnings(std::move(snapshot->warnings), &reply);
   return reply;
 }
 
@@ -224,7 +224,7 @@ absl::Status Session::Refresh(bool only_if_due) {
   {
     absl::MutexLock lock(&mu_);
     if (only_if_due && RefreshDueLocked() > clock_.BootTime()) return absl::OkStatus();
-    std::vector<std::string> ignored;
+    Warnings ignored;
     absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
     if (!current.ok()) return current.status();
     if (current->refresh_token().empty()) {

@@ -23,33 +23,51 @@ std::string DefaultOrganization(const server::v1::UserInfo& user) {
   return user.memberships_size() > 0 ? user.memberships(0).slug() : "";
 }
 
-void WarnIfNotMember(const agent::v1::Credentials& credentials, const server::v1::UserInfo& user,
-                     std::vector<std::string>* warnings) {
-  const std::string& active = credentials.active_org_slug();
-  if (!active.empty() && FindMembership(user, active) == nullptr) {
-    warnings->push_back(absl::StrCat("you are no longer a member of the active organization ",
-                                     active, "; switch with: datagen auth org --use <slug>"));
+agent::v1::Warning MakeWarning(agent::v1::WarningKind kind, std::string message,
+                               std::string subject) {
+  agent::v1::Warning warning;
+  warning.set_kind(kind);
+  warning.set_message(std::move(message));
+  warning.set_subject(std::move(subject));
+  return warning;
+}
+
+void AddRepairs(std::vector<std::string> notes, Warnings* warnings) {
+  for (std::string& note : notes) {
+    warnings->push_back(MakeWarning(agent::v1::WARNING_KIND_FILE_REPAIRED, std::move(note)));
   }
 }
 
-void AddStandingWarnings(const SessionContext& context, std::vector<std::string>* warnings) {
+void WarnIfNotMember(const agent::v1::Credentials& credentials, const server::v1::UserInfo& user,
+                     Warnings* warnings) {
+  const std::string& active = credentials.active_org_slug();
+  if (!active.empty() && FindMembership(user, active) == nullptr) {
+    warnings->push_back(MakeWarning(
+        agent::v1::WARNING_KIND_NOT_A_MEMBER,
+        absl::StrCat("you are no longer a member of the active organization ", active), active));
+  }
+}
+
+void AddStandingWarnings(const SessionContext& context, Warnings* warnings) {
   if (context.unsaved) {
-    warnings->push_back(absl::StrCat("a refreshed token could not be saved (",
-                                     context.unsaved_error,
-                                     "); the agent keeps it in memory and retries saving it"));
+    warnings->push_back(
+        MakeWarning(agent::v1::WARNING_KIND_TOKEN_NOT_SAVED,
+                    absl::StrCat("a refreshed token could not be saved (", context.unsaved_error,
+                                 "); the agent keeps it in memory and retries saving it")));
   }
   if (context.issuer != context.configured_issuer) {
-    warnings->push_back(absl::StrCat(
-        "this session was issued by ", context.issuer, ", but the agent is configured for ",
-        context.configured_issuer, "; its tokens go only to ", context.issuer,
-        ". To sign in at the configured server: datagen auth login"));
+    warnings->push_back(
+        MakeWarning(agent::v1::WARNING_KIND_OTHER_ISSUER,
+                    absl::StrCat("this session was issued by ", context.issuer,
+                                 ", but the agent is configured for ", context.configured_issuer,
+                                 "; its tokens go only to ", context.issuer),
+                    context.issuer));
   }
 }
 
 agent::v1::GetStatusResponse BuildStatusReply(const agent::v1::Credentials& credentials,
                                               const server::v1::UserInfo& user,
-                                              const SessionContext& context,
-                                              std::vector<std::string> warnings) {
+                                              const SessionContext& context, Warnings warnings) {
   WarnIfNotMember(credentials, user, &warnings);
   AddStandingWarnings(context, &warnings);
   agent::v1::GetStatusResponse reply;
@@ -63,7 +81,7 @@ agent::v1::GetStatusResponse BuildStatusReply(const agent::v1::Credentials& cred
   reply.set_api_url(context.issuer);
   reply.set_configured_api_url(context.configured_issuer);
   reply.set_revocations_pending(context.revocations_pending);
-  for (auto& w : warnings) reply.add_warnings(std::move(w));
+  SetWarnings(std::move(warnings), &reply);
   return reply;
 }
 

@@ -35,18 +35,33 @@ const server::v1::UserMembership* FindMembership(const server::v1::UserInfo& use
 // "" (no organization).
 std::string DefaultOrganization(const server::v1::UserInfo& user);
 
+// A reply's warnings, each with its kind (agent.proto WarningKind). Their messages say what
+// happened, never which command to run: that advice is the client's.
+using Warnings = std::vector<agent::v1::Warning>;
+agent::v1::Warning MakeWarning(agent::v1::WarningKind kind, std::string message,
+                               std::string subject = "");
+// Each of `notes` (repairs the store made: permissions tightened) as WARNING_KIND_FILE_REPAIRED.
+void AddRepairs(std::vector<std::string> notes, Warnings* warnings);
+// Sets a reply's `warnings` (the messages) and `warning_details`, in the same order.
+template <typename Reply>
+void SetWarnings(Warnings warnings, Reply* reply) {
+  for (agent::v1::Warning& warning : warnings) {
+    reply->add_warnings(warning.message());
+    *reply->add_warning_details() = std::move(warning);
+  }
+}
+
 // Appends the warning that the stored active organization is no longer among the memberships.
 void WarnIfNotMember(const agent::v1::Credentials& credentials, const server::v1::UserInfo& user,
-                     std::vector<std::string>* warnings);
+                     Warnings* warnings);
 // Appends the warnings every reply about the session carries: an unsaved refreshed token, a
 // configured issuer other than the session's.
-void AddStandingWarnings(const SessionContext& context, std::vector<std::string>* warnings);
+void AddStandingWarnings(const SessionContext& context, Warnings* warnings);
 
 // The Status reply: `warnings` first, then the membership and standing warnings.
 agent::v1::GetStatusResponse BuildStatusReply(const agent::v1::Credentials& credentials,
                                               const server::v1::UserInfo& user,
-                                              const SessionContext& context,
-                                              std::vector<std::string> warnings);
+                                              const SessionContext& context, Warnings warnings);
 
 // Sets a Status or ListOrgs reply's verified_at (unless InfinitePast: never confirmed) and
 // unverified.
