@@ -1,6 +1,6 @@
 // Session: the calls that change the session (UseOrg, Logout, a login's completion) and the
-// background work (refresh, the unsaved token's save, revocations). The reads and the state are
-// in session.cc.
+// background work (refresh, the unsaved token's save, revocations). The state is in session.cc,
+// the reads in session_reads.cc.
 #include <algorithm>
 
 #include "absl/cleanup/cleanup.h"

@@ -1,0 +1,217 @@
+// Session: the reads (Status, ListOrgs, GetToken), from memory when the identity is fresh, else
+// after a round trip to the identity server, with the warnings each answer carries. The state
+// is in session.cc, the changes in session_changes.cc.
+#include "absl/strings/str_cat.h"
+#include "agent/common/log.h"
+#include "agent/common/proto_time.h"
+#include "agent/common/secret_memory.h"
+#include "agent/session/session.h"
+
+namespace datagen {
+
+namespace {
+
+std::string WallTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", t, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+bool Session::FromMemoryLocked(const agent::v1::Credentials& credentials, Snapshot* snapshot,
+                               bool* revalidate) {
+  const server::v1::UserInfo* known = identity_.Known(credentials.token());
+  if (known == nullptr) return false;
+  snapshot->user = *known;
+  snapshot->verified_at = identity_.confirmed_at();
+  if (identity_.Fresh(credentials.token(), clock_.BootTime()) != nullptr) return true;
+  snapshot->unverified = true;
+  if (!identity_.unreachable().empty()) {
+    snapshot->warnings.push_back(
+        MakeWarning(agent::v1::WARNING_KIND_UNVERIFIED,
+                    absl::StrCat(identity_.unreachable(), "; shown as the server confirmed it at ",
+                                 WallTime(identity_.confirmed_at()))));
+  } else {
+    snapshot->warnings.push_back(MakeWarning(
+        agent::v1::WARNING_KIND_UNVERIFIED,
+        absl::StrCat("shown as the server confirmed it at ", WallTime(identity_.confirmed_at()),
+                     "; the agent is confirming it again now")));
+  }
+  if (!revalidate_) {
+    revalidate_ = true;
+    *revalidate = true;
+  }
+  return true;
+}
+
+absl::StatusOr<Session::Snapshot> Session::Read(Source source, Unreachable unreachable) {
+  const bool verify = source == Source::kServer;
+  Snapshot snapshot;
+  // One look at the credentials; a second only after refreshing a token that already expired
+  // (e.g. the machine slept past the expiry).
+  for (bool refreshed = false;; refreshed = true) {
+    bool revalidate = false, from_memory = false;
+    {
+      absl::MutexLock lock(&mu_);
+      // --verify asks the server afresh, also about a session it once called expired.
+      absl::StatusOr<agent::v1::Credentials> current =
+          UsableLocked(&snapshot.warnings, /*even_if_expired=*/verify);
+      if (!current.ok()) return current.status();
+      bool stale = !refreshed && current->has_token_expires_at() &&
+                   !current->refresh_token().empty() &&
+                   ToTime(current->token_expires_at()) <= clock_.Now();
+      if (!stale) {
+        snapshot.credentials = *std::move(current);
+        if (verify || !FromMemoryLocked(snapshot.credentials, &snapshot, &revalidate)) break;
+        from_memory = true;
+      }
+    }
+    if (from_memory) {                    // no network on this path
+      if (revalidate) ScheduleChanged();  // DoDueWork asks the server in the background
+      return snapshot;
+    }
+    // The caller holds an expired token: refresh now, whatever the background backoff (which
+    // is unhurried so that a fleet does not stampede its server after an outage).
+    (void)Refresh(/*only_if_due=*/false);
+  }
+  absl::StatusOr<server::v1::UserInfo> user =
+      issuers_.For(IssuerOf(snapshot.credentials))
+          ->identity.FetchUserInfo(snapshot.credentials.token());
+  absl::MutexLock lock(&mu_);
+  absl::Status taken = TakeConfirmationLocked(snapshot.credentials.token(), user);
+  if (!taken.ok()) {
+    if (!verify && unreachable == Unreachable::kFileAndWarn && absl::IsUnavailable(taken)) {
+      // Nothing known since the agent started: the file says who, the server cannot confirm it.
+      snapshot.user.Clear();
+      snapshot.user.set_email(snapshot.credentials.email());
+      if (!snapshot.credentials.active_org_slug().empty()) {  // a member, as far as it knows
+        snapshot.user.add_memberships()->set_slug(snapshot.credentials.active_org_slug());
+      }
+      snapshot.unverified = true;
+      snapshot.warnings.push_back(MakeWarning(
+          agent::v1::WARNING_KIND_UNVERIFIED,
+          absl::StrCat(taken.message(),
+                       "; shown as stored in the credentials file, without your role")));
+      return snapshot;
+    }
+    return taken;
+  }
+  snapshot.user = *std::move(user);
+  snapshot.verified_at = identity_.confirmed_at();
+  return snapshot;
+}
+
+absl::Status Session::TakeConfirmationLocked(const std::string& token,
+                                             const absl::StatusOr<server::v1::UserInfo>& user) {
+  if (user.ok()) {
+    identity_.Remember(token, *user, clock_.BootTime(), clock_.Now());
+    if (ExpiredLocked()) {  // the server accepts the token it once refused: signed in again
+      ClearExpiredLocked();
+      PublishLocked(agent::v1::SESSION_CHANGE_SIGNED_IN);
+    }
+    return absl::OkStatus();
+  }
+  if (absl::IsUnauthenticated(user.status())) {
+    identity_.Forget();
+    MarkExpiredLocked(token, user.status().message());  // watchers are told
+    return ExpiredError(user.status().message());       // as every later call says it
+  }
+  return user.status();
+}
+
+std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFromMemory() {
+  bool revalidate = false;
+  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> reply = StatusFromMemory(&revalidate);
+  if (revalidate) ScheduleChanged();  // DoDueWork asks the server in the background
+  return reply;
+}
+
+std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::StatusFromMemory(
+    bool* revalidate) {
+  using Reply = absl::StatusOr<agent::v1::GetStatusResponse>;
+  absl::MutexLock lock(&mu_);
+  // Only what is already loaded: a changed file (one stat) is left to the full path, and so are
+  // unsafe or unreadable files, which it explains.
+  if (!credentials_.AnswerableFromMemory()) return std::nullopt;
+  const agent::v1::Credentials* cached = credentials_.cached();
+  if (cached == nullptr) {
+    if (revocations_.size() > 0) return std::nullopt;
+    return Reply(NotSignedInError());
+  }
+  if (ExpiredLocked()) return Reply(ExpiredError(expired_reason_));
+  if (cached->has_token_expires_at() && ToTime(cached->token_expires_at()) <= clock_.Now()) {
+    return std::nullopt;  // the full path refreshes it first
+  }
+  Snapshot snapshot;
+  if (!FromMemoryLocked(*cached, &snapshot, revalidate)) return std::nullopt;
+  Warnings membership;
+  WarnIfNotMember(*cached, snapshot.user, &membership);
+  if (!membership.empty()) return std::nullopt;  // the full path reports it
+  agent::v1::GetStatusResponse built = BuildStatusReply(
+      *cached, snapshot.user, ContextLocked(*cached), std::move(snapshot.warnings));
+  SetVerification(snapshot.verified_at, snapshot.unverified, &built);
+  return Reply(std::move(built));
+}
+
+absl::StatusOr<agent::v1::GetStatusResponse> Session::Status(bool verify) {
+  absl::StatusOr<Snapshot> snapshot =
+      Read(verify ? Source::kServer : Source::kMemoryWhenKnown, Unreachable::kFileAndWarn);
+  if (!snapshot.ok()) return snapshot.status();
+  absl::MutexLock lock(&mu_);
+  agent::v1::GetStatusResponse reply =
+      BuildStatusReply(snapshot->credentials, snapshot->user, ContextLocked(snapshot->credentials),
+                       std::move(snapshot->warnings));
+  SetVerification(snapshot->verified_at, snapshot->unverified, &reply);
+  return reply;
+}
+
+absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify) {
+  absl::StatusOr<Snapshot> snapshot =
+      Read(verify ? Source::kServer : Source::kMemoryWhenKnown, Unreachable::kFail);
+  if (!snapshot.ok()) return snapshot.status();
+  WarnIfNotMember(snapshot->credentials, snapshot->user, &snapshot->warnings);
+  {
+    absl::MutexLock lock(&mu_);
+    AddStandingWarnings(ContextLocked(snapshot->credentials), &snapshot->warnings);
+  }
+  agent::v1::ListOrgsResponse reply;
+  reply.set_active_org_slug(snapshot->credentials.active_org_slug());
+  for (const auto& m : snapshot->user.memberships()) {
+    agent::v1::Membership* out = reply.add_memberships();
+    out->set_slug(m.slug());
+    out->set_role(m.role());
+    out->set_active(m.slug() == reply.active_org_slug());
+  }
+  SetWarnings(std::move(snapshot->warnings), &reply);
+  SetVerification(snapshot->verified_at, snapshot->unverified, &reply);
+  return reply;
+}
+
+absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken() {
+  bool refresh = false;
+  {
+    absl::MutexLock lock(&mu_);
+    Warnings ignored;
+    absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
+    if (!current.ok()) return current.status();
+    refresh = current->has_token_expires_at() && !current->refresh_token().empty() &&
+              ToTime(current->token_expires_at()) - clock_.Now() < kHandOutMargin;
+  }
+  if (refresh) {
+    absl::Status refreshed = Refresh(/*only_if_due=*/false);
+    if (!refreshed.ok() && !absl::IsUnavailable(refreshed)) return refreshed;
+  }
+  absl::MutexLock lock(&mu_);
+  Warnings ignored;
+  absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
+  if (!current.ok()) return current.status();
+  if (current->has_token_expires_at() && ToTime(current->token_expires_at()) <= clock_.Now()) {
+    return absl::UnavailableError(
+        "the access token expired and could not be refreshed (the server is unreachable)");
+  }
+  agent::v1::GetTokenResponse reply;
+  reply.set_token(current->token());
+  if (current->has_token_expires_at()) *reply.mutable_expires_at() = current->token_expires_at();
+  return reply;
+}
+
+}  // namespace datagen
