@@ -15,8 +15,11 @@ const std::vector<FlagSpec>& CommonFlags() {
   return *flags;
 }
 
-const std::vector<CommandSpec>& Commands() {
-  static const auto* commands = new std::vector<CommandSpec>{
+namespace {
+
+// Signing in and out, and what the session is: login, logout, status, token.
+std::vector<CommandSpec> SessionCommands() {
+  return {
       {"login",
        {{"--no-browser", false, "", "print the code and the page only; open no browser"}},
        "login [--format text|json] [--no-browser]",
@@ -59,6 +62,12 @@ const std::vector<CommandSpec>& Commands() {
        {"Prints the access token (refreshed first when it is about to expire), for scripts and",
         "tools that call the datagen API. Keep it out of logs and shell history."},
        {"datagen auth token", "datagen auth token --format json"}},
+  };
+}
+
+// Its organization, its health and the agent behind it: doctor, org, agent.
+std::vector<CommandSpec> MoreCommands() {
+  return {
       {"doctor",
        {},
        "doctor [--format text|json]",
@@ -94,6 +103,16 @@ const std::vector<CommandSpec>& Commands() {
        {"datagen auth agent status", "datagen auth agent restart", "datagen auth agent stop",
         "datagen auth agent start --format json"}},
   };
+}
+
+}  // namespace
+
+const std::vector<CommandSpec>& Commands() {
+  static const auto* commands = [] {
+    auto* all = new std::vector<CommandSpec>(SessionCommands());
+    for (CommandSpec& more : MoreCommands()) all->push_back(std::move(more));
+    return all;
+  }();
   return *commands;
 }
 

@@ -51,6 +51,50 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Tim
   return std::nullopt;
 }
 
+namespace {
+
+// Whether a device authorization reply may be used: every field well formed (RFC 8628 §3.2),
+// and its pages checked before any code is shown (a code is only ever typed into a page that is
+// what it says it is; the page the browser opens is the page shown).
+absl::Status ValidateDeviceReply(const server::v1::DeviceAuthorizationResponse& reply,
+                                 const std::string& issuer) {
+  auto malformed = [](absl::string_view what) {
+    return absl::UnknownError(absl::StrCat("the device authorization reply ", what));
+  };
+  if (!IsTokenText(reply.device_code())) return malformed("has no valid device_code");
+  if (reply.user_code().empty() || !IsPrintableText(reply.user_code(), 64)) {
+    return malformed("has no valid user_code");
+  }
+  if (!ParseUrl(reply.verification_uri()).ok() ||
+      !IsPrintableText(reply.verification_uri(), 2048)) {
+    return malformed("has no valid verification_uri");
+  }
+  if (!reply.verification_uri_complete().empty() &&
+      (!ParseUrl(reply.verification_uri_complete()).ok() ||
+       !IsPrintableText(reply.verification_uri_complete(), 2048))) {
+    return malformed("has an invalid verification_uri_complete");
+  }
+  for (const std::string* page : {&reply.verification_uri(), &reply.verification_uri_complete()}) {
+    if (page->empty()) continue;
+    if (absl::Status safe = CheckVerificationUri(*page, issuer); !safe.ok()) return safe;
+  }
+  if (!reply.verification_uri_complete().empty() &&
+      ParseUrl(reply.verification_uri_complete())->host !=
+          ParseUrl(reply.verification_uri())->host) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the server's verification_uri_complete (",
+        PrintableText(reply.verification_uri_complete(), 300),
+        ") is on another host than its verification_uri (",
+        PrintableText(reply.verification_uri(), 300),
+        "); refusing: the page the browser opens must be the page shown; no code was shown"));
+  }
+  if (reply.expires_in() <= 0) return malformed("has no positive expires_in");
+  if (reply.has_interval() && reply.interval() < 0) return malformed("has a negative interval");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 DeviceFlow::DeviceFlow(HttpTransport& transport, Clock& clock, Random& random, Endpoints endpoints,
                        std::string client_id, std::string scope)
     : transport_(transport),
@@ -78,41 +122,9 @@ absl::StatusOr<DeviceAuthorization> DeviceFlow::Start(const absl::Notification* 
       !s.ok()) {
     return absl::UnknownError(s.message());
   }
-  auto malformed = [](absl::string_view what) {
-    return absl::UnknownError(absl::StrCat("the device authorization reply ", what));
-  };
-  if (!IsTokenText(reply.device_code())) return malformed("has no valid device_code");
-  if (reply.user_code().empty() || !IsPrintableText(reply.user_code(), 64)) {
-    return malformed("has no valid user_code");
+  if (absl::Status valid = ValidateDeviceReply(reply, endpoints_.issuer); !valid.ok()) {
+    return valid;
   }
-  if (!ParseUrl(reply.verification_uri()).ok() ||
-      !IsPrintableText(reply.verification_uri(), 2048)) {
-    return malformed("has no valid verification_uri");
-  }
-  if (!reply.verification_uri_complete().empty() &&
-      (!ParseUrl(reply.verification_uri_complete()).ok() ||
-       !IsPrintableText(reply.verification_uri_complete(), 2048))) {
-    return malformed("has an invalid verification_uri_complete");
-  }
-  // Checked before any code is shown: a code is only ever typed into a page that is what it
-  // says it is.
-  for (const std::string* page : {&reply.verification_uri(), &reply.verification_uri_complete()}) {
-    if (page->empty()) continue;
-    if (absl::Status safe = CheckVerificationUri(*page, endpoints_.issuer); !safe.ok()) return safe;
-  }
-  if (!reply.verification_uri_complete().empty() &&
-      ParseUrl(reply.verification_uri_complete())->host !=
-          ParseUrl(reply.verification_uri())->host) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the server's verification_uri_complete (",
-        PrintableText(reply.verification_uri_complete(), 300),
-        ") is on another host than its verification_uri (",
-        PrintableText(reply.verification_uri(), 300),
-        "); refusing: the page the browser opens must be the page shown; no code was shown"));
-  }
-  if (reply.expires_in() <= 0) return malformed("has no positive expires_in");
-  if (reply.has_interval() && reply.interval() < 0) return malformed("has a negative interval");
-
   absl::Time now = clock_.Now();
   const absl::Duration valid = std::min(absl::Seconds(reply.expires_in()), kMaxExpiresIn);
   authorization_.device_code = reply.device_code();
