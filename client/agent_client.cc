@@ -21,6 +21,7 @@
 #include "agent/common/fd_io.h"
 #include "agent/common/paths.h"
 #include "agent/common/version.h"
+#include "client/handover.h"
 #include "grpcpp/create_channel_posix.h"
 
 namespace datagen::cli {
@@ -196,44 +197,15 @@ grpc::Status AgentClient::Call(Method method, const Request& request, Response* 
 }
 
 bool AgentClient::Outdated(const grpc::ClientContext& context) {
-  if (!options_.autostart || handed_over_) return false;  // only a client that can start one
-  const auto& trailers = context.GetServerTrailingMetadata();
-  auto version = trailers.find(kAgentVersionKey);
-  auto binary = trailers.find(kAgentBinaryKey);
-  if (version == trailers.end() || binary == trailers.end()) return false;  // cannot hand over
-  std::string installed = launcher_->AgentBinary();
-  if (installed.empty()) return false;
-  if (std::string(version->second.data(), version->second.size()) == kVersion &&
-      std::string(binary->second.data(), binary->second.size()) == FileIdentity(installed)) {
-    return false;
-  }
-  // Only the agent started from the binary this CLI would start now: another install's agent
-  // (run by hand, or by systemd from elsewhere) is left alone.
-  grpc::ClientContext info_context;
-  info_context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
-  agent::v1::AgentInfo info;
-  if (!stub_->GetAgentInfo(&info_context, agent::v1::GetAgentInfoRequest(), &info).ok()) {
-    return false;
-  }
-  return info.binary_path() == installed;
+  // Only a client that can start an agent hands over, once per process.
+  if (!options_.autostart || handed_over_) return false;
+  return OutdatedAgent(context, launcher_->AgentBinary(), *stub_);
 }
 
 bool AgentClient::HandOver() {
   handed_over_ = true;  // once per process, whatever happens
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
-  agent::v1::HandoverRequest request;
-  request.set_client_version(kVersion);
-  agent::v1::HandoverResponse reply;
-  if (!stub_->Handover(&context, request, &reply).ok() || !reply.exiting_now()) return false;
+  if (!AskToHandOver(*stub_, options_.dial, options_.socket_path)) return false;
   stub_.reset();
-  // Wait until it stops answering; then the next call starts the installed agent.
-  for (absl::Time end = absl::Now() + absl::Seconds(5); absl::Now() < end;) {
-    absl::StatusOr<int> fd = options_.dial(options_.socket_path);
-    if (!fd.ok()) return true;
-    close(*fd);
-    absl::SleepFor(absl::Milliseconds(10));
-  }
   return true;
 }
 

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/common/wire_contract.h"
+#include "client/handover.h"
 #include "client/launcher.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
@@ -39,7 +40,7 @@ class AgentClient {
     // The dialer seam: a connected socket to the agent at a path, or why not (FailedPrecondition
     // or InvalidArgument: unsafe, never retried or auto-started over). Default: ConnectToAgent
     // with this process's uid (agent/common/fd_io.h).
-    std::function<absl::StatusOr<int>(const std::string& socket_path)> dial;
+    Dialer dial;
     // The launcher seam: how an agent is started (not owned; must outlive the client). Default:
     // a ProcessLauncher owned by the client.
     Launcher* launcher = nullptr;
@@ -107,11 +108,9 @@ class AgentClient {
   // Drains and shuts down the queue.
   bool AwaitAnswer(grpc::ClientContext& context, grpc::CompletionQueue& queue);
 
-  // Whether the agent that answered (its version and binary identity, from the reply's
-  // metadata) is one left running from before an upgrade of the binary this client starts.
+  // The hand-over policy (client/handover.h) as this client applies it: only when it may start
+  // an agent, and once per process.
   bool Outdated(const grpc::ClientContext& context);
-  // Asks it to hand over (Handover) and waits for it to go; false when it stays (a login in
-  // progress keeps it) or cannot hand over.
   bool HandOver();
   // Starts datagen-agent detached and waits until its socket accepts connections.
   grpc::Status StartAgent();

@@ -15,8 +15,10 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "agent/common/fd_io.h"
+#include "agent/common/paths.h"
 #include "agent/common/version.h"
 #include "agent/common/wire_contract.h"
+#include "client/handover.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -38,6 +40,7 @@ class FakeAgent final : public agent::v1::AuthAgent::Service {
     std::string binary_id;
     std::string binary_path;
     bool stuck = false;
+    bool stays = false;  // Handover: a login keeps it (exiting_now false)
   };
   FakeAgent(const std::string& socket, Setup setup) : setup_(std::move(setup)) {
     grpc::ServerBuilder builder;
@@ -78,7 +81,8 @@ class FakeAgent final : public agent::v1::AuthAgent::Service {
                         agent::v1::HandoverResponse* reply) override {
     Mark(context);
     ++handovers_;
-    reply->set_exiting_now(true);
+    reply->set_exiting_now(!setup_.stays);
+    if (setup_.stays) return grpc::Status::OK;
     // A graceful shutdown: this call's reply leaves first, nothing new is taken.
     stopper_ = std::thread([this] { Stop(absl::Seconds(10)); });
     return grpc::Status::OK;
@@ -222,6 +226,62 @@ TEST_F(AgentClientTest, AnAgentOfAnotherInstallIsLeftAlone) {
       << "the agent's own UNAVAILABLE is an answer";
   EXPECT_EQ(agent.handovers(), 0);
   EXPECT_EQ(launcher_.starts_, 0);
+}
+
+// The hand-over policy on its own (client/handover.h), over a plain stub to the fake agent.
+class HandoverPolicyTest : public AgentClientTest {
+ protected:
+  // Calls GetStatus on an agent with `setup` and asks the policy whether it is outdated
+  // against the installed /bin/true.
+  bool Outdated(FakeAgent::Setup setup, const std::string& installed = "/bin/true") {
+    FakeAgent agent(socket_, setup);
+    auto stub = agent::v1::AuthAgent::NewStub(
+        grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext answered;
+    agent::v1::GetStatusResponse reply;
+    EXPECT_TRUE(stub->GetStatus(&answered, agent::v1::GetStatusRequest(), &reply).ok());
+    return OutdatedAgent(answered, installed, *stub);
+  }
+};
+
+TEST_F(HandoverPolicyTest, OnlyAnAgentOfThisInstallFromBeforeAnUpgradeIsOutdated) {
+  FakeAgent::Setup current;
+  current.binary_id = FileIdentity("/bin/true");
+  current.binary_path = "/bin/true";
+  EXPECT_FALSE(Outdated(current)) << "this version, this file";
+  FakeAgent::Setup replaced = current;
+  replaced.binary_id = "1:1";  // the path's file was replaced since it started
+  EXPECT_TRUE(Outdated(replaced));
+  FakeAgent::Setup older = current;
+  older.version = "0.0.1";
+  EXPECT_TRUE(Outdated(older)) << "another version from the same file";
+  FakeAgent::Setup elsewhere = replaced;
+  elsewhere.binary_path = "/opt/elsewhere/datagen-agent";
+  EXPECT_FALSE(Outdated(elsewhere)) << "another install's agent is left alone";
+  EXPECT_FALSE(Outdated(replaced, "")) << "no installed binary known: never";
+  FakeAgent::Setup anonymous = replaced;
+  anonymous.binary_id = "";
+  EXPECT_FALSE(Outdated(anonymous)) << "an agent that sends no identity cannot hand over";
+}
+
+TEST_F(HandoverPolicyTest, AskingWaitsUntilTheAgentIsGoneAndAWaitingLoginKeepsIt) {
+  Dialer dial = [](const std::string& socket) { return ConnectToAgent(socket, getuid()); };
+  {
+    FakeAgent::Setup busy;
+    busy.stays = true;
+    FakeAgent agent(socket_, busy);
+    auto stub = agent::v1::AuthAgent::NewStub(
+        grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials()));
+    EXPECT_FALSE(AskToHandOver(*stub, dial, socket_)) << "a login in progress keeps it";
+    EXPECT_EQ(agent.handovers(), 1);
+  }
+  FakeAgent agent(socket_, FakeAgent::Setup());
+  auto stub = agent::v1::AuthAgent::NewStub(
+      grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials()));
+  absl::Time start = absl::Now();
+  EXPECT_TRUE(AskToHandOver(*stub, dial, socket_));
+  EXPECT_FALSE(dial(socket_).ok()) << "returned while the agent still answered";
+  EXPECT_LT(absl::Now() - start, kHandoverWait);
 }
 
 }  // namespace
