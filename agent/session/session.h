@@ -161,14 +161,11 @@ class Session {
   absl::Status TakeConfirmationLocked(const std::string& token,
                                       const absl::StatusOr<server::v1::UserInfo>& user)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // TryStatusFromMemory under the lock; *revalidate as in FromMemoryLocked.
-  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> StatusFromMemory(bool* revalidate)
-      ABSL_LOCKS_EXCLUDED(mu_);
   // The identity known for `credentials` from memory into *snapshot: true when one is. Marks it
-  // unverified when older than the staleness bound and asks for a confirmation
-  // (*revalidate: call ScheduleChanged after the lock).
-  bool FromMemoryLocked(const agent::v1::Credentials& credentials, Snapshot* snapshot,
-                        bool* revalidate) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // unverified when older than the staleness bound, and asks the background work for a
+  // confirmation (once until it is done: ScheduleChanged, which only pokes the wake loop).
+  bool FromMemoryLocked(const agent::v1::Credentials& credentials, Snapshot* snapshot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Saves `credentials` as the session and publishes `change`.
   absl::Status SaveLocked(const agent::v1::Credentials& credentials,
                           agent::v1::SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -17,8 +17,7 @@ std::string WallTime(absl::Time t) {
 
 }  // namespace
 
-bool Session::FromMemoryLocked(const agent::v1::Credentials& credentials, Snapshot* snapshot,
-                               bool* revalidate) {
+bool Session::FromMemoryLocked(const agent::v1::Credentials& credentials, Snapshot* snapshot) {
   const server::v1::UserInfo* known = identity_.Known(credentials.token());
   if (known == nullptr) return false;
   snapshot->user = *known;
@@ -38,7 +37,7 @@ bool Session::FromMemoryLocked(const agent::v1::Credentials& credentials, Snapsh
   }
   if (!revalidate_) {
     revalidate_ = true;
-    *revalidate = true;
+    ScheduleChanged();  // DoDueWork asks the server in the background
   }
   return true;
 }
@@ -49,7 +48,7 @@ absl::StatusOr<Session::Snapshot> Session::Read(Source source, Unreachable unrea
   // One look at the credentials; a second only after refreshing a token that already expired
   // (e.g. the machine slept past the expiry).
   for (bool refreshed = false;; refreshed = true) {
-    bool revalidate = false, from_memory = false;
+    bool from_memory = false;
     {
       absl::MutexLock lock(&mu_);
       // --verify asks the server afresh, also about a session it once called expired.
@@ -61,14 +60,11 @@ absl::StatusOr<Session::Snapshot> Session::Read(Source source, Unreachable unrea
                    ToTime(current->token_expires_at()) <= clock_.Now();
       if (!stale) {
         snapshot.credentials = *std::move(current);
-        if (verify || !FromMemoryLocked(snapshot.credentials, &snapshot, &revalidate)) break;
+        if (verify || !FromMemoryLocked(snapshot.credentials, &snapshot)) break;
         from_memory = true;
       }
     }
-    if (from_memory) {                    // no network on this path
-      if (revalidate) ScheduleChanged();  // DoDueWork asks the server in the background
-      return snapshot;
-    }
+    if (from_memory) return snapshot;  // no network on this path
     // The caller holds an expired token: refresh now, whatever the background backoff (which
     // is unhurried so that a fleet does not stampede its server after an outage).
     (void)Refresh(/*only_if_due=*/false);
@@ -119,14 +115,6 @@ absl::Status Session::TakeConfirmationLocked(const std::string& token,
 }
 
 std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFromMemory() {
-  bool revalidate = false;
-  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> reply = StatusFromMemory(&revalidate);
-  if (revalidate) ScheduleChanged();  // DoDueWork asks the server in the background
-  return reply;
-}
-
-std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::StatusFromMemory(
-    bool* revalidate) {
   using Reply = absl::StatusOr<agent::v1::GetStatusResponse>;
   absl::MutexLock lock(&mu_);
   // Only what is already loaded: a changed file (one stat) is left to the full path, and so are
@@ -142,7 +130,7 @@ std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::StatusFromM
     return std::nullopt;  // the full path refreshes it first
   }
   Snapshot snapshot;
-  if (!FromMemoryLocked(*cached, &snapshot, revalidate)) return std::nullopt;
+  if (!FromMemoryLocked(*cached, &snapshot)) return std::nullopt;
   Warnings membership;
   WarnIfNotMember(*cached, snapshot.user, &membership);
   if (!membership.empty()) return std::nullopt;  // the full path reports it
