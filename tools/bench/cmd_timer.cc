@@ -7,6 +7,9 @@
 // A command may start with an untimed one, run before it every time (to put the system in the
 // state the timed command is measured in: an agent stopped, or asleep):
 //   label before-cmd [args] +++ cmd [args]
+// A command whose exit status does not count (a peer that exits 1 after printing its usage, as
+// `ssh-add --help` does) starts with +any:
+//   label +any cmd [args]
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -27,6 +30,7 @@ struct Command {
   std::string label;
   std::vector<std::string> before;  // untimed, run first; empty: none
   std::vector<std::string> argv;
+  bool any_exit = false;  // +any: time it whatever it exits with
   std::vector<double> ms;
 };
 
@@ -37,7 +41,7 @@ double NowMs() {
 }
 
 // Runs `argv` once with stdout/stderr to /dev/null; returns the wall time, or -1 on failure.
-double Run(const std::vector<std::string>& argv) {
+double Run(const std::vector<std::string>& argv, bool any_exit = false) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -53,12 +57,12 @@ double Run(const std::vector<std::string>& argv) {
   int status = 0;
   waitpid(pid, &status, 0);
   double took = NowMs() - start;
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? took : -1;
+  return WIFEXITED(status) && (any_exit || WEXITSTATUS(status) == 0) ? took : -1;
 }
 
 double RunOnce(const Command& c) {
   if (!c.before.empty() && Run(c.before) < 0) return -1;
-  return Run(c.argv);
+  return Run(c.argv, c.any_exit);
 }
 
 }  // namespace
@@ -77,6 +81,8 @@ int main(int argc, char** argv) {
     } else if (arg == "+++") {
       commands.back().before = std::move(commands.back().argv);
       commands.back().argv.clear();
+    } else if (arg == "+any" && commands.back().argv.empty()) {
+      commands.back().any_exit = true;
     } else if (commands.back().label.empty()) {
       commands.back().label = arg;
     } else {
