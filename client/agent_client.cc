@@ -65,6 +65,13 @@ grpc::Status WithAgentReason(const grpc::Status& status, const grpc::ClientConte
 
 }  // namespace
 
+std::shared_ptr<grpc::Channel> ChannelOverSocket(const std::string& socket_path, int fd) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);  // a local socket: never through http_proxy
+  return grpc::CreateCustomInsecureChannelFromFd("unix:" + socket_path, fd, args);
+}
+
 grpc::Status AgentClient::Unreachable(const std::string& message) {
   agent_unreachable_ = true;
   last_error_ = message;
@@ -116,11 +123,7 @@ grpc::Status AgentClient::Connect() {
     close(*fd);
     return Unreachable("cannot set up the connection to the agent");
   }
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);  // a local socket: never through http_proxy
-  stub_ = agent::v1::AuthAgent::NewStub(
-      grpc::CreateCustomInsecureChannelFromFd("unix:" + options_.socket_path, *fd, args));
+  stub_ = agent::v1::AuthAgent::NewStub(ChannelOverSocket(options_.socket_path, *fd));
   agent_unreachable_ = false;
   unsafe_ = false;
   return grpc::Status::OK;

@@ -30,6 +30,10 @@ inline constexpr char kAgentUnreachable[] = "datagen.client/agent-unreachable";
 // Whether `status`, returned by an AgentClient call, means that no agent answered at all.
 bool AgentUnreachable(const grpc::Status& status);
 
+// The gRPC channel the client makes over `fd`, a connected, checked, non-blocking socket to the
+// agent at `socket_path` (it takes `fd`): a direct channel, no retries, never through a proxy.
+std::shared_ptr<grpc::Channel> ChannelOverSocket(const std::string& socket_path, int fd);
+
 class AgentClient {
  public:
   struct Options {

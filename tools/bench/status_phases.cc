@@ -17,9 +17,9 @@
 #include <string>
 
 #include "agent/common/paths.h"
+#include "client/agent_client.h"
 #include "client/cli_args.h"
 #include "client/render.h"
-#include "grpcpp/create_channel_posix.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
 
@@ -58,11 +58,7 @@ int main(int argc, char** argv) {
   const Clock::time_point connected = Clock::now();
   const int threads_before = Threads();
   fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
-  grpc::ChannelArguments args;  // as AgentClient::Connect makes it
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
-  auto stub = datagen::agent::v1::AuthAgent::NewStub(
-      grpc::CreateCustomInsecureChannelFromFd("unix:" + socket, *fd, args));
+  auto stub = datagen::agent::v1::AuthAgent::NewStub(datagen::cli::ChannelOverSocket(socket, *fd));
   const Clock::time_point started = Clock::now();
   grpc::ClientContext context;
   datagen::agent::v1::GetStatusRequest request;
