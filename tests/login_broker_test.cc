@@ -19,6 +19,7 @@ using testing::StatusIs;
 
 using testing::AgentHarness;
 using testing::GatedTransport;
+using ::testing::HasSubstr;
 using testing::kIssuer;
 constexpr const char* kDevice = testing::kDeviceEndpoint;
 constexpr const char* kToken = testing::kTokenEndpoint;
@@ -114,6 +115,19 @@ TEST_F(LoginBrokerTest, TheLastCallerLeavingCancelsTheLogin) {
   EXPECT_EQ(http_.CountTo(kDevice), 2);
   broker_.Detach(again);
   EXPECT_FALSE(store_.stored().has_value()) << "nothing is stored by a cancelled login";
+}
+
+// Found by CI under load: a cancel that cuts a poll short ended the login with the transport's
+// words ("the request was cancelled") instead of saying that the login was cancelled.
+TEST_F(LoginBrokerTest, ALoginCancelledDuringAPollEndsAsCancelled) {
+  RecordingListener only;
+  ::testing::internal::CaptureStderr();
+  uint64_t handle = broker_.Attach(&only);
+  gated_.AwaitPoll();  // a poll is in flight, held at the gate
+  broker_.Detach(handle);
+  broker_.Shutdown();  // waits for the login's thread to end
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(log, HasSubstr("login: ended: the login was cancelled")) << log;
 }
 
 TEST_F(LoginBrokerTest, OneCallerLeavingDoesNotCancelTheOthers) {

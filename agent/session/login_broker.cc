@@ -131,6 +131,11 @@ void LoginBroker::Run(std::shared_ptr<Attempt> attempt) {
     // Approved: store it even if every caller left meanwhile; the user did confirm.
     return session_.CompleteLogin(*tokens, attempt->issuer);
   }();
+  // A login its last caller left ends as cancelled, whatever the request the cancel cut short
+  // said (a poll in flight fails with its transport's own words).
+  if (!result.ok() && attempt->cancel.HasBeenNotified()) {
+    result = absl::CancelledError("the login was cancelled");
+  }
   if (!result.ok()) {
     LogInfo("login: ended: %s", result.status().message());
     session_.NoteLoginEnded();

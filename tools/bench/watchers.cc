@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -60,7 +61,10 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   int n = std::atoi(argv[2]);
   // One connection, made and checked by the CLI's own client, carries every stream.
-  datagen::cli::AgentClient client({argv[1], /*autostart=*/false, ""});
+  datagen::cli::AgentClient::Options options;
+  options.socket_path = argv[1];
+  options.autostart = false;
+  datagen::cli::AgentClient client(std::move(options));
   auto* stub = client.Async();
   if (stub == nullptr) {
     std::fprintf(stderr, "watchers: cannot reach the agent at %s\n", argv[1]);
