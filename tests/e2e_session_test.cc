@@ -153,6 +153,9 @@ TEST(E2eSession, TheWatchFollowsTheSessionAcrossACrashAStopAndAStart) {
     return absl::StrContains(ReadFile(env.dir() + "/watch.err"),
                              "note: the agent stopped; waiting for one to start");
   })) << ReadFile(env.dir() + "/watch.err");
+  // The stopped agent may still be exiting (its stream ends first); once it is gone, no other
+  // may have taken its place.
+  ASSERT_TRUE(AwaitGone(second)) << "the stopped agent did not exit";
   EXPECT_EQ(env.AgentPid(), -1) << "the watch started an agent after a stop";
   ASSERT_EQ(env.Datagen({"auth", "agent", "start"}).exit_code, 0);
   ASSERT_TRUE(env.AwaitOutput("watch",
