@@ -297,7 +297,9 @@ pid_t E2eEnv::AgentPid() const {
   int pid = -1;
   std::string text = ReadFile(socket_path() + ".lock");
   if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &pid)) return -1;
-  return kill(pid, 0) == 0 ? pid : -1;
+  // An agent that has exited is no agent, even before its parent (a `datagen` that started it,
+  // such as a watch) has reaped it: kill(pid, 0) succeeds on a zombie (AwaitGone agrees).
+  return AwaitGone(pid, absl::ZeroDuration()) ? -1 : pid;
 }
 
 bool E2eEnv::StopAgent() {
