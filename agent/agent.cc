@@ -8,6 +8,7 @@
 #include "agent/common/log.h"
 #include "agent/common/paths.h"
 #include "agent/common/version.h"
+#include "agent/session/watch_hub.h"
 
 namespace datagen {
 namespace {
@@ -24,6 +25,25 @@ agent::v1::AgentInfo SelfInfo(const AgentConfig& config) {
   return info;
 }
 
+ProfileEnv ProfileEnvOf(const AgentConfig& config, HttpTransport& transport, Issuers& issuers,
+                        Clock& clock, Random& random, std::function<void()> on_login_inactive) {
+  ProfileEnv env;
+  env.transport = &transport;
+  env.issuers = &issuers;
+  env.clock = &clock;
+  env.random = &random;
+  env.default_credentials = config.credentials_path;
+  env.uid = config.uid;
+  env.instance = WatchHub::NewInstance();
+  env.identity_max_age = config.identity_max_age;
+  env.scope = config.scope;
+  env.configured_api_url = config.api_url;
+  env.env = config.env;
+  env.background_work = config.background_work;
+  env.on_login_inactive = std::move(on_login_inactive);
+  return env;
+}
+
 }  // namespace
 
 Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, CredentialStore* store)
@@ -32,19 +52,12 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, Credent
       random_(config_.random != nullptr ? *config_.random : *own_random_),
       transport_(transport, stopping_),
       issuers_(transport_, config_.client_id, config_.api_url),
-      own_store_(store != nullptr ? nullptr
-                                  : std::make_unique<FileCredentialStore>(config_.credentials_path,
-                                                                          config_.uid, clock)),
-      store_(store != nullptr ? *store : *own_store_),
-      revocations_(PendingRevocationsFile(config_.credentials_path), config_.uid, clock, random_),
-      session_(store_, issuers_, revocations_, clock, random_, config_.identity_max_age),
-      broker_(issuers_, clock, random_, session_, config_.scope),
+      profile_env_(ProfileEnvOf(config_, transport_, issuers_, clock, random_,
+                                [this] { LeaveIfHandingOver(); })),
+      profiles_(profile_env_, store),
       executor_(config_.executor_threads),
       activity_(clock),
-      doctor_(transport_, clock, config_.api_url, config_.credentials_path, config_.uid,
-              revocations_, config_.env),
-      service_(session_, broker_, executor_, activity_, doctor_, SelfInfo(config_),
-               [this] { return Handover(); }),
+      service_(profiles_, executor_, activity_, SelfInfo(config_), [this] { return Handover(); }),
       prompt_file_(PromptStateFile(config_.socket_path), getpid()) {}
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTransport& transport,
@@ -64,53 +77,33 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTran
   agent->activity_.SetIdleListener([self] { self->server_->Reconsider(); });
   LogInfo("credentials file %s; identity server %s", agent->config_.credentials_path,
           agent->config_.api_url);
-  // Background work (refresh ahead of expiry, pending revocations) wakes only when due.
-  if (agent->config_.background_work) {
-    agent->maintenance_ =
-        std::make_unique<WakeLoop>(clock, [self] { return self->session_.DoDueWork(); });
-    agent->session_.SetScheduleListener([self] { self->maintenance_->Poke(); });
-  }
-  agent->broker_.SetInactiveListener([self] { self->LeaveIfHandingOver(); });
-  agent->WatchCredentialsFile();
-  // Written now (the session as loaded) and on every change after.
-  agent->prompt_watch_ = agent->session_.AddWatcher(&agent->prompt_file_);
+  // Each profile's background work (refresh ahead of expiry, pending revocations) wakes only
+  // when due; its file watcher notices edits behind the agent's back.
+  agent->profiles_.Start();
+  // Written now (each session as loaded) and on every change after, for every profile.
+  agent->prompt_listener_ = agent->profiles_.AddLoadListener([self](Profile& profile) {
+    uint64_t handle = profile.session().AddWatcher(&self->prompt_file_);
+    absl::MutexLock lock(&self->prompt_mu_);
+    self->prompt_watches_.emplace_back(&profile.session(), handle);
+  });
   return agent;
-}
-
-void Agent::WatchCredentialsFile() {
-  // Edits of the credentials file behind the agent's back reach watchers at once. The folder
-  // is created when missing; a loose one is left for the store to repair and report.
-  std::string dir = Dirname(config_.credentials_path);
-  struct stat st;
-  absl::Status ready = lstat(dir.c_str(), &st) == 0
-                           ? absl::OkStatus()
-                           : EnsurePrivateDir(dir, config_.uid, LooseFolder::kRefuse);
-  if (!ready.ok()) {
-    LogWarning("%s", ready.message());
-    return;
-  }
-  auto started = FileWatcher::Start(config_.credentials_path, [this] { session_.CheckFile(); });
-  if (!started.ok()) {
-    LogWarning("%s; file changes are noticed at the next call", started.status().message());
-    return;
-  }
-  file_watcher_ = *std::move(started);
 }
 
 bool Agent::Handover() {
   {
     absl::MutexLock lock(&stop_mu_);
-    if (stopped_) return !broker_.active();
+    if (stopped_) return !profiles_.AnyLoginActive();
     if (!handing_over_) {
       handing_over_ = true;
-      LogInfo("%s", broker_.active() ? "handing over to the installed datagen-agent once the "
-                                       "login in progress ends"
-                                     : "handing over to the installed datagen-agent: exiting");
+      LogInfo("%s", profiles_.AnyLoginActive()
+                        ? "handing over to the installed datagen-agent once the "
+                          "login in progress ends"
+                        : "handing over to the installed datagen-agent: exiting");
     }
   }
   // A login waiting for approval keeps this agent: it leaves when the login ends (the broker's
   // inactive listener, set in Start, calls LeaveIfHandingOver then).
-  if (broker_.active()) return false;
+  if (profiles_.AnyLoginActive()) return false;
   LeaveIfHandingOver();
   return true;
 }
@@ -118,10 +111,10 @@ bool Agent::Handover() {
 void Agent::LeaveIfHandingOver() {
   {
     absl::MutexLock lock(&stop_mu_);
-    if (!handing_over_ || left_ || stopped_ || broker_.active()) return;
+    if (!handing_over_ || left_ || stopped_ || profiles_.AnyLoginActive()) return;
     left_ = true;
   }
-  session_.PublishRestarting();
+  for (Profile* profile : profiles_.Loaded()) profile->session().PublishRestarting();
   if (config_.request_exit) {
     config_.request_exit();
   } else {
@@ -138,17 +131,23 @@ void Agent::Stop() {
     handing_over = handing_over_;
   }
   // Watchers learn why their stream ends (a hand-over said so already).
-  if (!handing_over) session_.PublishStopping();
+  if (!handing_over) {
+    for (Profile* profile : profiles_.Loaded()) profile->session().PublishStopping();
+  }
   stopping_.Notify();
   if (server_) server_->Shutdown();
   activity_.SetIdleListener(nullptr);
-  broker_.Shutdown();
+  profiles_.StopLogins();
   executor_.Shutdown();
-  file_watcher_.reset();
-  if (maintenance_) maintenance_->Stop();
-  session_.SetScheduleListener(nullptr);
-  if (prompt_watch_ != 0) {
-    session_.RemoveWatcher(prompt_watch_);
+  profiles_.StopBackground();
+  if (prompt_listener_ != 0) {
+    profiles_.RemoveLoadListener(prompt_listener_);
+    std::vector<std::pair<Session*, uint64_t>> watches;
+    {
+      absl::MutexLock lock(&prompt_mu_);
+      watches.swap(prompt_watches_);
+    }
+    for (auto& [session, handle] : watches) session->RemoveWatcher(handle);
     prompt_file_.Remove();
   }
 }
@@ -156,7 +155,7 @@ void Agent::Stop() {
 Agent::~Agent() { Stop(); }
 
 absl::Duration Agent::UntilIdleFor(absl::Duration idle_exit) {
-  if (broker_.active()) return absl::InfiniteDuration();
+  if (profiles_.AnyLoginActive()) return absl::InfiniteDuration();
   return activity_.UntilIdleFor(idle_exit);
 }
 

@@ -1,6 +1,7 @@
-// The agent as one object: its configuration in, every part wired (store, queue, issuers,
-// session, login broker, executor, gRPC service and server, background work, file watcher),
-// started, and stopped in a written-down order. main parses flags and signals and runs it; the
+// The agent as one object: its configuration in, every part wired (issuers, the profiles with
+// their stores, queues, sessions, login brokers, background work and file watchers, the
+// executor, the gRPC service and server, the prompt file), started, and stopped in a
+// written-down order. main parses flags and signals and runs it; the
 // test harness builds it over fakes.
 #ifndef DATAGEN_AGENT_AGENT_H_
 #define DATAGEN_AGENT_AGENT_H_
@@ -18,23 +19,19 @@
 #include "agent/http/http_transport.h"
 #include "agent/http/stoppable_http_transport.h"
 #include "agent/oauth/issuers.h"
+#include "agent/profiles/profile_set.h"
 #include "agent/rpc/agent_service.h"
 #include "agent/rpc/server.h"
 #include "agent/runtime/activity.h"
 #include "agent/runtime/executor.h"
-#include "agent/runtime/file_watcher.h"
-#include "agent/runtime/wake_loop.h"
-#include "agent/session/doctor.h"
-#include "agent/session/login_broker.h"
 #include "agent/session/prompt_file.h"
-#include "agent/session/session.h"
 #include "agent/store/credential_store.h"
-#include "agent/store/revocation_queue.h"
 
 namespace datagen {
 
 struct AgentConfig {
   std::string socket_path;
+  // The default profile's credentials file; other profiles live in folders beside it.
   std::string credentials_path;
   std::string api_url;  // the configured issuer
   std::string client_id = "datagen-cli";
@@ -76,11 +73,11 @@ class Agent {
   //   0. HTTP exchanges in flight are cancelled (a hanging server delays nothing);
   //   1. the server: no new connections or calls; calls in flight end (cancelled after 2 s),
   //      and it no longer hears of the agent going idle;
-  //   2. the login broker: a login in progress is cancelled and its thread joined;
+  //   2. the login brokers: a login in progress (of any profile) is cancelled, its thread joined;
   //   3. the executor: work already queued runs, then its threads are joined;
-  //   4. background work: the file watcher and the wake loop are stopped and joined;
-  //   5. listeners: the session no longer calls back into the wake loop;
-  //   6. the prompt state file: no longer written, and removed.
+  //   4. background work: each profile's file watcher and wake loop are stopped and joined, and
+  //      its session no longer calls back into the wake loop;
+  //   5. the prompt state file: no longer written, and removed.
   // Idempotent; the destructor calls it. The parts are destroyed after, in reverse order of
   // construction.
   void Stop();
@@ -94,7 +91,11 @@ class Agent {
   // calls config.request_exit. Returns whether that happens now (no login waiting).
   bool Handover();
 
-  Session& session() { return session_; }
+  // The default profile's parts (tests).
+  Session& session() { return profiles_.default_profile().session(); }
+  LoginBroker& broker() { return profiles_.default_profile().broker(); }
+  RevocationQueue& revocations() { return profiles_.default_profile().revocations(); }
+  ProfileSet& profiles() { return profiles_; }
   // Whether gRPC is up (false while the agent sleeps: see AgentConfig::sleep_after).
   bool awake() { return server_ != nullptr && server_->awake(); }
   // Makes the server look again at once whether to sleep, and returns once it has (tests that
@@ -102,16 +103,11 @@ class Agent {
   void ReconsiderSleep() {
     if (server_) server_->ReconsiderAndWait();
   }
-  LoginBroker& broker() { return broker_; }
   Issuers& issuers() { return issuers_; }
-  RevocationQueue& revocations() { return revocations_; }
   const AgentConfig& config() const { return config_; }
 
  private:
   Agent(AgentConfig config, HttpTransport& transport, Clock& clock, CredentialStore* store);
-  // The file watcher on the credentials folder (created when missing); a failure is logged and
-  // changes are then noticed at the next call.
-  void WatchCredentialsFile();
   // After a Handover, once no login is in progress: tells watchers the agent is restarting and
   // asks to exit, once. Called by Handover and by the broker when a login ends.
   void LeaveIfHandingOver() ABSL_LOCKS_EXCLUDED(stop_mu_);
@@ -124,21 +120,17 @@ class Agent {
   Random& random_;
   StoppableHttpTransport transport_;
   Issuers issuers_;
-  std::unique_ptr<CredentialStore> own_store_;  // the file's, unless a store was given
-  CredentialStore& store_;
-  RevocationQueue revocations_;
-  Session session_;
-  LoginBroker broker_;
+  ProfileEnv profile_env_;
+  ProfileSet profiles_;
   Executor executor_;
   Activity activity_;
-  Doctor doctor_;
   AgentService service_;
   std::unique_ptr<AgentServer> server_;
-  std::unique_ptr<WakeLoop> maintenance_;
-  std::unique_ptr<FileWatcher> file_watcher_;
-  // The prompt state file beside the socket, written on every change of the session.
+  // The prompt state file beside the socket, written on every change of every profile.
   PromptFile prompt_file_;
-  uint64_t prompt_watch_ = 0;
+  uint64_t prompt_listener_ = 0;  // ProfileSet load listener: watches each profile's session
+  absl::Mutex prompt_mu_;
+  std::vector<std::pair<Session*, uint64_t>> prompt_watches_ ABSL_GUARDED_BY(prompt_mu_);
   absl::Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
   bool handing_over_ ABSL_GUARDED_BY(stop_mu_) = false;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/common/reason.h"
+#include "agent/common/text.h"
 
 namespace datagen::cli {
 namespace {
@@ -12,17 +13,27 @@ constexpr char kCheckServer[] =
 
 }  // namespace
 
-std::string NextStep(const grpc::Status& status, bool agent_unreachable) {
+std::string LoginCommand(const std::string& profile) {
+  if (profile.empty() || profile == kDefaultProfile) return kLogin;
+  return absl::StrCat(kLogin, " --profile ", profile);
+}
+
+std::string NextStep(const grpc::Status& status, bool agent_unreachable,
+                     const std::string& profile) {
   if (agent_unreachable) return "";
+  const std::string login = LoginCommand(profile);
   switch (ReasonFromName(status.error_details())) {
     case agent::v1::ERROR_REASON_NOT_SIGNED_IN:
     case agent::v1::ERROR_REASON_SESSION_EXPIRED:
     case agent::v1::ERROR_REASON_CREDENTIALS_CORRUPT:
-      return absl::StrCat("run: ", kLogin);
+      return absl::StrCat("run: ", login);
     case agent::v1::ERROR_REASON_LOGIN_EXPIRED:
-      return absl::StrCat("run: ", kLogin, " (for a new code)");
+      return absl::StrCat("run: ", login, " (for a new code)");
     case agent::v1::ERROR_REASON_NOT_A_MEMBER:
-      return "run: datagen auth org --list";
+      return absl::StrCat("run: datagen auth org --list",
+                          profile.empty() || profile == kDefaultProfile
+                              ? ""
+                              : absl::StrCat(" --profile ", profile));
     case agent::v1::ERROR_REASON_SERVER_UNREACHABLE:
       return kCheckServer;
     default:
@@ -31,7 +42,7 @@ std::string NextStep(const grpc::Status& status, bool agent_unreachable) {
   switch (status.error_code()) {  // an agent that gives no reason (older, or none fits)
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::DATA_LOSS:
-      return absl::StrCat("run: ", kLogin);
+      return absl::StrCat("run: ", login);
     case grpc::StatusCode::UNAVAILABLE:
       return kCheckServer;
     default:

@@ -19,7 +19,12 @@ namespace datagen::cli {
 // What to tell the user to do next after a call failed, or "": from the agent's reason (the
 // x-datagen-reason trailer, in error_details()) and, without one, its code. "" when no agent
 // answered (`agent_unreachable`): the error says all there is.
-std::string NextStep(const grpc::Status& status, bool agent_unreachable);
+// `profile` ("" or "default": none) is named in the command, so that it fixes that profile.
+std::string NextStep(const grpc::Status& status, bool agent_unreachable,
+                     const std::string& profile = "");
+
+// "datagen auth login", with " --profile <profile>" for a profile other than the default.
+std::string LoginCommand(const std::string& profile = "");
 
 // The command that carries out `remedy` ("datagen auth login"), or "" for none.
 std::string RemedyCommand(agent::v1::Remedy remedy);

@@ -225,38 +225,62 @@ grpc::Status AgentClient::StartAgent() {
   return grpc::Status::OK;
 }
 
-grpc::Status AgentClient::GetStatus(bool verify, agent::v1::GetStatusResponse* reply) {
-  agent::v1::GetStatusRequest request;
+namespace {
+
+// Sets a request's profile, org and org_source from `scope`.
+template <typename Request>
+Request Scoped(Request request, const AgentClient::Scope& scope) {
+  request.set_profile(scope.profile);
+  request.set_org(scope.org);
+  request.set_org_source(scope.org_source);
+  return request;
+}
+
+}  // namespace
+
+grpc::Status AgentClient::GetStatus(bool verify, agent::v1::GetStatusResponse* reply,
+                                    const Scope& scope) {
+  agent::v1::GetStatusRequest request = Scoped(agent::v1::GetStatusRequest(), scope);
   request.set_verify(verify);
   request.set_answer_signed_out(true);  // the CLI shows pending revocations and a waiting login
   return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncGetStatus, request, reply);
 }
 
-grpc::Status AgentClient::ListOrgs(bool verify, agent::v1::ListOrgsResponse* reply) {
-  agent::v1::ListOrgsRequest request;
+grpc::Status AgentClient::ListOrgs(bool verify, agent::v1::ListOrgsResponse* reply,
+                                   const Scope& scope) {
+  agent::v1::ListOrgsRequest request = Scoped(agent::v1::ListOrgsRequest(), scope);
   request.set_verify(verify);
   return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncListOrgs, request, reply);
 }
 
-grpc::Status AgentClient::UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply) {
+grpc::Status AgentClient::UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply,
+                                 const Scope& scope) {
   agent::v1::UseOrgRequest request;
   request.set_slug(slug);
+  request.set_profile(scope.profile);
   return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncUseOrg, request, reply);
 }
 
-grpc::Status AgentClient::Logout(agent::v1::LogoutResponse* reply) {
-  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncLogout, agent::v1::LogoutRequest(),
-              reply);
+grpc::Status AgentClient::Logout(agent::v1::LogoutResponse* reply, const Scope& scope) {
+  agent::v1::LogoutRequest request;
+  request.set_profile(scope.profile);
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncLogout, request, reply);
 }
 
-grpc::Status AgentClient::GetToken(agent::v1::GetTokenResponse* reply) {
+grpc::Status AgentClient::GetToken(agent::v1::GetTokenResponse* reply, const Scope& scope) {
   return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncGetToken,
-              agent::v1::GetTokenRequest(), reply);
+              Scoped(agent::v1::GetTokenRequest(), scope), reply);
 }
 
-grpc::Status AgentClient::Diagnose(agent::v1::DiagnoseResponse* reply) {
-  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncDiagnose,
-              agent::v1::DiagnoseRequest(), reply);
+grpc::Status AgentClient::Diagnose(agent::v1::DiagnoseResponse* reply, const Scope& scope) {
+  agent::v1::DiagnoseRequest request;
+  request.set_profile(scope.profile);
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncDiagnose, request, reply);
+}
+
+grpc::Status AgentClient::ListProfiles(agent::v1::ListProfilesResponse* reply) {
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncListProfiles,
+              agent::v1::ListProfilesRequest(), reply);
 }
 
 grpc::Status AgentClient::GetAgentInfo(agent::v1::AgentInfo* reply) {
@@ -305,16 +329,19 @@ grpc::Status AgentClient::Stream(Method method, const Request& request,
 }
 
 grpc::Status AgentClient::Login(const std::string& api_url,
-                                const std::function<void(const agent::v1::LoginEvent&)>& on_event) {
+                                const std::function<void(const agent::v1::LoginEvent&)>& on_event,
+                                const std::string& profile) {
   agent::v1::LoginRequest request;
   request.set_api_url(api_url);
+  request.set_profile(profile);
   return Stream<agent::v1::LoginEvent>(&agent::v1::AuthAgent::StubInterface::Login, request,
                                        on_event);
 }
 
-grpc::Status AgentClient::Watch(const std::function<void(const agent::v1::WatchEvent&)>& on_event) {
-  return Stream<agent::v1::WatchEvent>(&agent::v1::AuthAgent::StubInterface::Watch,
-                                       agent::v1::WatchRequest(), on_event);
+grpc::Status AgentClient::Watch(const std::function<void(const agent::v1::WatchEvent&)>& on_event,
+                                const agent::v1::WatchRequest& request) {
+  return Stream<agent::v1::WatchEvent>(&agent::v1::AuthAgent::StubInterface::Watch, request,
+                                       on_event);
 }
 
 bool AgentUnreachable(const grpc::Status& status) {

@@ -34,6 +34,14 @@ bool AgentUnreachable(const grpc::Status& status);
 // agent at `socket_path` (it takes `fd`): a direct channel, no retries, never through a proxy.
 std::shared_ptr<grpc::Channel> ChannelOverSocket(const std::string& socket_path, int fd);
 
+// Which profile a call is about, and the organization in effect for it (agent.proto
+// "Profiles"). Empty: the default profile, its stored organization.
+struct CallScope {
+  std::string profile;
+  std::string org;
+  agent::v1::OrgSource org_source = agent::v1::ORG_SOURCE_UNSPECIFIED;
+};
+
 class AgentClient {
  public:
   struct Options {
@@ -51,31 +59,41 @@ class AgentClient {
   };
   explicit AgentClient(Options options);
 
+  using Scope = CallScope;
+
   // Each returns the agent's status, or UNAVAILABLE with a message for people (and nothing
   // else) when the agent could not be reached or started. An error the agent answered carries
   // the name of its datagen.agent.v1.ErrorReason in error_details() (the x-datagen-reason
   // trailer; "" when it gave none): decide on code and reason, never on the message.
   // GetStatus asks for signed out as a reply (GetStatusResponse.signed_out), not an error.
-  grpc::Status GetStatus(bool verify, agent::v1::GetStatusResponse* reply);
-  grpc::Status ListOrgs(bool verify, agent::v1::ListOrgsResponse* reply);
-  grpc::Status UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply);
-  grpc::Status Logout(agent::v1::LogoutResponse* reply);
-  grpc::Status GetToken(agent::v1::GetTokenResponse* reply);
-  grpc::Status Diagnose(agent::v1::DiagnoseResponse* reply);
+  grpc::Status GetStatus(bool verify, agent::v1::GetStatusResponse* reply, const Scope& scope = {});
+  grpc::Status ListOrgs(bool verify, agent::v1::ListOrgsResponse* reply, const Scope& scope = {});
+  // Only the scope's profile counts: UseOrg changes the profile's stored organization.
+  grpc::Status UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply,
+                      const Scope& scope = {});
+  grpc::Status Logout(agent::v1::LogoutResponse* reply, const Scope& scope = {});
+  grpc::Status GetToken(agent::v1::GetTokenResponse* reply, const Scope& scope = {});
+  grpc::Status Diagnose(agent::v1::DiagnoseResponse* reply, const Scope& scope = {});
+  // Every profile the agent knows (UNIMPLEMENTED from an agent that predates profiles).
+  grpc::Status ListProfiles(agent::v1::ListProfilesResponse* reply);
   // Which agent answers: its pid, version and binary.
   grpc::Status GetAgentInfo(agent::v1::AgentInfo* reply);
 
   // Follows the session, calling `on_event` for each event, until the agent goes away (then
   // UNAVAILABLE) or the process ends.
-  grpc::Status Watch(const std::function<void(const agent::v1::WatchEvent&)>& on_event);
+  // `request`: which profile, or all of them.
+  grpc::Status Watch(const std::function<void(const agent::v1::WatchEvent&)>& on_event,
+                     const agent::v1::WatchRequest& request = {});
 
   // Runs a login (auto-starting the agent first if needed), calling `on_event` for each event
   // of the stream as it arrives. Returns the stream's final status (UNAVAILABLE with a message
   // for people when the agent could not be reached). Has no deadline: a login lasts as long as
   // its code is valid.
-  // `api_url`: the issuer to sign in at ("": the agent's configured one).
+  // `api_url`: the issuer to sign in at ("": the profile's recorded one, else the agent's
+  // configured one); `profile`: the profile to sign in ("": default).
   grpc::Status Login(const std::string& api_url,
-                     const std::function<void(const agent::v1::LoginEvent&)>& on_event);
+                     const std::function<void(const agent::v1::LoginEvent&)>& on_event,
+                     const std::string& profile = "");
 
   // The generated asynchronous interface over this client's own connection (the folder and
   // the peer checked, see Connect; the agent started first when allowed), for callers that

@@ -95,10 +95,39 @@ ParseResult ReadFlags(const std::vector<std::string>& args, const CommandSpec& c
 }
 
 // The command's own rules, once its flags are read.
+// --profile, --org, --all and --api-url, where the command takes them.
+ParseResult ResolveScope(const CommandSpec& command, const Flags& flags, Invocation* inv) {
+  if (flags.has("--profile")) {
+    inv->profile = flags.given.at("--profile");
+    if (!IsValidProfileName(inv->profile)) {
+      return Error(absl::StrCat("'", OneLine(inv->profile),
+                                "' is not a profile name (1 to 32 of a-z 0-9 _ -, starting with a "
+                                "letter or digit)"),
+                   &command, inv->format);
+    }
+  }
+  if (flags.has("--org")) {
+    inv->org = flags.given.at("--org");
+    inv->org_from = Invocation::OrgFrom::kFlag;
+    if (!IsValidSlug(inv->org)) {
+      return Error(absl::StrCat("'", OneLine(inv->org),
+                                "' is not an organization slug (1 to 100 of A-Z a-z 0-9 . _ -)"),
+                   &command, inv->format);
+    }
+  }
+  inv->all_profiles = flags.has("--all");
+  if (inv->all_profiles && (flags.has("--profile") || flags.has("--org"))) {
+    return Error("--all goes with neither --profile nor --org", &command, inv->format);
+  }
+  if (flags.has("--api-url")) inv->api_url = flags.given.at("--api-url");
+  return Continue();
+}
+
 ParseResult Resolve(const CommandSpec& command, const Flags& flags, Invocation inv) {
   inv.no_autostart = flags.has("--no-autostart");
   inv.no_browser = flags.has("--no-browser");
   inv.verify = flags.has("--verify");
+  if (ParseResult scope = ResolveScope(command, flags, &inv); !scope.ok) return scope;
   const std::string& name = command.name;
   if (name == "login") inv.command = Command::kLogin;
   if (name == "logout") inv.command = Command::kLogout;
@@ -126,6 +155,10 @@ ParseResult Resolve(const CommandSpec& command, const Flags& flags, Invocation i
     if (flags.has("--use") && inv.verify) {
       return Error("--verify goes with --list (--use always checks with the server)", &command,
                    inv.format);
+    }
+    if (flags.has("--use") && flags.has("--org")) {
+      return Error("--org goes with --list (--use changes the profile's active organization)",
+                   &command, inv.format);
     }
     inv.command = flags.has("--list") ? Command::kOrgList : Command::kOrgUse;
     if (flags.has("--use")) {
@@ -207,6 +240,54 @@ ParseResult ParseAuthHelp(const std::vector<std::string>& args, Format format) {
 }
 
 }  // namespace
+
+std::optional<UsageError> ResolveEnvironment(
+    const std::function<std::optional<std::string>(absl::string_view)>& env, Invocation* inv) {
+  const CommandSpec* command = nullptr;
+  switch (inv->command) {
+    case Command::kHelp:
+    case Command::kVersion:
+    case Command::kCompletion:
+    case Command::kAgentStart:
+    case Command::kAgentStop:
+    case Command::kAgentRestart:
+    case Command::kAgentStatus:
+      return std::nullopt;  // about no session
+    default:
+      break;
+  }
+  if (inv->profile.empty() && !inv->all_profiles) {
+    if (std::optional<std::string> profile = env("DATAGEN_PROFILE")) {
+      if (!IsValidProfileName(*profile)) {
+        return UsageError{absl::StrCat("DATAGEN_PROFILE='", OneLine(*profile),
+                                       "' is not a profile name (1 to 32 of a-z 0-9 _ -, starting "
+                                       "with a letter or digit)"),
+                          UsageFor(command), inv->format};
+      }
+      inv->profile = *std::move(profile);
+    }
+  }
+  // An organization per shell, for the commands that show or use one (org --use sets the
+  // stored one, and says when DATAGEN_ORG hides it).
+  bool takes_org = inv->command == Command::kStatus || inv->command == Command::kToken ||
+                   inv->command == Command::kOrgList;
+  if (inv->org.empty() && !inv->all_profiles && takes_org) {
+    if (std::optional<std::string> org = env("DATAGEN_ORG")) {
+      if (!IsValidSlug(*org)) {
+        return UsageError{absl::StrCat("DATAGEN_ORG='", OneLine(*org),
+                                       "' is not an organization slug (1 to 100 of A-Z a-z 0-9 . "
+                                       "_ -)"),
+                          UsageFor(command), inv->format};
+      }
+      inv->org = *std::move(org);
+      inv->org_from = Invocation::OrgFrom::kEnv;
+    }
+  }
+  if (inv->command == Command::kLogin && inv->api_url.empty()) {
+    inv->api_url = env("DATAGEN_API_URL").value_or("");
+  }
+  return std::nullopt;
+}
 
 ParseResult ParseArgs(const std::vector<std::string>& args) {
   if (args.empty() || IsHelp(args[0])) return PrintAndExit(HelpText());

@@ -2,10 +2,13 @@
 #ifndef DATAGEN_CLIENT_CLI_ARGS_H_
 #define DATAGEN_CLIENT_CLI_ARGS_H_
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace datagen::cli {
 
@@ -32,6 +35,15 @@ struct Invocation {
   Command command = Command::kHelp;
   Format format = Format::kText;
   std::string org_slug;  // kOrgUse
+  // --profile (a valid name, text.h), "" when not given; ResolveEnvironment fills it from
+  // DATAGEN_PROFILE then.
+  std::string profile;
+  // --org (a valid slug), "" when not given; ResolveEnvironment fills it from DATAGEN_ORG then.
+  std::string org;
+  enum class OrgFrom { kNone, kFlag, kEnv };
+  OrgFrom org_from = OrgFrom::kNone;
+  bool all_profiles = false;  // status --all, logout --all (and status --watch --all)
+  std::string api_url;        // login --api-url; ResolveEnvironment: else DATAGEN_API_URL
   bool no_autostart = false;
   bool no_browser = false;  // kLogin
   bool verify = false;      // kStatus, kOrgList: ask the server now
@@ -54,6 +66,13 @@ struct ParseResult {
   UsageError error;
 };
 ParseResult ParseArgs(const std::vector<std::string>& args);
+
+// What the environment adds to `inv` where its flags said nothing: DATAGEN_PROFILE,
+// DATAGEN_ORG, and login's DATAGEN_API_URL (`env` returns a variable's value, nullopt when unset
+// or empty). A DATAGEN_PROFILE or DATAGEN_ORG that is not a name or a slug is a usage error,
+// as the flag would be: the message names the variable.
+std::optional<UsageError> ResolveEnvironment(
+    const std::function<std::optional<std::string>(absl::string_view)>& env, Invocation* inv);
 
 }  // namespace datagen::cli
 

@@ -46,7 +46,7 @@ int ReportError(const grpc::Status& status, absl::string_view what, const Invoca
   }
   if (message.empty()) message = CodeName(status.error_code());
   Print(io.err, absl::StrCat("error: ", OneLine(message), "\n"));
-  if (std::string next = NextStep(status, AgentUnreachable(status)); !next.empty()) {
+  if (std::string next = NextStep(status, AgentUnreachable(status), inv.profile); !next.empty()) {
     Print(io.err, next + "\n");
   }
   if (inv.format == Format::kJson) {

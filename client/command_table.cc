@@ -17,51 +17,71 @@ const std::vector<FlagSpec>& CommonFlags() {
 
 namespace {
 
+// Which profile a command is about (agent.proto "Profiles"), and the organization in effect.
+FlagSpec ProfileFlag() {
+  return {"--profile", true, "--profile needs a profile name",
+          "the profile (else $DATAGEN_PROFILE, else default)", "<name>"};
+}
+FlagSpec OrgFlag() {
+  return {"--org", true, "--org needs an organization slug",
+          "the organization for this command only (else $DATAGEN_ORG, else the active one)"};
+}
+
 // Signing in and out, and what the session is: login, logout, status, token.
 std::vector<CommandSpec> SessionCommands() {
   return {
       {"login",
-       {{"--no-browser", false, "", "print the code and the page only; open no browser"}},
-       "login [--format text|json] [--no-browser]",
-       {"login   [--format text|json] [--no-browser]"},
+       {{"--no-browser", false, "", "print the code and the page only; open no browser"},
+        {"--api-url", true, "--api-url needs the identity server's URL",
+         "sign in at this identity server (else $DATAGEN_API_URL, else the profile's)", "<url>"},
+        ProfileFlag()},
+       "login [--format text|json] [--no-browser] [--profile <name>] [--api-url <url>]",
+       {"login   [--format text|json] [--no-browser] [--profile <name>] [--api-url <url>]"},
        {},
        {"Signs in with the OAuth device flow: prints a one-time code and the page to enter it on",
         "(opened in a browser when there is one), waits until it is approved, then stores the",
         "session for the agent. Logins from several terminals share one code. Ctrl-C stops",
         "waiting (exit 130). Signing in while signed in replaces the session and revokes the old",
-        "token."},
-       {"datagen auth login", "datagen auth login --no-browser",
-        "datagen auth login --format json"}},
+        "token. A profile keeps the identity server it signed in at."},
+       {"datagen auth login", "datagen auth login --no-browser", "datagen auth login --format json",
+        "datagen auth login --profile staging --api-url https://staging.datagen.example"}},
       {"logout",
-       {},
-       "logout [--format text|json]",
-       {"logout  [--format text|json]"},
+       {ProfileFlag(), {"--all", false, "", "every profile"}},
+       "logout [--format text|json] [--profile <name> | --all]",
+       {"logout  [--format text|json] [--profile <name> | --all]"},
        {},
        {"Deletes the stored session and revokes its token at the identity server (retried in the",
         "background until the server accepts, when it cannot be reached now). Signed out already,",
-        "it says so and exits 0."},
-       {"datagen auth logout", "datagen auth logout --format json"}},
+        "it says so and exits 0. Other profiles stay signed in, unless --all."},
+       {"datagen auth logout", "datagen auth logout --format json",
+        "datagen auth logout --profile staging", "datagen auth logout --all"}},
       {"status",
        {{"--verify", false, "", "ask the identity server now instead of answering from memory"},
         {"--watch", false, "",
-         "a line (JSON: an object) per change until Ctrl-C; follows the agent"}},
-       "status [--format text|json] [--verify | --watch]",
-       {"status  [--format text|json] [--verify | --watch]"},
+         "a line (JSON: an object) per change until Ctrl-C; follows the agent"},
+        ProfileFlag(),
+        OrgFlag(),
+        {"--all", false, "", "every profile: its user, issuer, organization and state"}},
+       "status [--format text|json] [--verify | --watch] [--profile <name> | --all] [--org <slug>]",
+       {"status  [--format text|json] [--verify | --watch] [--profile <name> | --all]",
+        "        [--org <slug>]"},
        {},
        {"Shows who is signed in, the active organization and your role in it. It never waits on",
         "the network: the agent answers from memory, with a warning when the server has not",
         "confirmed the session within the last minute. Not signed in is exit 4, and says so with",
         "the code of a login that waits for approval, if one does."},
        {"datagen auth status", "datagen auth status --verify", "datagen auth status --format json",
-        "datagen auth status --watch --format json"}},
+        "datagen auth status --watch --format json", "datagen auth status --all",
+        "datagen auth status --profile staging --org acme"}},
       {"token",
-       {},
-       "token [--format text|json]",
-       {"token   [--format text|json]   (prints the access token, for scripts)"},
+       {ProfileFlag(), OrgFlag()},
+       "token [--format text|json] [--profile <name>] [--org <slug>]",
+       {"token   [--format text|json] [--profile <name>] [--org <slug>]   (for scripts)"},
        {},
        {"Prints the access token (refreshed first when it is about to expire), for scripts and",
         "tools that call the datagen API. Keep it out of logs and shell history."},
-       {"datagen auth token", "datagen auth token --format json"}},
+       {"datagen auth token", "datagen auth token --format json",
+        "datagen auth token --profile staging"}},
   };
 }
 
@@ -69,8 +89,8 @@ std::vector<CommandSpec> SessionCommands() {
 std::vector<CommandSpec> MoreCommands() {
   return {
       {"doctor",
-       {},
-       "doctor [--format text|json]",
+       {ProfileFlag()},
+       "doctor [--format text|json] [--profile <name>]",
        {"doctor  [--format text|json]   (checks the agent, files and server; says what to fix)"},
        {},
        {"Checks the socket folder, the credentials file, the agent and its settings, the identity",
@@ -81,15 +101,19 @@ std::vector<CommandSpec> MoreCommands() {
        {{"--list", false, "", "list your organizations, the active one marked"},
         {"--use", true, "--use needs an organization slug",
          "make <slug> the active organization (the server confirms it)"},
-        {"--verify", false, "", "with --list: ask the identity server now"}},
-       "org (--list [--verify] | --use <slug>) [--format text|json]",
-       {"org --list        [--format text|json] [--verify]",
-        "org --use <slug>  [--format text|json]"},
+        {"--verify", false, "", "with --list: ask the identity server now"},
+        ProfileFlag(),
+        OrgFlag()},
+       "org (--list [--verify] [--org <slug>] | --use <slug>) [--profile <name>] "
+       "[--format text|json]",
+       {"org --list        [--format text|json] [--verify] [--profile <name>] [--org <slug>]",
+        "org --use <slug>  [--format text|json] [--profile <name>]"},
        {},
        {"Lists the organizations you belong to, or switches the active one. A slug is 1 to 100",
         "of A-Z a-z 0-9 . _ -."},
        {"datagen auth org --list", "datagen auth org --list --verify",
-        "datagen auth org --use test-org", "datagen auth org --list --format json"}},
+        "datagen auth org --use test-org", "datagen auth org --list --format json",
+        "datagen auth org --use test-org --profile staging"}},
       {"agent",
        {},
        "agent start|stop|restart|status [--format text|json]",
@@ -152,7 +176,7 @@ constexpr char kExitCodes[] =
 void AppendFlags(const std::vector<FlagSpec>& flags, std::string* out) {
   for (const FlagSpec& flag : flags) {
     std::string name = flag.name;
-    if (flag.takes_value) name += flag.name == "--format" ? " text|json" : " <slug>";
+    if (flag.takes_value) name += flag.name == "--format" ? " text|json" : " " + flag.value;
     absl::StrAppend(out, "  ", name, std::string(name.size() < 20 ? 20 - name.size() : 1, ' '),
                     flag.help, "\n");
   }
@@ -208,6 +232,10 @@ std::string HelpText() {
       "\n"
       "datagen --version prints the version (datagen-agent --version prints the agent's);\n"
       "datagen completion bash|zsh|fish prints a completion script for that shell.\n"
+      "\n"
+      "profiles: --profile <name> (else $DATAGEN_PROFILE, else default) picks one of several\n"
+      "sessions, each with its own identity server; --org <slug> (else $DATAGEN_ORG, else the\n"
+      "profile's active one) scopes one command or, exported, one shell, and changes no file.\n"
       "\n"
       "common flags:\n"
       "  --format text|json  output format (default text)\n"

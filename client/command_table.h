@@ -13,6 +13,7 @@ struct FlagSpec {
   bool takes_value = false;   // "--use <slug>" or "--use=<slug>"
   std::string missing_value;  // the usage error when the value is missing
   std::string help = "";      // what it does, for the command's --help ("--use <slug>  ...")
+  std::string value = "<slug>";  // what its value is called in --help
 };
 
 struct CommandSpec {

@@ -48,9 +48,11 @@ void WarnAboutThePage(const agent::v1::DeviceCode& code, const Output& io) {
 int Login(const Invocation& inv, AgentClient& agent, const Output& io, const EnvLookup& env) {
   ExitAtOnceOnInterrupt();
   std::unique_ptr<Spinner> spinner;
-  // The server this CLI is configured for is where the user means to sign in.
-  grpc::Status status =
-      agent.Login(env("DATAGEN_API_URL").value_or(""), [&](const agent::v1::LoginEvent& event) {
+  // --api-url, else this shell's DATAGEN_API_URL, is where the user means to sign in; neither:
+  // the profile's own issuer (the agent knows it), else the agent's.
+  grpc::Status status = agent.Login(
+      inv.api_url,
+      [&](const agent::v1::LoginEvent& event) {
         if (event.has_device_code()) {
           const agent::v1::DeviceCode& code = event.device_code();
           Print(io.out, Render(code, inv.format), inv.format);
@@ -75,7 +77,8 @@ int Login(const Invocation& inv, AgentClient& agent, const Output& io, const Env
           spinner.reset();
           Print(io.out, Render(event.result(), inv.format), inv.format);
         }
-      });
+      },
+      inv.profile);
   spinner.reset();
   if (!status.ok()) return ReportError(status, "login", inv, io);
   return kExitOk;
@@ -103,15 +106,43 @@ int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::str
   return kExitOk;
 }
 
+// The profile and organization the invocation names (flags, else the environment).
+AgentClient::Scope ScopeOf(const Invocation& inv) {
+  AgentClient::Scope scope;
+  scope.profile = inv.profile;
+  scope.org = inv.org;
+  scope.org_source = inv.org_from == Invocation::OrgFrom::kFlag ? agent::v1::ORG_SOURCE_FLAG
+                     : inv.org_from == Invocation::OrgFrom::kEnv
+                         ? agent::v1::ORG_SOURCE_ENV
+                         : agent::v1::ORG_SOURCE_UNSPECIFIED;
+  return scope;
+}
+
+// The running agent's settings against this shell's (issue 22): about the default profile only,
+// which is the one that follows the agent's configured issuer; another profile keeps its own.
+std::string SettingsDiffer(const Invocation& inv, const EnvLookup& env,
+                           const agent::v1::GetStatusResponse& reply) {
+  if (!inv.profile.empty() && inv.profile != kDefaultProfile) return "";
+  return SettingsMismatch(env, {reply.configured_api_url(), reply.credentials_path()});
+}
+
+// `status --all`: every profile, one line (JSON: one object) each.
+int StatusAll(const Invocation& inv, AgentClient& agent, const Output& io) {
+  agent::v1::ListProfilesResponse reply;
+  grpc::Status status = agent.ListProfiles(&reply);
+  if (!status.ok()) return ReportError(status, "status --all", inv, io);
+  Print(io.out, Render(reply, inv.format), inv.format);
+  return kExitOk;
+}
+
 // `status`: signed out is exit 4 with the pending revocations and a waiting login's code said
 // (JSON: as fields beside the error), not only "not signed in".
 int Status(const Invocation& inv, AgentClient& agent, const Output& io, const EnvLookup& env) {
+  if (inv.all_profiles) return StatusAll(inv, agent, io);
   agent::v1::GetStatusResponse reply;
-  grpc::Status status = agent.GetStatus(inv.verify, &reply);
+  grpc::Status status = agent.GetStatus(inv.verify, &reply, ScopeOf(inv));
   if (status.ok() && reply.signed_out()) {
-    if (std::string differ =
-            SettingsMismatch(env, {reply.configured_api_url(), reply.credentials_path()});
-        !differ.empty()) {
+    if (std::string differ = SettingsDiffer(inv, env, reply); !differ.empty()) {
       Print(io.err, absl::StrCat("warning: ", differ, "\n"));
     }
     std::string message = "not signed in";
@@ -126,16 +157,14 @@ int Status(const Invocation& inv, AgentClient& agent, const Output& io, const En
       Print(io.err, absl::StrCat("a login waits for approval: code ", OneLine(code.user_code()),
                                  " at ", OneLine(code.verification_uri()), "\n"));
     }
-    Print(io.err, "run: datagen auth login\n");
+    Print(io.err, absl::StrCat("run: ", LoginCommand(inv.profile), "\n"));
     if (inv.format == Format::kJson) Print(io.out, RenderSignedOut(reply, message), Format::kJson);
     return kExitSignedOut;
   }
   // A running agent keeps the settings it was started with (issue 22, bug 4): say so when this
   // shell's differ, and the one command that applies them.
   if (status.ok()) {
-    if (std::string differ =
-            SettingsMismatch(env, {reply.configured_api_url(), reply.credentials_path()});
-        !differ.empty()) {
+    if (std::string differ = SettingsDiffer(inv, env, reply); !differ.empty()) {
       reply.add_warnings(differ);
       agent::v1::Warning* detail = reply.add_warning_details();
       detail->set_kind(agent::v1::WARNING_KIND_SETTINGS_DIFFER);
@@ -146,6 +175,55 @@ int Status(const Invocation& inv, AgentClient& agent, const Output& io, const En
     *out = std::move(reply);
     return status;
   });
+}
+
+// `logout`: one profile, or every one with --all (a reply, JSON: an object, per profile).
+int Logout(const Invocation& inv, AgentClient& agent, const Output& io) {
+  std::vector<std::string> profiles = {inv.profile};
+  if (inv.all_profiles) {
+    agent::v1::ListProfilesResponse all;
+    grpc::Status listed = agent.ListProfiles(&all);
+    if (!listed.ok()) return ReportError(listed, "logout --all", inv, io);
+    profiles.clear();
+    for (const auto& p : all.profiles()) profiles.push_back(p.profile());
+  }
+  int code = kExitOk;
+  for (const std::string& profile : profiles) {
+    AgentClient::Scope scope;
+    scope.profile = profile;
+    agent::v1::LogoutResponse reply;
+    grpc::Status status = agent.Logout(&reply, scope);
+    if (!status.ok()) {
+      code = ReportError(status, "logout", inv, io);
+      continue;
+    }
+    if (reply.outcome() == agent::v1::LOGOUT_OUTCOME_NO_CREDENTIAL && inv.format == Format::kText &&
+        !inv.all_profiles) {
+      Print(io.err, "note: not signed in: there was no session to log out of\n");
+    }
+    if (reply.outcome() == agent::v1::LOGOUT_OUTCOME_LOGGED_OUT && !reply.revoked()) {
+      Print(io.err,
+            absl::StrCat("warning: the local credentials were deleted, but the token was NOT "
+                         "revoked on the server: ",
+                         reply.revocation_error(), "\n"));
+    }
+    Print(io.out, Render(reply, inv.format), inv.format);
+  }
+  return code;
+}
+
+// `org --use`: the profile's stored organization; a DATAGEN_ORG of this shell still wins here.
+int UseOrg(const Invocation& inv, AgentClient& agent, const Output& io, const EnvLookup& env) {
+  int code = Unary<agent::v1::UseOrgResponse>(inv, agent, io, "org --use", [&](auto* reply) {
+    return agent.UseOrg(inv.org_slug, reply, ScopeOf(inv));
+  });
+  std::optional<std::string> here = env("DATAGEN_ORG");
+  if (code == kExitOk && here && *here != inv.org_slug) {
+    Print(io.err, absl::StrCat("note: DATAGEN_ORG=", OneLine(*here),
+                               " is set in this shell: its commands still use ", OneLine(*here),
+                               "; other shells and programs use ", inv.org_slug, "\n"));
+  }
+  return code;
 }
 
 }  // namespace
@@ -169,41 +247,25 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
     case Command::kWatch:
       return Watch(inv, agent, io);
     case Command::kToken:
-      return Unary<agent::v1::GetTokenResponse>(inv, agent, io, "token",
-                                                [&](auto* reply) { return agent.GetToken(reply); });
+      return Unary<agent::v1::GetTokenResponse>(inv, agent, io, "token", [&](auto* reply) {
+        return agent.GetToken(reply, ScopeOf(inv));
+      });
     case Command::kOrgList:
       return Unary<agent::v1::ListOrgsResponse>(inv, agent, io, "org --list", [&](auto* reply) {
-        return agent.ListOrgs(inv.verify, reply);
+        return agent.ListOrgs(inv.verify, reply, ScopeOf(inv));
       });
     case Command::kOrgUse:
-      return Unary<agent::v1::UseOrgResponse>(inv, agent, io, "org --use", [&](auto* reply) {
-        return agent.UseOrg(inv.org_slug, reply);
-      });
+      return UseOrg(inv, agent, io, env);
     case Command::kDoctor: {
-      agent::v1::DiagnoseResponse report = RunDoctor(agent, env);
+      agent::v1::DiagnoseResponse report = RunDoctor(agent, env, inv.profile);
       Print(io.out,
             inv.format == Format::kJson ? ToJson(report, /*all_fields=*/true) + "\n"
                                         : RenderDoctor(report),
             inv.format);
       return AllWell(report) ? kExitOk : kExitError;
     }
-    case Command::kLogout: {
-      agent::v1::LogoutResponse reply;
-      grpc::Status status = agent.Logout(&reply);
-      if (!status.ok()) return ReportError(status, "logout", inv, io);
-      if (reply.outcome() == agent::v1::LOGOUT_OUTCOME_NO_CREDENTIAL &&
-          inv.format == Format::kText) {
-        Print(io.err, "note: not signed in: there was no session to log out of\n");
-      }
-      if (reply.outcome() == agent::v1::LOGOUT_OUTCOME_LOGGED_OUT && !reply.revoked()) {
-        Print(io.err,
-              absl::StrCat("warning: the local credentials were deleted, but the token was NOT "
-                           "revoked on the server: ",
-                           reply.revocation_error(), "\n"));
-      }
-      Print(io.out, Render(reply, inv.format), inv.format);
-      return kExitOk;
-    }
+    case Command::kLogout:
+      return Logout(inv, agent, io);
   }
   return kExitError;
 }

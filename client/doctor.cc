@@ -52,12 +52,13 @@ std::string UnitState(const char* unit) {
 // The credentials folder and file, by their metadata only (the CLI never reads the file): ours
 // alone, or named with the fix. Checked here too so that it is named when the agent is down;
 // a running agent tightens a loose mode when it next reads the file.
-agent::v1::DiagnosticCheck FilesCheck(const EnvLookup& env) {
+agent::v1::DiagnosticCheck FilesCheck(const EnvLookup& env, const std::string& profile) {
   absl::StatusOr<std::string> path = CredentialsPath(env);
   if (!path.ok()) {
     return MakeCheck("files", agent::v1::VERDICT_FAIL, std::string(path.status().message()),
                      "set HOME or XDG_CONFIG_HOME");
   }
+  *path = ProfileCredentialsFile(*path, profile);
   std::string dir = Dirname(*path);
   struct stat st;
   for (const std::string& at : {dir, *path}) {
@@ -159,19 +160,20 @@ std::optional<agent::v1::DiagnosticCheck> SettingsCheck(AgentClient& agent, cons
 
 }  // namespace
 
-agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) {
+agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env,
+                                      const std::string& profile) {
   agent::v1::DiagnoseResponse report;
   const std::string& socket = agent.socket_path();
   if (absl::Status safe = CheckAgentSocket(socket, getuid()); !safe.ok()) {
     *report.add_checks() =
         MakeCheck("socket", agent::v1::VERDICT_FAIL, std::string(safe.message()),
                   "set XDG_RUNTIME_DIR or DATAGEN_AGENT_SOCKET to a folder of yours");
-    *report.add_checks() = FilesCheck(env);
+    *report.add_checks() = FilesCheck(env, profile);
     *report.add_checks() = SystemdCheck(env);
     return report;
   }
   *report.add_checks() = SocketFolderCheck(socket);
-  *report.add_checks() = FilesCheck(env);
+  *report.add_checks() = FilesCheck(env, profile);
   const bool was_running = agent.answered_at_start();
   if (!was_running && !agent.may_autostart()) {
     // Not a fault of the machine, but the checks that run in the agent cannot run: say so.
@@ -185,7 +187,15 @@ agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env) 
     return report;
   }
   agent::v1::DiagnoseResponse from_agent;
-  grpc::Status answered = agent.Diagnose(&from_agent);
+  AgentClient::Scope scope;
+  scope.profile = profile;
+  grpc::Status answered = agent.Diagnose(&from_agent, scope);
+  if (answered.error_code() == grpc::StatusCode::UNAUTHENTICATED) {  // no such profile
+    *report.add_checks() = MakeCheck("profile", agent::v1::VERDICT_FAIL, answered.error_message(),
+                                     absl::StrCat("datagen auth login --profile ", profile));
+    *report.add_checks() = SystemdCheck(env);
+    return report;
+  }
   if (!answered.ok()) {
     std::string why = answered.error_code() == grpc::StatusCode::UNIMPLEMENTED
                           ? "the running datagen-agent is too old to answer doctor"
@@ -217,8 +227,8 @@ std::string RenderDoctor(const agent::v1::DiagnoseResponse& report) {
                                           OneLine(RedactUrlUserinfo(check.detail()))));
     std::string fix = check.fix();
     if (std::string command = RemedyCommand(check.remedy()); !command.empty()) {
-      fix = fix.empty() ? absl::StrCat("run: ", command)
-                        : absl::StrCat(fix, " (run: ", command, ")");
+      fix =
+          fix.empty() ? absl::StrCat("run: ", command) : absl::StrCat(fix, " (run: ", command, ")");
     }
     if (!fix.empty()) absl::StrAppend(&out, "      fix: ", OneLine(RedactUrlUserinfo(fix)), "\n");
   }

@@ -11,7 +11,9 @@
 namespace datagen::cli {
 
 // Every check, in reading order. `agent` must not auto-start (a doctor looks, it does not fix).
-agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env);
+// `profile` ("": default) is the profile whose credentials and issuer are checked.
+agent::v1::DiagnoseResponse RunDoctor(AgentClient& agent, const EnvLookup& env,
+                                      const std::string& profile = "");
 
 // Text: one line per check ("ok", "warn", "FAIL"), with its fix indented below when not OK.
 std::string RenderDoctor(const agent::v1::DiagnoseResponse& report);

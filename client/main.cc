@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   const Output io;
   ParseResult parsed = ParseArgs(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok) return ReportUsageError(parsed.error, io);
-  const Invocation& inv = parsed.invocation;
+  Invocation& inv = parsed.invocation;
   if (inv.command == Command::kHelp || inv.command == Command::kVersion ||
       inv.command == Command::kCompletion) {
     std::fputs(inv.help_text.c_str(), stdout);
@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
   }
 
   datagen::EnvLookup env = datagen::ProcessEnv();
+  // DATAGEN_PROFILE, DATAGEN_ORG and login's DATAGEN_API_URL, where no flag said otherwise.
+  if (std::optional<UsageError> error = ResolveEnvironment(env, &inv)) {
+    return ReportUsageError(*error, io);
+  }
   absl::StatusOr<std::string> socket = datagen::SocketPath(env, getuid());
   if (!socket.ok()) {
     // Like every error, also a JSON object on stdout with --format json (docs/cli.md).

@@ -1,6 +1,8 @@
 #include "client/render.h"
 
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -42,13 +44,55 @@ std::string ReplyJson(const google::protobuf::Message& reply) {
   return json + "\n";
 }
 
+namespace {
+
+// "profile: home" for a profile other than the default one; "" for it (its output is as it
+// always was).
+std::string ProfileLine(const std::string& profile) {
+  return profile.empty() || profile == kDefaultProfile ? "" : Line("profile", profile);
+}
+
+// "org_source: env" when the organization shown is not the stored one.
+std::string OrgSourceLine(const std::string& source) {
+  return source.empty() || source == "file" ? "" : Line("org_source", source);
+}
+
+}  // namespace
+
 std::string Text(const agent::v1::GetStatusResponse& reply) {
-  return UserLines(reply.email(), reply.active_org_slug(), reply.role());
+  return absl::StrCat(ProfileLine(reply.profile()),
+                      UserLines(reply.email(), reply.active_org_slug(), reply.role()),
+                      OrgSourceLine(reply.org_source()));
+}
+
+std::string Text(const agent::v1::ListProfilesResponse& reply) {
+  std::vector<std::vector<std::string>> rows = {
+      {"PROFILE", "STATE", "EMAIL", "ORG", "IDENTITY SERVER"}};
+  for (const auto& p : reply.profiles()) {
+    rows.push_back({OneLine(p.profile()), OneLine(p.status()), OneLine(p.email()),
+                    OneLine(p.active_org_slug()), OneLine(p.api_url())});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      absl::StrAppend(&line, row[i],
+                      i + 1 < row.size() ? std::string(width[i] - row[i].size() + 2, ' ') : "");
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    absl::StrAppend(&out, line, "\n");
+  }
+  return out;
 }
 
 std::string Text(const agent::v1::ListOrgsResponse& reply) {
   std::string out =
-      absl::StrCat(Line("active_org_slug", reply.active_org_slug()), "memberships:\n");
+      absl::StrCat(ProfileLine(reply.profile()), Line("active_org_slug", reply.active_org_slug()),
+                   OrgSourceLine(reply.org_source()), "memberships:\n");
   for (const auto& m : reply.memberships()) {
     absl::StrAppend(&out, "- ", OneLine(m.slug()), " (", OneLine(m.role()),
                     m.active() ? ", active" : "", ")\n");
@@ -57,10 +101,13 @@ std::string Text(const agent::v1::ListOrgsResponse& reply) {
 }
 
 std::string Text(const agent::v1::UseOrgResponse& reply) {
-  return UserLines(reply.email(), reply.active_org_slug(), reply.role());
+  return absl::StrCat(ProfileLine(reply.profile()),
+                      UserLines(reply.email(), reply.active_org_slug(), reply.role()));
 }
 
-std::string Text(const agent::v1::LogoutResponse& reply) { return Line("status", reply.status()); }
+std::string Text(const agent::v1::LogoutResponse& reply) {
+  return absl::StrCat(ProfileLine(reply.profile()), Line("status", reply.status()));
+}
 
 std::string Text(const agent::v1::DeviceCode& code) {
   return absl::StrCat(Line("User code", code.user_code()),
@@ -87,6 +134,9 @@ std::string EnumWord(const std::string& name, absl::string_view prefix) {
 std::string Text(const agent::v1::WatchEvent& event) {
   const agent::v1::SessionSnapshot& s = event.session();
   std::string line = absl::StrCat(
+      event.profile().empty() || event.profile() == kDefaultProfile
+          ? ""
+          : absl::StrCat("profile=", OneLine(event.profile()), " "),
       "generation=", event.generation(),
       " change=", EnumWord(agent::v1::SessionChange_Name(event.change()), "SESSION_CHANGE_"),
       " state=", EnumWord(agent::v1::SessionState_Name(s.state()), "SESSION_STATE_"));

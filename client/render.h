@@ -20,6 +20,8 @@ std::string Text(const agent::v1::DeviceCode& code);
 std::string Text(const agent::v1::LoginResult& result);
 // One line per event: "generation=3 change=org_switched state=signed_in email=... ...".
 std::string Text(const agent::v1::WatchEvent& event);
+// `status --all`: a header, then one aligned line per profile (name, state, email, org, issuer).
+std::string Text(const agent::v1::ListProfilesResponse& reply);
 // The token alone on a line.
 std::string Text(const agent::v1::GetTokenResponse& reply);
 

@@ -1,5 +1,10 @@
 #include "client/cli_args.h"
 
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -102,6 +107,80 @@ TEST(ParseArgs, AMistypedCommandGetsASuggestion) {
   EXPECT_EQ(
       Parse({"auth", "frobnicate"}).error.usage,
       "usage: datagen auth <login|logout|status|token|doctor|org|agent> [--format text|json]");
+}
+
+}  // namespace
+}  // namespace datagen::cli
+
+namespace datagen::cli {
+namespace {
+
+std::function<std::optional<std::string>(absl::string_view)> Env(
+    std::map<std::string, std::string> vars) {
+  return [vars](absl::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(std::string(name));
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+Invocation Parsed(const std::vector<std::string>& args) {
+  ParseResult parsed = ParseArgs(args);
+  EXPECT_TRUE(parsed.ok) << parsed.error.message;
+  return parsed.invocation;
+}
+
+TEST(ResolveEnvironment, FlagsFirstThenTheEnvironment) {
+  Invocation inv = Parsed({"auth", "status", "--profile", "work", "--org", "acme"});
+  EXPECT_FALSE(ResolveEnvironment(Env({{"DATAGEN_PROFILE", "home"}, {"DATAGEN_ORG", "x"}}), &inv));
+  EXPECT_EQ(inv.profile, "work");
+  EXPECT_EQ(inv.org, "acme");
+  EXPECT_EQ(inv.org_from, Invocation::OrgFrom::kFlag);
+
+  inv = Parsed({"auth", "status"});
+  EXPECT_FALSE(ResolveEnvironment(Env({{"DATAGEN_PROFILE", "home"}, {"DATAGEN_ORG", "x"}}), &inv));
+  EXPECT_EQ(inv.profile, "home");
+  EXPECT_EQ(inv.org, "x");
+  EXPECT_EQ(inv.org_from, Invocation::OrgFrom::kEnv);
+
+  inv = Parsed({"auth", "status"});
+  EXPECT_FALSE(ResolveEnvironment(Env({}), &inv));
+  EXPECT_EQ(inv.profile, "");
+  EXPECT_EQ(inv.org_from, Invocation::OrgFrom::kNone);
+}
+
+TEST(ResolveEnvironment, DatagenOrgScopesOnlyTheCommandsThatShowOrUseAnOrganization) {
+  Invocation use = Parsed({"auth", "org", "--use", "acme"});
+  EXPECT_FALSE(ResolveEnvironment(Env({{"DATAGEN_ORG", "x"}}), &use));
+  EXPECT_EQ(use.org, "") << "org --use sets the stored one";
+  Invocation token = Parsed({"auth", "token"});
+  EXPECT_FALSE(ResolveEnvironment(Env({{"DATAGEN_ORG", "x"}}), &token));
+  EXPECT_EQ(token.org, "x");
+  Invocation all = Parsed({"auth", "status", "--all"});
+  EXPECT_FALSE(ResolveEnvironment(Env({{"DATAGEN_ORG", "x"}, {"DATAGEN_PROFILE", "p"}}), &all));
+  EXPECT_EQ(all.profile, "");
+  EXPECT_EQ(all.org, "");
+}
+
+TEST(ResolveEnvironment, ABadValueIsAUsageErrorNamingTheVariable) {
+  Invocation inv = Parsed({"auth", "status"});
+  std::optional<UsageError> error = ResolveEnvironment(Env({{"DATAGEN_PROFILE", "../x"}}), &inv);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->message.find("DATAGEN_PROFILE='../x' is not a profile name"), 0u);
+  inv = Parsed({"auth", "token"});
+  error = ResolveEnvironment(Env({{"DATAGEN_ORG", "a b"}}), &inv);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->message.find("DATAGEN_ORG='a b' is not an organization slug"), 0u);
+}
+
+TEST(ResolveEnvironment, LoginGoesWhereTheFlagThenTheShellSays) {
+  Invocation flag = Parsed({"auth", "login", "--api-url", "https://a.example"});
+  EXPECT_FALSE(ResolveEnvironment(Env({{"DATAGEN_API_URL", "https://b.example"}}), &flag));
+  EXPECT_EQ(flag.api_url, "https://a.example");
+  Invocation shell = Parsed({"auth", "login", "--profile", "staging"});
+  EXPECT_FALSE(ResolveEnvironment(Env({{"DATAGEN_API_URL", "https://b.example"}}), &shell));
+  EXPECT_EQ(shell.api_url, "https://b.example");
+  EXPECT_EQ(shell.profile, "staging");
 }
 
 }  // namespace

@@ -47,7 +47,8 @@ TEST(CommandTableTest, AFlagOfAnotherCommandIsAUsageErrorWithThisCommandsUsage) 
   ASSERT_FALSE(parsed.ok);
   EXPECT_EQ(parsed.error.message, "unknown flag for auth logout: --no-browser");
   EXPECT_EQ(parsed.error.usage, UsageFor(FindCommand("logout")));
-  EXPECT_EQ(UsageFor(FindCommand("logout")), "usage: datagen auth logout [--format text|json]");
+  EXPECT_EQ(UsageFor(FindCommand("logout")),
+            "usage: datagen auth logout [--format text|json] [--profile <name> | --all]");
   EXPECT_EQ(
       UsageFor(nullptr),
       "usage: datagen auth <login|logout|status|token|doctor|org|agent> [--format text|json]");

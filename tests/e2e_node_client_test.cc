@@ -42,6 +42,24 @@ TEST(E2eNodeClient, PrintsTheStatusAndFollowsTheWatchStream) {
                                 "\"SESSION_STATE_SIGNED_IN\",\"active_org_slug\":\"test-org\""));
 }
 
+// Profiles from a plugin's side: the profile and organization come from its setting (here the
+// environment and a flag), go into every request, and the reply says which answered.
+TEST(E2eNodeClient, NamesTheProfileAndOrganizationInEveryRequest) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  RunResult org = env.RunCommand(NodeClient({"status", "--org", "test-org"}));
+  ASSERT_EQ(org.exit_code, 0) << org.err;
+  EXPECT_EQ(org.out,
+            "{\"email\":\"you@yourcompany.com\",\"active_org_slug\":\"test-org\","
+            "\"role\":\"member\",\"profile\":\"default\",\"org_source\":\"flag\"}\n");
+  RunResult other = env.RunCommand(NodeClient({"status"}), {"DATAGEN_PROFILE=home"});
+  EXPECT_EQ(other.exit_code, 4) << "nobody signed in the profile home";
+  RunResult bad = env.RunCommand(NodeClient({"status", "--profile", "No/Such"}));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("profile name"));
+}
+
 // Issue 22, bug 5, in another language: the Node client follows the session after the agent is
 // killed (it starts one through the CLI, as the CLI's watch does) and after a stop and a start.
 TEST(E2eNodeClient, TheWatchFollowsTheSessionAcrossACrashAndAStop) {

@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "agent/common/paths.h"
 #include "gmock/gmock.h"
@@ -20,10 +23,11 @@ class PromptSegment : public ::testing::TestWithParam<std::string> {
  protected:
   // Runs the segment as a prompt would (datagen_prompt_update, then the variable) in a fresh
   // shell; returns "<segment>".
-  RunResult Segment(E2eEnv& env) {
+  RunResult Segment(E2eEnv& env, std::vector<std::string> extra_env = {}) {
     std::string script = ". " + Runfile("tools/shell/datagen-prompt.sh") +
                          "; datagen_prompt_update; printf '<%s>' \"$DATAGEN_PROMPT_ORG\"";
-    return env.RunCommand({GetParam(), "-c", script}, {"PATH=/usr/bin:/bin"});
+    extra_env.push_back("PATH=/usr/bin:/bin");
+    return env.RunCommand({GetParam(), "-c", script}, extra_env);
   }
   std::string prompt_file(E2eEnv& env) { return env.socket_dir() + "/prompt"; }
 };
@@ -67,6 +71,29 @@ TEST_P(PromptSegment, ShowsTheActiveOrgOnlyWhileTheAgentSaysSignedIn) {
   ASSERT_TRUE(env.StopAgent());
   EXPECT_NE(access(prompt_file(env).c_str(), F_OK), 0);
   EXPECT_EQ(Segment(env).out, "<>");
+}
+
+// Issue "Several identities at once": the segment shows this shell's profile and organization
+// (DATAGEN_PROFILE, DATAGEN_ORG), read from the one file, still without a process.
+TEST_P(PromptSegment, ShowsThisShellsProfileAndOrganization) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  ASSERT_EQ(env.AdminPost("/_admin/config", "interval=1&auto_approve_after=0"), 200);
+  RunResult login = env.Datagen({"auth", "login", "--no-browser", "--profile", "home"});
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  EXPECT_EQ(ReadFile(prompt_file(env)),
+            absl::StrCat("datagen-prompt 1 ", env.AgentPid(),
+                         " signed_in yourcompany\nprofile home signed_in yourcompany\n"));
+  EXPECT_EQ(Segment(env).out, "<[yourcompany] >");
+  EXPECT_EQ(Segment(env, {"DATAGEN_PROFILE=home"}).out, "<[home:yourcompany] >");
+  EXPECT_EQ(Segment(env, {"DATAGEN_PROFILE=home", "DATAGEN_ORG=test-org"}).out,
+            "<[home:test-org] >");
+  EXPECT_EQ(Segment(env, {"DATAGEN_ORG=test-org"}).out, "<[test-org] >");
+  EXPECT_EQ(Segment(env, {"DATAGEN_PROFILE=nobody"}).out, "<>");
+  ASSERT_EQ(env.Datagen({"auth", "logout", "--profile", "home"}).exit_code, 0);
+  EXPECT_EQ(Segment(env, {"DATAGEN_PROFILE=home"}).out, "<>");
+  EXPECT_EQ(Segment(env).out, "<[yourcompany] >") << "the other profile is untouched";
 }
 
 TEST_P(PromptSegment, ShowsNothingForAFileLeftByAnAgentKilledWithSigkill) {

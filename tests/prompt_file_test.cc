@@ -105,3 +105,42 @@ TEST(PromptFile, NeverFollowsASymlinkPlantedAtItsTemporaryName) {
 
 }  // namespace
 }  // namespace datagen
+
+namespace datagen {
+namespace {
+
+agent::v1::WatchEvent Of(const std::string& profile, agent::v1::SessionState state,
+                         const std::string& org) {
+  agent::v1::WatchEvent event = Event(state, org);
+  event.set_profile(profile);
+  return event;
+}
+
+// Issue "Several identities at once": the default profile's line first, as one-line readers
+// expect, then a line for each other profile by name; a user with one profile has one line.
+TEST(PromptFile, HoldsALinePerProfileTheDefaultOneFirst) {
+  TempDir dir;
+  std::string path = dir.path() + "/prompt";
+  PromptFile file(path, 7);
+  file.OnSessionEvent(Of("default", agent::v1::SESSION_STATE_SIGNED_IN, "acme"));
+  EXPECT_EQ(Read(path), "datagen-prompt 1 7 signed_in acme\n");
+  file.OnSessionEvent(Of("work", agent::v1::SESSION_STATE_SIGNED_IN, "bigco"));
+  file.OnSessionEvent(Of("home", agent::v1::SESSION_STATE_EXPIRED, "me"));
+  EXPECT_EQ(Read(path),
+            "datagen-prompt 1 7 signed_in acme\nprofile home expired me\n"
+            "profile work signed_in bigco\n");
+  file.OnSessionEvent(Of("work", agent::v1::SESSION_STATE_SIGNED_OUT, ""));
+  file.OnSessionEvent(Of("default", agent::v1::SESSION_STATE_SIGNED_IN, "other"));
+  EXPECT_EQ(Read(path),
+            "datagen-prompt 1 7 signed_in other\nprofile home expired me\n"
+            "profile work signed_out \n");
+  // A profile's event before the default one's: the default line is there all the same.
+  TempDir fresh;
+  PromptFile early(fresh.path() + "/prompt", 7);
+  early.OnSessionEvent(Of("home", agent::v1::SESSION_STATE_SIGNED_IN, "me"));
+  EXPECT_EQ(Read(fresh.path() + "/prompt"),
+            "datagen-prompt 1 7 signed_out \nprofile home signed_in me\n");
+}
+
+}  // namespace
+}  // namespace datagen

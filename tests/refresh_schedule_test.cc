@@ -30,6 +30,16 @@ TEST(RefreshScheduleTest, AQuarterOfTheLifetimeAheadOfExpiryOnTheMonotonicClock)
   EXPECT_EQ(schedule.Due(Token(absl::Seconds(2)), kWall, kMono), kMono + absl::Seconds(1));
 }
 
+TEST(RefreshScheduleTest, AShortLivedTokenIsHandedOutUntilTheLastQuarterOfItsLife) {
+  const absl::Duration most = absl::Seconds(60);
+  EXPECT_EQ(RefreshSchedule::HandOutMargin(Token(absl::Hours(1)), most), most);
+  EXPECT_EQ(RefreshSchedule::HandOutMargin(Token(absl::Seconds(3)), most),
+            absl::Milliseconds(750));
+  agent::v1::Credentials unknown = Token(absl::Seconds(3));
+  unknown.clear_stored_at();
+  EXPECT_EQ(RefreshSchedule::HandOutMargin(unknown, most), most) << "no lifetime known";
+}
+
 TEST(RefreshScheduleTest, WithoutARefreshTokenOrAnExpiryNever) {
   RefreshSchedule schedule(testing::NoJitter());
   agent::v1::Credentials no_refresh = Token(absl::Hours(1));

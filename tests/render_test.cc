@@ -26,13 +26,24 @@ TEST(Render, OrgListTextIsExactlyTheDocumentedForm) {
   auto* b = reply.add_memberships();
   b->set_slug("test-org");
   b->set_role("member");
+  // As the agent answers for the default profile: the text is the documented form, unchanged
+  // by profiles; JSON also says which profile and where the organization came from.
+  reply.set_profile("default");
+  reply.set_org_source("file");
   EXPECT_EQ(Render(reply, Format::kText),
             "active_org_slug: yourcompany\nmemberships:\n- yourcompany (admin, active)\n"
             "- test-org (member)\n");
   EXPECT_EQ(Render(reply, Format::kJson),
             "{\"active_org_slug\":\"yourcompany\",\"memberships\":[{\"slug\":\"yourcompany\","
             "\"role\":\"admin\",\"active\":true},{\"slug\":\"test-org\",\"role\":\"member\","
-            "\"active\":false}],\"warnings\":[],\"unverified\":false}\n");
+            "\"active\":false}],\"warnings\":[],\"unverified\":false,\"profile\":\"default\","
+            "\"org_source\":\"file\"}\n");
+  // Another profile, and an organization chosen in the shell, are named in the text too.
+  reply.set_profile("home");
+  reply.set_org_source("env");
+  EXPECT_EQ(Render(reply, Format::kText),
+            "profile: home\nactive_org_slug: yourcompany\norg_source: env\nmemberships:\n"
+            "- yourcompany (admin, active)\n- test-org (member)\n");
 }
 
 TEST(Render, LoginTextIsExactlyTheDocumentedForm) {

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent/common/text.h"
 
 namespace datagen {
 
@@ -202,6 +203,13 @@ std::string PendingRevocationsFile(absl::string_view credentials) {
 }
 std::string PendingRevocationsLockFile(absl::string_view credentials) {
   return absl::StrCat(Dirname(credentials), "/pending-revocations.lock");
+}
+std::string ProfilesFolder(absl::string_view credentials) {
+  return absl::StrCat(Dirname(credentials), "/profiles");
+}
+std::string ProfileCredentialsFile(absl::string_view credentials, absl::string_view profile) {
+  if (profile.empty() || profile == kDefaultProfile) return std::string(credentials);
+  return absl::StrCat(ProfilesFolder(credentials), "/", profile, "/credentials.json");
 }
 
 }  // namespace datagen

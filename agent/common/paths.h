@@ -49,6 +49,13 @@ std::string PromptStateFile(absl::string_view socket);  // "prompt": the shell p
 std::string CredentialsLockFile(absl::string_view credentials);     // "credentials.lock"
 std::string PendingRevocationsFile(absl::string_view credentials);  // "pending-revocations.json"
 std::string PendingRevocationsLockFile(absl::string_view credentials);  // "pending-revocations.lock
+// Profiles (text.h IsValidProfileName): the default profile is the credentials file itself; each
+// other profile is a folder of its own under "profiles/" beside it, holding the same files
+// (its credentials.json, lock and pending revocations: the functions above, given its file).
+std::string ProfilesFolder(absl::string_view credentials);  // "profiles"
+// The credentials file of `profile` (a valid name): `credentials` for the default profile,
+// "profiles/<profile>/credentials.json" beside it for any other.
+std::string ProfileCredentialsFile(absl::string_view credentials, absl::string_view profile);
 
 // What to do about a folder that is open to other users.
 enum class LooseFolder {

@@ -173,4 +173,18 @@ bool IsValidSlug(absl::string_view slug) {
   return true;
 }
 
+bool IsValidProfileName(absl::string_view name) {
+  if (name.empty() || name.size() > 32) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    bool letter_or_digit = absl::ascii_islower(c) || absl::ascii_isdigit(c);
+    if (!letter_or_digit && (i == 0 || (c != '-' && c != '_'))) return false;
+  }
+  return true;
+}
+
+std::string ProfileOrDefault(absl::string_view name) {
+  return name.empty() ? std::string(kDefaultProfile) : std::string(name);
+}
+
 }  // namespace datagen

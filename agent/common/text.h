@@ -57,6 +57,14 @@ std::string RedactUrlUserinfo(absl::string_view text);
 // from servers and clients alike.
 bool IsValidSlug(absl::string_view slug);
 
+// The profile every request means when it names none: the credentials file itself.
+inline constexpr char kDefaultProfile[] = "default";
+// True for a profile name: 1 to 32 characters of [a-z0-9_-], the first a letter or digit
+// ("default" included). Such a name is safe as a file name and on a prompt.
+bool IsValidProfileName(absl::string_view name);
+// `name`, or kDefaultProfile when it is empty (a request that names no profile).
+std::string ProfileOrDefault(absl::string_view name);
+
 }  // namespace datagen
 
 #endif  // DATAGEN_AGENT_COMMON_TEXT_H_

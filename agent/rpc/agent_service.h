@@ -1,6 +1,7 @@
-// The gRPC service datagen.agent.v1.AuthAgent: maps each call to the Session (the login broker,
-// the doctor) and absl::Status to grpc::Status one to one. Every call of the proto is offered;
-// a newer client's call that this agent does not know gets gRPC's own UNIMPLEMENTED.
+// The gRPC service datagen.agent.v1.AuthAgent: maps each call to the Session of the profile it
+// names (its login broker, its doctor) and absl::Status to grpc::Status one to one. Every call of
+// the proto is offered; a newer client's call that this agent does not know gets gRPC's own
+// UNIMPLEMENTED.
 #ifndef DATAGEN_AGENT_RPC_AGENT_SERVICE_H_
 #define DATAGEN_AGENT_RPC_AGENT_SERVICE_H_
 
@@ -9,19 +10,15 @@
 #include "absl/time/clock.h"
 #include "agent/common/clock.h"
 #include "agent/common/wire_contract.h"
+#include "agent/profiles/profile_set.h"
+#include "agent/rpc/call_reply.h"
 #include "agent/runtime/activity.h"
 #include "agent/runtime/executor.h"
-#include "agent/session/doctor.h"
-#include "agent/session/login_broker.h"
-#include "agent/session/session.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/datagen/agent/v1/agent.grpc.pb.h"
 
 namespace datagen {
 namespace v1 = agent::v1;
-
-// The same canonical code and message (absl and gRPC number their codes identically).
-grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Uses the callback API; work that may touch the network runs on `executor` (logins on the
 // broker's own threads), never on gRPC's threads. Does not own its collaborators, which must
@@ -34,8 +31,10 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   // Calls, streams and logins in progress are counted in `activity`.
   // `info` is what GetAgentInfo answers and every reply's metadata carries; `handover` asks the
   // agent to exit for an upgrade and says whether it exits now (see Handover in agent.proto).
-  AgentService(Session& session, LoginBroker& broker, Executor& executor, Activity& activity,
-               Doctor& doctor, agent::v1::AgentInfo info, std::function<bool()> handover);
+  // A call that names a profile not loaded yet is offloaded (loading reads its files); a login
+  // or a watch of a profile that does not exist creates it (its folder).
+  AgentService(ProfileSet& profiles, Executor& executor, Activity& activity,
+               agent::v1::AgentInfo info, std::function<bool()> handover);
 
   // Attaches the caller to the login in progress (LoginBroker), streaming its code and result.
   grpc::ServerWriteReactor<v1::LoginEvent>* Login(Context* context,
@@ -62,6 +61,9 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   // Answered on gRPC's thread, from memory.
   Unary* GetAgentInfo(Context*, const v1::GetAgentInfoRequest*, v1::AgentInfo*) override;
 
+  // Offloaded: it may load the profiles on disk.
+  Unary* ListProfiles(Context*, const v1::ListProfilesRequest*, v1::ListProfilesResponse*) override;
+
   // Answered on gRPC's thread; the exit itself happens later (Agent::Handover).
   Unary* Handover(Context*, const v1::HandoverRequest*, v1::HandoverResponse*) override;
 
@@ -76,7 +78,9 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
 
   // GetStatus with answer_signed_out: "not signed in" as a reply, with the waiting login's code.
   absl::StatusOr<v1::GetStatusResponse> SignedOutReply(
-      absl::StatusOr<v1::GetStatusResponse> status);
+      Profile* profile, absl::StatusOr<v1::GetStatusResponse> status);
+  // The full path of GetStatus (on the executor).
+  absl::StatusOr<v1::GetStatusResponse> FullStatus(const v1::GetStatusRequest& request);
 
   // agent.proto: a request over kMaxRequestBytes is RESOURCE_EXHAUSTED, answered (with the
   // agent's trailer, as every reply) by this; nullptr when `request` is within the bound.
@@ -88,11 +92,9 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   Unary* Offload(Context* context, const google::protobuf::Message& request, Response* response,
                  Call call);
 
-  Session& session_;
-  LoginBroker& broker_;
+  ProfileSet& profiles_;
   Executor& executor_;
   Activity& activity_;
-  Doctor& doctor_;
   const agent::v1::AgentInfo info_;
   const std::function<bool()> handover_;
 };

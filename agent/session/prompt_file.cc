@@ -34,10 +34,26 @@ std::string PromptFile::Line(pid_t pid, const agent::v1::SessionSnapshot& sessio
                       IsValidSlug(org) ? org : "", "\n");
 }
 
+std::string PromptFile::ProfileLine(const std::string& profile,
+                                    const agent::v1::SessionSnapshot& session) {
+  const std::string& org = session.active_org_slug();
+  return absl::StrCat("profile ", IsValidProfileName(profile) ? profile : "-", " ",
+                      StateWord(session.state()), " ", IsValidSlug(org) ? org : "", "\n");
+}
+
 void PromptFile::OnSessionEvent(const agent::v1::WatchEvent& event) {
-  std::string line = Line(pid_, event.session());
-  if (line == written_) return;
-  if (absl::Status written = WriteFileAtomically(path_, line); !written.ok()) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (event.profile().empty() || event.profile() == kDefaultProfile) {
+    default_line_ = Line(pid_, event.session());
+  } else {
+    others_[event.profile()] = ProfileLine(event.profile(), event.session());
+  }
+  // The default profile's line first, always: older readers read only that one.
+  std::string content =
+      default_line_.empty() ? Line(pid_, agent::v1::SessionSnapshot()) : default_line_;
+  for (const auto& [name, line] : others_) content += line;
+  if (content == written_) return;
+  if (absl::Status written = WriteFileAtomically(path_, content); !written.ok()) {
     std::string error(written.message());
     if (error != last_error_) {
       LogWarning("the prompt state file is not up to date: %s", error);
@@ -45,11 +61,12 @@ void PromptFile::OnSessionEvent(const agent::v1::WatchEvent& event) {
     }
     return;
   }
-  written_ = std::move(line);
+  written_ = std::move(content);
   last_error_.clear();
 }
 
 void PromptFile::Remove() {
+  std::lock_guard<std::mutex> lock(mu_);
   if (unlink(path_.c_str()) != 0 && errno != ENOENT) {
     LogWarning("cannot remove the prompt state file %s: %s", path_, std::strerror(errno));
   }

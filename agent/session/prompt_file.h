@@ -3,21 +3,26 @@
 // agent's runtime folder, so that a prompt reads it with shell builtins and starts no process.
 //
 //   datagen-prompt 1 <pid> <state> <org>
+//   profile <name> <state> <org>
 //
-// `state` is signed_in, signed_out or expired; `org` is a slug ([A-Za-z0-9._-], possibly empty).
-// <pid> is the agent's, so that a reader can tell a file left by an agent killed with -9
-// (`kill -0 <pid>` fails). The file is 0600, replaced atomically (WriteFileAtomically) on every
-// change, and removed when the agent stops cleanly.
+// The first line is the default profile's; one `profile` line follows for each other profile
+// the agent has loaded, by name. `state` is signed_in, signed_out or expired; `org` is a slug
+// ([A-Za-z0-9._-], possibly empty); `name` is a profile name (text.h). <pid> is the agent's, so
+// that a reader can tell a file left by an agent killed with -9 (`kill -0 <pid>` fails). The
+// file is 0600, replaced atomically (WriteFileAtomically) on every change, and removed when the
+// agent stops cleanly. A user who never names a profile has exactly the one line.
 //
-// Thread-safety: OnSessionEvent is called under the session's lock (WatchHub), which orders the
-// writes; Remove must not race with it (the Agent calls it after removing the watcher). A write
-// that fails is logged (once per kind of failure) and retried at the next change; it never fails
-// a call.
+// Thread-safety: one PromptFile watches every profile's session; OnSessionEvent is called under
+// that session's lock, and the file's own mutex orders the writes of different profiles. Remove
+// must not race with it (the Agent calls it after removing the watchers). A write that fails is
+// logged (once per kind of failure) and retried at the next change; it never fails a call.
 #ifndef DATAGEN_AGENT_SESSION_PROMPT_FILE_H_
 #define DATAGEN_AGENT_SESSION_PROMPT_FILE_H_
 
 #include <sys/types.h>
 
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "agent/session/watch_hub.h"
@@ -36,16 +41,22 @@ class PromptFile : public WatchHub::Watcher {
   // Removes the file (the agent is stopping cleanly).
   void Remove();
 
-  // The file's content for `session`, newline included.
+  // The default profile's line for `session`, newline included.
   static std::string Line(pid_t pid, const agent::v1::SessionSnapshot& session);
+  // Another profile's line, newline included.
+  static std::string ProfileLine(const std::string& profile,
+                                 const agent::v1::SessionSnapshot& session);
 
   const std::string& path() const { return path_; }
 
  private:
   const std::string path_;
   const pid_t pid_;
-  std::string written_;     // the line last written
-  std::string last_error_;  // the last failure logged
+  std::mutex mu_;
+  std::map<std::string, std::string> others_;  // guarded by mu_: each other profile's line
+  std::string default_line_;                   // guarded by mu_
+  std::string written_;                        // guarded by mu_: the content last written
+  std::string last_error_;                     // guarded by mu_: the last failure logged
 };
 
 }  // namespace datagen

@@ -20,6 +20,14 @@ absl::Time RefreshSchedule::Due(const agent::v1::Credentials& credentials, absl:
   return boot_now + (expires - lead - wall_now);
 }
 
+absl::Duration RefreshSchedule::HandOutMargin(const agent::v1::Credentials& credentials,
+                                              absl::Duration most) {
+  if (!credentials.has_token_expires_at() || !credentials.has_stored_at()) return most;
+  absl::Duration lifetime =
+      ToTime(credentials.token_expires_at()) - ToTime(credentials.stored_at());
+  return lifetime > absl::ZeroDuration() ? std::min(most, lifetime / 4) : most;
+}
+
 absl::Duration RefreshSchedule::Failed(absl::Time boot_now) {
   absl::Duration wait =
       FullJitter(ExponentialBackoff(++failures_, kFirstBackoff, kMaxBackoff), random_, kMinBackoff);

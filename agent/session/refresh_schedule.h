@@ -31,6 +31,12 @@ class RefreshSchedule {
   // refreshed (no refresh token or no expiry); after a failure, when the backoff ends.
   absl::Time Due(const agent::v1::Credentials& credentials, absl::Time wall_now,
                  absl::Time boot_now) const;
+  // How long before its expiry a token is no longer handed out as it is (GetToken refreshes it
+  // first): `most`, or a quarter of the token's lifetime (stored_at to expiry) when that is
+  // shorter, so that a server's short-lived tokens are refreshed once per lifetime, not on
+  // every hand-out.
+  static absl::Duration HandOutMargin(const agent::v1::Credentials& credentials,
+                                      absl::Duration most);
   // A refresh failed in a way that may pass; returns how long until the next try.
   absl::Duration Failed(absl::Time boot_now);
   // A refresh succeeded, or a new session began: back to the expiry-based schedule, with a lead

@@ -14,14 +14,17 @@
 namespace datagen {
 
 Session::Session(CredentialStore& store, Issuers& issuers, RevocationQueue& revocations,
-                 Clock& clock, Random& random, absl::Duration identity_max_age)
-    : issuers_(issuers),
+                 Clock& clock, Random& random, absl::Duration identity_max_age, std::string profile,
+                 std::string instance)
+    : profile_(std::move(profile)),
+      issuers_(issuers),
       store_(store),
       revocations_(revocations),
       clock_(clock),
       credentials_(store, revocations, random),
       identity_(identity_max_age),
-      refresh_schedule_(random) {}
+      refresh_schedule_(random),
+      watchers_(profile_, std::move(instance)) {}
 
 Session::~Session() {
   absl::MutexLock lock(&mu_);
@@ -35,7 +38,9 @@ std::string Session::IssuerOf(const agent::v1::Credentials& credentials) const {
 SessionContext Session::ContextLocked(const agent::v1::Credentials& credentials) {
   SessionContext context;
   context.issuer = IssuerOf(credentials);
-  context.configured_issuer = issuers_.configured();
+  // A profile other than the default one records the issuer it signed in at: that is no
+  // surprise worth a warning. The default one warns, as it always did, when it differs.
+  context.configured_issuer = profile_ == kDefaultProfile ? issuers_.configured() : context.issuer;
   context.revocations_pending = revocations_.size();
   context.unsaved = credentials_.unsaved();
   context.unsaved_error = credentials_.unsaved_error();

@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "agent/common/clock.h"
 #include "agent/common/random.h"
+#include "agent/common/text.h"
 #include "agent/oauth/issuers.h"
 #include "agent/oauth/token_reply.h"
 #include "agent/session/credentials_cache.h"
@@ -52,15 +53,19 @@ class Session {
   // Receives WatchEvents, with the session's lock held: must not block or call back into it.
   using Watcher = WatchHub::Watcher;
 
-  // How long before expiry GetToken refreshes a token it hands out.
+  // How long before expiry GetToken refreshes a token it hands out (at most: a quarter of a
+  // shorter token's lifetime, RefreshSchedule::HandOutMargin).
   static constexpr absl::Duration kHandOutMargin = absl::Seconds(60);
 
   // Status and ListOrgs answer from the identity the server gave within `identity_max_age`
   // (zero: always ask the server), so that prompts and status bars cost no network round trip;
   // a revoked token is noticed within that bound.
   // `random`: the jitter of the refresh schedule and of retries (common/random.h); not owned.
+  // `profile`: the profile this session is (agent.proto "Profiles"), named in its events and
+  // replies; `instance`: its events' agent_instance (WatchHub; empty: a new one).
   Session(CredentialStore& store, Issuers& issuers, RevocationQueue& revocations, Clock& clock,
-          Random& random, absl::Duration identity_max_age = absl::ZeroDuration());
+          Random& random, absl::Duration identity_max_age = absl::ZeroDuration(),
+          std::string profile = kDefaultProfile, std::string instance = "");
   // Wipes the tokens it holds (secret_memory.h).
   ~Session();
 
@@ -68,8 +73,10 @@ class Session {
   // known for the session, with no warnings to report but its age); nullopt when answering
   // needs the disk or the network (nothing known yet). Never blocks on I/O: for gRPC's callback
   // threads.
-  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> TryStatusFromMemory()
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // `org`: the organization in effect for this call (status_reply.h ApplyOrgChoice): checked
+  // against the memberships the reply is built from, never stored.
+  std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> TryStatusFromMemory(
+      const OrgChoice& org = {}) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Status and ListOrgs never wait on the network unless `verify` (ask the server now and wait
   // for its answer) or the agent knows nothing yet of the session's identity. An identity older
@@ -77,16 +84,32 @@ class Session {
   // confirmed again in the background (DoDueWork): a token the server rejected is then noticed
   // by the next call. When the server cannot be reached and nothing is known, Status answers
   // from the credentials file alone (unverified, no role); ListOrgs is Unavailable.
-  absl::StatusOr<agent::v1::GetStatusResponse> Status(bool verify = false) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::StatusOr<agent::v1::ListOrgsResponse> ListOrgs(bool verify = false)
+  // With an `org` and the server unreachable before anything is known, the membership cannot
+  // be checked: Unavailable.
+  absl::StatusOr<agent::v1::GetStatusResponse> Status(bool verify = false,
+                                                      const OrgChoice& org = {})
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<agent::v1::ListOrgsResponse> ListOrgs(bool verify = false,
+                                                       const OrgChoice& org = {})
       ABSL_LOCKS_EXCLUDED(mu_);
   // InvalidArgument for a malformed slug. Leaves the file untouched on any error.
   absl::StatusOr<agent::v1::UseOrgResponse> UseOrg(absl::string_view slug) ABSL_LOCKS_EXCLUDED(mu_);
   // Queues the tokens for revocation (persisted), deletes the credentials, then revokes at the
   // server; what the server did not accept stays queued and is retried by DoDueWork.
   absl::StatusOr<agent::v1::LogoutResponse> Logout() ABSL_LOCKS_EXCLUDED(mu_);
-  // The current access token, refreshed first when it expires within kHandOutMargin.
-  absl::StatusOr<agent::v1::GetTokenResponse> GetToken() ABSL_LOCKS_EXCLUDED(mu_);
+  // The current access token, refreshed first when it expires within its hand-out margin, with its
+  // issuer, user and the organization in effect (`org`: checked as Status checks it, from
+  // memory when the identity is known).
+  absl::StatusOr<agent::v1::GetTokenResponse> GetToken(const OrgChoice& org = {})
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The issuer a login that names none goes to: the one the session was issued by ("" when
+  // signed out: the configured one). From memory, or the file when it changed.
+  std::string LoginIssuer() ABSL_LOCKS_EXCLUDED(mu_);
+  // The profile as `status --all` lists it, from memory (the file when it changed); never a
+  // network round trip.
+  agent::v1::ProfileSummary Summary() ABSL_LOCKS_EXCLUDED(mu_);
+  const std::string& profile() const { return profile_; }
 
   // Finishes a login at `issuer`: reads the new token's identity there, picks the default
   // organization (the membership marked default, else the first), stores the credentials
@@ -130,6 +153,7 @@ class Session {
     Warnings warnings;
     absl::Time verified_at = absl::InfinitePast();  // wall time; InfinitePast: never
     bool unverified = false;
+    bool file_only = false;  // the server was unreachable: `user` is what the file says
   };
 
   // The current credentials (CredentialsCache::Current); a change behind the agent's back is
@@ -216,6 +240,7 @@ class Session {
   // Background work of DoDueWork: confirms a stale identity with the server when a call asked.
   void RevalidateIfAsked() ABSL_LOCKS_EXCLUDED(mu_);
 
+  const std::string profile_;
   Issuers& issuers_;
   CredentialStore& store_;
   RevocationQueue& revocations_;

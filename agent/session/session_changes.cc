@@ -24,16 +24,7 @@ absl::StatusOr<agent::v1::UseOrgResponse> Session::UseOrg(absl::string_view slug
   absl::StatusOr<Snapshot> snapshot = Read(Source::kServer, Unreachable::kFail);
   if (!snapshot.ok()) return snapshot.status();
   const server::v1::UserMembership* membership = FindMembership(snapshot->user, slug);
-  if (membership == nullptr) {
-    std::vector<std::string> slugs;
-    for (const auto& m : snapshot->user.memberships()) slugs.push_back(m.slug());
-    return WithReason(
-        absl::FailedPreconditionError(absl::StrCat(
-            "you are not a member of organization ", slug,
-            slugs.empty() ? "; you belong to no organization"
-                          : absl::StrCat("; your organizations: ", absl::StrJoin(slugs, ", ")))),
-        agent::v1::ERROR_REASON_NOT_A_MEMBER);
-  }
+  if (membership == nullptr) return NotAMemberError(slug, snapshot->user);
   {
     absl::StatusOr<std::unique_ptr<StoreLock>> held = store_.Lock();  // between agents
     if (!held.ok()) return held.status();

@@ -83,6 +83,7 @@ absl::StatusOr<Session::Snapshot> Session::Read(Source source, Unreachable unrea
         snapshot.user.add_memberships()->set_slug(snapshot.credentials.active_org_slug());
       }
       snapshot.unverified = true;
+      snapshot.file_only = true;
       snapshot.warnings.push_back(MakeWarning(
           agent::v1::WARNING_KIND_UNVERIFIED,
           absl::StrCat(taken.message(),
@@ -114,7 +115,8 @@ absl::Status Session::TakeConfirmationLocked(const std::string& token,
   return user.status();
 }
 
-std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFromMemory() {
+std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFromMemory(
+    const OrgChoice& org) {
   using Reply = absl::StatusOr<agent::v1::GetStatusResponse>;
   absl::MutexLock lock(&mu_);
   // Only what is already loaded: a changed file (one stat) is left to the full path, and so are
@@ -131,31 +133,60 @@ std::optional<absl::StatusOr<agent::v1::GetStatusResponse>> Session::TryStatusFr
   }
   Snapshot snapshot;
   if (!FromMemoryLocked(*cached, &snapshot)) return std::nullopt;
+  agent::v1::Credentials effective = *cached;
+  absl::StatusOr<std::string> source = ApplyOrgChoice(org, snapshot.user, &effective);
+  if (!source.ok()) return Reply(source.status());
   Warnings membership;
-  WarnIfNotMember(*cached, snapshot.user, &membership);
+  WarnIfNotMember(effective, snapshot.user, &membership);
   if (!membership.empty()) return std::nullopt;  // the full path reports it
   agent::v1::GetStatusResponse built = BuildStatusReply(
-      *cached, snapshot.user, ContextLocked(*cached), std::move(snapshot.warnings));
+      effective, snapshot.user, ContextLocked(*cached), std::move(snapshot.warnings));
   SetVerification(snapshot.verified_at, snapshot.unverified, &built);
+  built.set_profile(profile_);
+  built.set_org_source(*std::move(source));
   return Reply(std::move(built));
 }
 
-absl::StatusOr<agent::v1::GetStatusResponse> Session::Status(bool verify) {
+namespace {
+
+// The organization in effect for a read: ApplyOrgChoice, except that a choice cannot be checked
+// against memberships the server was not asked for (the file-only answer).
+absl::StatusOr<std::string> ChooseOrg(const OrgChoice& org, const server::v1::UserInfo& user,
+                                      bool file_only, agent::v1::Credentials* credentials) {
+  if (file_only && !org.slug.empty() && org.slug != credentials->active_org_slug()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot check that you are a member of organization ", org.slug,
+                     ": the identity server could not be reached"));
+  }
+  return ApplyOrgChoice(org, user, credentials);
+}
+
+}  // namespace
+
+absl::StatusOr<agent::v1::GetStatusResponse> Session::Status(bool verify, const OrgChoice& org) {
   absl::StatusOr<Snapshot> snapshot =
       Read(verify ? Source::kServer : Source::kMemoryWhenKnown, Unreachable::kFileAndWarn);
   if (!snapshot.ok()) return snapshot.status();
+  agent::v1::Credentials effective = snapshot->credentials;
+  absl::StatusOr<std::string> source =
+      ChooseOrg(org, snapshot->user, snapshot->file_only, &effective);
+  if (!source.ok()) return source.status();
   absl::MutexLock lock(&mu_);
   agent::v1::GetStatusResponse reply =
-      BuildStatusReply(snapshot->credentials, snapshot->user, ContextLocked(snapshot->credentials),
+      BuildStatusReply(effective, snapshot->user, ContextLocked(snapshot->credentials),
                        std::move(snapshot->warnings));
   SetVerification(snapshot->verified_at, snapshot->unverified, &reply);
+  reply.set_profile(profile_);
+  reply.set_org_source(*std::move(source));
   return reply;
 }
 
-absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify) {
+absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify, const OrgChoice& org) {
   absl::StatusOr<Snapshot> snapshot =
       Read(verify ? Source::kServer : Source::kMemoryWhenKnown, Unreachable::kFail);
   if (!snapshot.ok()) return snapshot.status();
+  absl::StatusOr<std::string> source = ApplyOrgChoice(org, snapshot->user, &snapshot->credentials);
+  if (!source.ok()) return source.status();
   WarnIfNotMember(snapshot->credentials, snapshot->user, &snapshot->warnings);
   {
     absl::MutexLock lock(&mu_);
@@ -171,10 +202,25 @@ absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify) {
   }
   SetWarnings(std::move(snapshot->warnings), &reply);
   SetVerification(snapshot->verified_at, snapshot->unverified, &reply);
+  reply.set_profile(profile_);
+  reply.set_org_source(*std::move(source));
   return reply;
 }
 
-absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken() {
+absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken(const OrgChoice& org) {
+  // An organization asked for must be one of the user's: checked as Status checks it (from
+  // memory when the identity is known), before any token leaves.
+  std::string org_in_effect;
+  std::string org_source;
+  if (!org.slug.empty()) {
+    absl::StatusOr<Snapshot> snapshot = Read(Source::kMemoryWhenKnown, Unreachable::kFail);
+    if (!snapshot.ok()) return snapshot.status();
+    absl::StatusOr<std::string> source =
+        ApplyOrgChoice(org, snapshot->user, &snapshot->credentials);
+    if (!source.ok()) return source.status();
+    org_in_effect = snapshot->credentials.active_org_slug();
+    org_source = *std::move(source);
+  }
   bool refresh = false;
   {
     absl::MutexLock lock(&mu_);
@@ -182,7 +228,8 @@ absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken() {
     absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
     if (!current.ok()) return current.status();
     refresh = current->has_token_expires_at() && !current->refresh_token().empty() &&
-              ToTime(current->token_expires_at()) - clock_.Now() < kHandOutMargin;
+              ToTime(current->token_expires_at()) - clock_.Now() <
+                  RefreshSchedule::HandOutMargin(*current, kHandOutMargin);
   }
   if (refresh) {
     absl::Status refreshed = Refresh(/*only_if_due=*/false);
@@ -199,7 +246,45 @@ absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken() {
   agent::v1::GetTokenResponse reply;
   reply.set_token(current->token());
   if (current->has_token_expires_at()) *reply.mutable_expires_at() = current->token_expires_at();
+  reply.set_profile(profile_);
+  reply.set_api_url(IssuerOf(*current));
+  reply.set_email(current->email());
+  if (org.slug.empty()) {
+    org_in_effect = current->active_org_slug();
+    org_source = org_in_effect.empty() ? "" : "file";
+  }
+  reply.set_active_org_slug(org_in_effect);
+  reply.set_org_source(org_source);
   return reply;
+}
+
+std::string Session::LoginIssuer() {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<agent::v1::Credentials> current = CurrentLocked();
+  if (!current.ok() || current->token().empty()) return "";
+  return IssuerOf(*current);
+}
+
+agent::v1::ProfileSummary Session::Summary() {
+  absl::MutexLock lock(&mu_);
+  (void)CurrentLocked();  // a file changed behind the agent's back is read first
+  agent::v1::SessionSnapshot now = SnapshotLocked();
+  agent::v1::ProfileSummary summary;
+  summary.set_profile(profile_);
+  summary.set_state(now.state());
+  summary.set_email(now.email());
+  summary.set_active_org_slug(now.active_org_slug());
+  summary.set_revocations_pending(now.revocations_pending());
+  if (const agent::v1::Credentials* cached = credentials_.cached()) {
+    summary.set_api_url(IssuerOf(*cached));
+    summary.set_unverified(now.state() == agent::v1::SESSION_STATE_SIGNED_IN &&
+                           identity_.Fresh(cached->token(), clock_.BootTime()) == nullptr);
+  }
+  summary.set_status(now.state() == agent::v1::SESSION_STATE_EXPIRED     ? "expired"
+                     : now.state() != agent::v1::SESSION_STATE_SIGNED_IN ? "signed_out"
+                     : summary.unverified()                              ? "unverified"
+                                                                         : "signed_in");
+  return summary;
 }
 
 }  // namespace datagen

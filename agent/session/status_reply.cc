@@ -4,7 +4,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "agent/common/reason.h"
+#include "agent/common/text.h"
 
 namespace datagen {
 
@@ -46,6 +48,41 @@ void WarnIfNotMember(const agent::v1::Credentials& credentials, const server::v1
         agent::v1::WARNING_KIND_NOT_A_MEMBER,
         absl::StrCat("you are no longer a member of the active organization ", active), active));
   }
+}
+
+std::string OrgSourceName(agent::v1::OrgSource source) {
+  switch (source) {
+    case agent::v1::ORG_SOURCE_FLAG:
+      return "flag";
+    case agent::v1::ORG_SOURCE_ENV:
+      return "env";
+    default:
+      return "request";
+  }
+}
+
+absl::Status NotAMemberError(absl::string_view slug, const server::v1::UserInfo& user) {
+  std::vector<std::string> slugs;
+  for (const auto& m : user.memberships()) slugs.push_back(m.slug());
+  return WithReason(
+      absl::FailedPreconditionError(absl::StrCat(
+          "you are not a member of organization ", slug,
+          slugs.empty() ? "; you belong to no organization"
+                        : absl::StrCat("; your organizations: ", absl::StrJoin(slugs, ", ")))),
+      agent::v1::ERROR_REASON_NOT_A_MEMBER);
+}
+
+absl::StatusOr<std::string> ApplyOrgChoice(const OrgChoice& choice,
+                                           const server::v1::UserInfo& user,
+                                           agent::v1::Credentials* credentials) {
+  if (choice.slug.empty()) return credentials->active_org_slug().empty() ? "" : "file";
+  if (!IsValidSlug(choice.slug)) {
+    return absl::InvalidArgumentError(
+        "an organization slug is 1 to 100 characters of letters, digits, '.', '_' and '-'");
+  }
+  if (FindMembership(user, choice.slug) == nullptr) return NotAMemberError(choice.slug, user);
+  credentials->set_active_org_slug(choice.slug);
+  return OrgSourceName(choice.source);
 }
 
 void AddStandingWarnings(const SessionContext& context, Warnings* warnings) {

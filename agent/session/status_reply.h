@@ -71,6 +71,24 @@ void SetVerification(absl::Time verified_at, bool unverified, Reply* reply) {
   reply->set_unverified(unverified);
 }
 
+// The organization a call asks for (agent.proto "Profiles"); an empty slug: the stored one.
+struct OrgChoice {
+  std::string slug;
+  agent::v1::OrgSource source = agent::v1::ORG_SOURCE_UNSPECIFIED;
+};
+// A reply's org_source for `source`: "flag", "env", or "request".
+std::string OrgSourceName(agent::v1::OrgSource source);
+// FailedPrecondition with ERROR_REASON_NOT_A_MEMBER: `user` is not a member of `slug` (the
+// message lists the memberships).
+absl::Status NotAMemberError(absl::string_view slug, const server::v1::UserInfo& user);
+// Puts the organization in effect into `credentials` (the copy a reply is built from) and
+// returns the reply's org_source: "file" for the stored one ("" when there is none), else the
+// choice's source. InvalidArgument for a malformed slug; NotAMemberError when `user` is not a
+// member of the chosen one. Changes nothing else.
+absl::StatusOr<std::string> ApplyOrgChoice(const OrgChoice& choice,
+                                           const server::v1::UserInfo& user,
+                                           agent::v1::Credentials* credentials);
+
 // Unauthenticated errors of a session that cannot be used (agent.proto). NotSignedInError
 // carries the count as a payload, so that GetStatus can answer it as a reply (AnswerSignedOut).
 absl::Status NotSignedInError(int revocations_pending = 0);

@@ -7,7 +7,13 @@
 
 namespace datagen {
 
-WatchHub::WatchHub() : instance_(absl::StrCat(getpid(), "-", absl::GetCurrentTimeNanos())) {}
+std::string WatchHub::NewInstance() {
+  return absl::StrCat(getpid(), "-", absl::GetCurrentTimeNanos());
+}
+
+WatchHub::WatchHub(std::string profile, std::string instance)
+    : instance_(instance.empty() ? NewInstance() : std::move(instance)),
+      profile_(std::move(profile)) {}
 
 uint64_t WatchHub::Add(Watcher* watcher, const agent::v1::SessionSnapshot& now) {
   uint64_t handle = next_handle_++;
@@ -16,6 +22,7 @@ uint64_t WatchHub::Add(Watcher* watcher, const agent::v1::SessionSnapshot& now) 
   initial.set_generation(generation_);
   initial.set_change(agent::v1::SESSION_CHANGE_INITIAL);
   initial.set_agent_instance(instance_);
+  initial.set_profile(profile_);
   *initial.mutable_session() = now;
   watcher->OnSessionEvent(initial);
   return handle;
@@ -28,6 +35,7 @@ void WatchHub::Publish(agent::v1::SessionChange change, const agent::v1::Session
   event.set_generation(++generation_);
   event.set_change(change);
   event.set_agent_instance(instance_);
+  event.set_profile(profile_);
   *event.mutable_session() = now;
   for (auto& [handle, watcher] : watchers_) watcher->OnSessionEvent(event);
 }

@@ -16,7 +16,12 @@ namespace datagen {
 
 class WatchHub {
  public:
-  WatchHub();
+  // `profile`: the profile whose session this is, named in every event (WatchEvent.profile).
+  // `instance`: WatchEvent.agent_instance, the same for every profile of one agent (empty: a
+  // new one, NewInstance).
+  explicit WatchHub(std::string profile = "default", std::string instance = "");
+  // "<pid>-<now in ns>": one agent process, told apart from the next one with the same pid.
+  static std::string NewInstance();
   // Receives events. Called with the owner's lock held: must not block and must not call back
   // into the owner.
   class Watcher {
@@ -36,11 +41,13 @@ class WatchHub {
   uint64_t generation() const { return generation_; }
   // WatchEvent.agent_instance of every event: this process, "<pid>-<start time in ns>".
   const std::string& instance() const { return instance_; }
+  const std::string& profile() const { return profile_; }
   size_t size() const { return watchers_.size(); }
 
  private:
   uint64_t generation_ = 0;
   const std::string instance_;
+  const std::string profile_;
   std::map<uint64_t, Watcher*> watchers_;
   uint64_t next_handle_ = 1;
 };

@@ -251,6 +251,15 @@ bool E2eEnv::TokenActive(const std::string& token) {
          reply.fields().at("active").bool_value();
 }
 
+int E2eEnv::ServerStat(const std::string& name) {
+  int status = 0;
+  std::string body = Admin("GET", "/_admin/stats", "", &status);
+  google::protobuf::Struct reply;
+  if (status != 200 || !ParseJson(body, "stats", &reply).ok()) return -1;
+  auto it = reply.fields().find(name);
+  return it == reply.fields().end() ? -1 : static_cast<int>(it->second.number_value());
+}
+
 int E2eEnv::AdminPost(const std::string& path, const std::string& form) {
   int status = 0;
   Admin("POST", path, form, &status);

@@ -66,6 +66,9 @@ class E2eEnv {
   std::string MintToken(const std::string& email = "you@yourcompany.com");
   // True while the fake server considers `token` valid (not revoked or expired).
   bool TokenActive(const std::string& token);
+  // One counter of the fake server's /_admin/stats ("userinfo_requests", "refreshes",
+  // "revocations", "foreign_tokens", ...); -1 when it cannot be read.
+  int ServerStat(const std::string& name);
   // POSTs a form to the fake server's admin API; returns the HTTP status.
   int AdminPost(const std::string& path, const std::string& form);
   void StopServer();

@@ -243,6 +243,7 @@ void FakeIdentityServer::Routes() {
       return;
     }
     auto it = tokens_.find(BearerToken(req));
+    if (it == tokens_.end()) ++foreign_tokens_;
     if (it == tokens_.end() || it->second.revoked || it->second.expires_at < absl::Now()) {
       res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
       OAuthError(res, 401, "invalid_token", "the access token is invalid, expired or revoked");
@@ -274,6 +275,8 @@ void FakeIdentityServer::Routes() {
     if (auto it = tokens_.find(token); it != tokens_.end() && !it->second.revoked) {
       it->second.revoked = true;
       ++revocations_;
+    } else if (it == tokens_.end() && refresh_tokens_.count(token) == 0) {
+      ++foreign_tokens_;
     }
     res.status = 200;  // RFC 7009 §2.2: 200 for unknown tokens too
   });
@@ -319,6 +322,7 @@ void FakeIdentityServer::Routes() {
     Reply(res, 200,
           Object({{"revocations", Number(revocations_)},
                   {"userinfo_requests", Number(userinfo_requests_)},
+                  {"foreign_tokens", Number(foreign_tokens_)},
                   {"refreshes", Number(refreshes_)},
                   {"refresh_reuses", Number(refresh_reuses_)},
                   {"tokens", Number(static_cast<double>(tokens_.size()))}}));

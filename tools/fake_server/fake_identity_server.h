@@ -158,6 +158,9 @@ class FakeIdentityServer {
   absl::Notification stopping_;
   int revocations_ ABSL_GUARDED_BY(mu_) = 0;
   int userinfo_requests_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bearer tokens (userinfo) and revocations this server never issued: a client that sends a
+  // token to the wrong issuer shows here.
+  int foreign_tokens_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> issued_secrets_
       ABSL_GUARDED_BY(mu_);  // GET /_admin/secrets  // every userinfo request, answered or not
 };

@@ -5,6 +5,9 @@
 //                               follows the session across agents, as `datagen auth status
 //                               --watch` does (see watch below)
 //   node cli.js health          grpc.health.v1 Check: prints SERVING (exit 0) or the status
+// --profile NAME (else $DATAGEN_PROFILE, else the default profile) and --org SLUG (else
+// $DATAGEN_ORG) choose the session, as an IDE plugin does from its workspace setting: every
+// request names them; the agent keeps no "current" profile (docs/api.md "Profiles").
 // Exit codes as the datagen CLI: 0 ok, 1 error, 4 not signed in.
 'use strict';
 const { spawnSync } = require('child_process');
@@ -26,13 +29,13 @@ function startAgent() {
 // After SESSION_CHANGE_AGENT_STOPPING (a stop) it starts none, so that a stop stays a stop;
 // after a hand-over (SESSION_CHANGE_AGENT_RESTARTING) or a crash it starts one (startAgent).
 // An error the agent itself answers (e.g. RESOURCE_EXHAUSTED) ends the watch, exit 1.
-async function watch(firstClient, max) {
+async function watch(firstClient, max, scope) {
   let seen = 0;
   let instance = '';
   let last = '';
   const follow = (client) => new Promise((resolve) => {
     let done = null;
-    const stream = client.Watch({});
+    const stream = client.Watch({ profile: scope.profile });
     stream.on('data', (event) => {
       let change = event.change;
       if (instance && event.agent_instance !== instance && change === 'SESSION_CHANGE_INITIAL') {
@@ -86,13 +89,33 @@ async function watch(firstClient, max) {
   return outcome;
 }
 
+// The profile and organization of every request: flags, else the environment (empty: the
+// default profile, its stored organization).
+function scopeOf(args, env = process.env) {
+  const scope = { profile: env.DATAGEN_PROFILE || '', org: env.DATAGEN_ORG || '',
+                  org_source: env.DATAGEN_ORG ? 'ORG_SOURCE_ENV' : 'ORG_SOURCE_UNSPECIFIED' };
+  const rest = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--profile' && i + 1 < args.length) scope.profile = args[++i];
+    else if (args[i] === '--org' && i + 1 < args.length) {
+      scope.org = args[++i];
+      scope.org_source = 'ORG_SOURCE_FLAG';
+    } else rest.push(args[i]);
+  }
+  return { scope, rest };
+}
+
 async function main() {
-  const [command = 'status', limit] = process.argv.slice(2);
+  const { scope, rest } = scopeOf(process.argv.slice(2));
+  const [command = 'status', limit] = rest;
   const client = connect();
   if (command === 'status') {
-    const reply = await call(client, 'GetStatus');
-    console.log(JSON.stringify({ email: reply.email, active_org_slug: reply.active_org_slug,
-                                 role: reply.role }));
+    const reply = await call(client, 'GetStatus', scope);
+    const shown = { email: reply.email, active_org_slug: reply.active_org_slug, role: reply.role };
+    // Which profile and whose organization, once the caller chose either.
+    if (scope.profile || scope.org) Object.assign(shown, { profile: reply.profile,
+                                                           org_source: reply.org_source });
+    console.log(JSON.stringify(shown));
     return 0;
   }
   if (command === 'health') {
@@ -100,7 +123,7 @@ async function main() {
     console.log(reply.status);
     return reply.status === 'SERVING' ? 0 : 1;
   }
-  if (command === 'watch') return watch(client, limit ? Number(limit) : Infinity);
+  if (command === 'watch') return watch(client, limit ? Number(limit) : Infinity, scope);
   console.error('usage: cli.js status | watch [N] | health');
   return 2;
 }
