@@ -102,6 +102,12 @@ TEST(E2eProfiles, TwoProfilesAtTwoIssuersAreSignedInAtOnceAndTokensGoOnlyToTheir
   EXPECT_EQ(env.ServerStat("foreign_tokens"), 0);
   EXPECT_EQ(other.ServerStat("foreign_tokens"), 0);
 
+  // The doctor of a profile checks the issuer it signed in at: no warning that it is not the
+  // agent's configured one (that is the default profile's concern).
+  RunResult doctor = env.Datagen({"auth", "doctor", "--profile", "staging"});
+  EXPECT_THAT(doctor.out, HasSubstr(other.api_url()));
+  EXPECT_THAT(doctor.out, Not(HasSubstr("but the agent is configured for"))) << doctor.out;
+
   // Every profile at a glance.
   RunResult all = env.Datagen({"auth", "status", "--all"});
   EXPECT_EQ(all.exit_code, 0) << all.err;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "agent/common/log.h"
+#include "agent/common/text.h"
 
 namespace datagen {
 
@@ -17,9 +18,17 @@ Profile::Profile(std::string name, const ProfileEnv& env, CredentialStore* store
       revocations_(PendingRevocationsFile(credentials_path_), env.uid, *env.clock, *env.random),
       session_(store_, *env.issuers, revocations_, *env.clock, *env.random, env.identity_max_age,
                name_, env.instance),
-      broker_(*env.issuers, *env.clock, *env.random, session_, env.scope),
-      doctor_(*env.transport, *env.clock, env.configured_api_url, credentials_path_, env.uid,
-              revocations_, env.env) {}
+      broker_(*env.issuers, *env.clock, *env.random, session_, env.scope) {}
+
+agent::v1::DiagnoseResponse Profile::Diagnose() {
+  std::string issuer = env_.configured_api_url;
+  if (name_ != kDefaultProfile) {
+    if (std::string own = session_.LoginIssuer(); !own.empty()) issuer = std::move(own);
+  }
+  return Doctor(*env_.transport, *env_.clock, std::move(issuer), credentials_path_, env_.uid,
+                revocations_, env_.env)
+      .Run();
+}
 
 Profile::~Profile() {
   StopLogins();

@@ -1,8 +1,8 @@
 // One profile (agent.proto "Profiles"): a complete session of its own. Its credentials file and
 // pending revocations (paths.h ProfileCredentialsFile), the Session over them, its LoginBroker
-// (logins of different profiles run at once; callers of one profile share one flow), its Doctor,
-// its background work (a WakeLoop: refresh, revocations and confirmations on its own schedule,
-// with its own backoff) and the FileWatcher that notices edits of its file.
+// (logins of different profiles run at once; callers of one profile share one flow), its checks
+// (Diagnose), its background work (a WakeLoop: refresh, revocations and confirmations on its own
+// schedule, with its own backoff) and the FileWatcher that notices edits of its file.
 //
 // Thread-safety: the parts are thread-safe; Start and the two Stops are called by the owner
 // (ProfileSet), once each, in that order. Does not own what ProfileEnv points to.
@@ -70,7 +70,10 @@ class Profile {
   const std::string& credentials_path() const { return credentials_path_; }
   Session& session() { return session_; }
   LoginBroker& broker() { return broker_; }
-  Doctor& doctor() { return doctor_; }
+  // `datagen auth doctor`'s agent side for this profile: the default profile against the
+  // agent's configured issuer (a session issued elsewhere is worth a warning there), any other
+  // against the issuer it signed in at (its own, by design).
+  agent::v1::DiagnoseResponse Diagnose();
   RevocationQueue& revocations() { return revocations_; }
 
  private:
@@ -82,7 +85,6 @@ class Profile {
   RevocationQueue revocations_;
   Session session_;
   LoginBroker broker_;
-  Doctor doctor_;
   std::unique_ptr<WakeLoop> background_;
   std::unique_ptr<FileWatcher> file_watcher_;
 };

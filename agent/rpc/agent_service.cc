@@ -206,7 +206,7 @@ AgentService::Unary* AgentService::Diagnose(Context* context, const v1::Diagnose
                                        v1::ERROR_REASON_NOT_SIGNED_IN);
                    }
                    if (!profile.ok()) return profile.status();
-                   return (*profile)->doctor().Run();
+                   return (*profile)->Diagnose();
                  });
 }
 
