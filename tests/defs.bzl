@@ -12,10 +12,10 @@ def unit_test(name, deps):
         ],
     )
 
-def e2e_test(name, data = [], deps = []):
+def e2e_test(name, data = [], deps = [], size = "medium"):
     native.cc_test(
         name = name,
-        size = "medium",
+        size = size,
         srcs = [name + ".cc"],
         data = data,
         deps = [
