@@ -207,7 +207,13 @@ int Logout(const Invocation& inv, AgentClient& agent, const Output& io) {
                          "revoked on the server: ",
                          reply.revocation_error(), "\n"));
     }
-    Print(io.out, Render(reply, inv.format), inv.format);
+    std::string shown = Render(reply, inv.format);
+    // With --all every profile is named, the default one too (its reply alone omits it).
+    if (inv.all_profiles && inv.format == Format::kText &&
+        ProfileOrDefault(reply.profile()) == kDefaultProfile) {
+      shown = absl::StrCat("profile: ", kDefaultProfile, "\n", shown);
+    }
+    Print(io.out, shown, inv.format);
   }
   return code;
 }

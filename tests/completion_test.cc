@@ -14,12 +14,13 @@ namespace {
 using ::testing::HasSubstr;
 
 // What bash completes for the words of `line` (the last one being completed).
-std::string BashCompletes(const std::string& script_path, const std::string& words, int cword) {
+std::string BashCompletes(const std::string& script_path, const std::string& words, int cword,
+                          const std::string& home = "/nonexistent") {
   testing::RunResult r = testing::RunProcess(
       {"/bin/bash", "-c",
        absl::StrCat("source ", script_path, "; COMP_WORDS=(", words, "); COMP_CWORD=", cword,
                     "; _datagen; echo \"${COMPREPLY[*]}\"")},
-      {"PATH=/usr/bin:/bin"});
+      {"PATH=/usr/bin:/bin", "HOME=" + home});
   return r.out;
 }
 
@@ -35,6 +36,22 @@ TEST(CompletionTest, BashCompletesCommandsFlagsAndValuesFromTheTable) {
     std::string flags = BashCompletes(script, "datagen auth " + command.name + " --", 3);
     for (const FlagSpec& flag : command.flags) EXPECT_THAT(flags, HasSubstr(flag.name));
   }
+}
+
+// `--profile` completes the profiles on disk (their folders), read by the shell itself.
+TEST(CompletionTest, BashCompletesProfileNamesFromTheirFolders) {
+  testing::TempDir dir;
+  std::string script = dir.path() + "/datagen.bash";
+  testing::WriteFile(script, *CompletionScript("bash"));
+  EXPECT_EQ(BashCompletes(script, "datagen auth status --profile ''", 4, dir.path()), "default\n");
+  const std::string profiles = dir.path() + "/.config/datagen/profiles";
+  for (const char* name : {"work", "home"}) {
+    ASSERT_EQ(testing::RunProcess({"/bin/mkdir", "-p", profiles + "/" + name}, {}).exit_code, 0);
+  }
+  testing::WriteFile(profiles + "/stray-file", "not a profile");
+  EXPECT_EQ(BashCompletes(script, "datagen auth status --profile ''", 4, dir.path()),
+            "default home work\n");
+  EXPECT_EQ(BashCompletes(script, "datagen auth token --profile w", 4, dir.path()), "work\n");
 }
 
 TEST(CompletionTest, ZshAndFishScriptsNameEveryCommand) {

@@ -103,6 +103,18 @@ TEST(E2eInstall, InstalledUnderAPrefixItWorksFromThereAndUninstallsCleanly) {
                               {"PATH=" + prefix + "/bin:/usr/bin:/bin", "HOME=" + env.dir(),
                                "XDG_DATA_DIRS=" + prefix + "/share"});
   EXPECT_EQ(fish.out, "org\n") << fish.err;
+  // --profile completes the profiles on disk, in each shell.
+  ASSERT_EQ(
+      RunProcess({"/bin/mkdir", "-p", env.dir() + "/.config/datagen/profiles/work"}, {}).exit_code,
+      0);
+  zsh = RunProcess({"/usr/bin/zsh", "-f", Runfile("tests/testing/zsh_complete.zsh"),
+                    prefix + "/share/zsh/vendor-completions", "datagen auth status --profile w"},
+                   {"PATH=/usr/bin:/bin", "HOME=" + env.dir()});
+  EXPECT_EQ(zsh.out, "auth status --profile work\n") << zsh.err;
+  fish = RunProcess({"/usr/bin/fish", "-c", "complete -C 'datagen auth status --profile w'"},
+                    {"PATH=" + prefix + "/bin:/usr/bin:/bin", "HOME=" + env.dir(),
+                     "XDG_DATA_DIRS=" + prefix + "/share"});
+  EXPECT_EQ(fish.out, "work\n") << fish.err;
 
   env.StopAgent();
   RunResult removed =

@@ -133,6 +133,22 @@ TEST(E2eProfiles, TwoProfilesAtTwoIssuersAreSignedInAtOnceAndTokensGoOnlyToTheir
   EXPECT_THAT(gone.err, HasSubstr("run: datagen auth login --profile staging"));
   EXPECT_EQ(env.ServerStat("foreign_tokens"), 0);
   EXPECT_EQ(other.ServerStat("foreign_tokens"), 0);
+
+  // `logout --all` signs out every profile, each at its own issuer, and names each one.
+  ASSERT_EQ(LoginAt(env, other, "home").exit_code, 0);
+  std::string token_home = Token(env, {"--profile", "home"});
+  RunResult all_out = env.Datagen({"auth", "logout", "--all"});
+  EXPECT_EQ(all_out.exit_code, 0) << all_out.err;
+  EXPECT_EQ(all_out.out,
+            "profile: default\nstatus: logged_out\nprofile: home\nstatus: logged_out\n"
+            "profile: staging\nstatus: no_credential\n");
+  EXPECT_EQ(all_out.err, "") << "both issuers confirmed their revocations";
+  EXPECT_FALSE(env.TokenActive(tokens_a[0]));
+  EXPECT_FALSE(other.TokenActive(token_home));
+  RunResult none = env.Datagen({"auth", "status", "--all"});
+  EXPECT_THAT(none.out, Not(HasSubstr("signed_in")));
+  EXPECT_EQ(env.ServerStat("foreign_tokens"), 0);
+  EXPECT_EQ(other.ServerStat("foreign_tokens"), 0);
 }
 
 // Short-lived tokens at both servers: every call of both profiles answers over several

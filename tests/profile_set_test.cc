@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/common/paths.h"
@@ -129,6 +131,29 @@ TEST_F(ProfileSetTest, ALoadListenerSeesEveryProfileLoadedBeforeAndAfterUntilRem
   set.RemoveLoadListener(handle);
   ASSERT_TRUE(set.Load("three", true).ok());
   EXPECT_EQ(seen.size(), 3u);
+}
+
+// A profile is built outside the set's lock (its construction reads the disk); callers that race
+// to load one new name still get one profile, started and announced once.
+TEST_F(ProfileSetTest, CallersRacingToLoadOneNewProfileGetTheSameOne) {
+  ProfileSet set(env_);
+  set.Start();
+  std::atomic<int> announced{0};
+  set.AddLoadListener([&](Profile& p) { announced += p.name() == "work" ? 1 : 0; });
+  std::vector<Profile*> got(8, nullptr);
+  std::vector<std::thread> callers;
+  for (size_t i = 0; i < got.size(); ++i) {
+    callers.emplace_back([&, i] {
+      absl::StatusOr<Profile*> loaded = set.Load("work", /*create=*/true);
+      if (loaded.ok()) got[i] = *loaded;
+      EXPECT_EQ(set.Find("")->name(), "default") << "Find answers while profiles load";
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+  for (Profile* profile : got) EXPECT_EQ(profile, set.Find("work"));
+  EXPECT_NE(set.Find("work"), nullptr);
+  EXPECT_EQ(announced.load(), 1);
+  EXPECT_EQ(set.Loaded().size(), 2u);
 }
 
 TEST_F(ProfileSetTest, AtMostSoManyProfilesAreLoaded) {

@@ -134,6 +134,14 @@ TEST(PromptFile, HoldsALinePerProfileTheDefaultOneFirst) {
   EXPECT_EQ(Read(path),
             "datagen-prompt 1 7 signed_in other\nprofile home expired me\n"
             "profile work signed_out \n");
+  // Each other profile has its own one-line file too, in the first line's format: a prompt of
+  // that profile reads one line, whatever the number of profiles.
+  EXPECT_EQ(Read(dir.path() + "/prompt.home"), "datagen-prompt 1 7 expired me\n");
+  EXPECT_EQ(Read(dir.path() + "/prompt.work"), "datagen-prompt 1 7 signed_out \n");
+  file.Remove();
+  for (const char* gone : {"/prompt", "/prompt.home", "/prompt.work"}) {
+    EXPECT_EQ(access((dir.path() + gone).c_str(), F_OK), -1) << gone;
+  }
   // A profile's event before the default one's: the default line is there all the same.
   TempDir fresh;
   PromptFile early(fresh.path() + "/prompt", 7);

@@ -2,6 +2,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "agent/common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -526,6 +530,40 @@ TEST_F(SessionTest, GetTokenRefreshesATokenAboutToExpire) {
   ASSERT_THAT(token, IsOk());
   EXPECT_EQ(token->token(), "dgat_2");
   EXPECT_EQ(store_.stored()->refresh_token(), "dgrt_1") << "kept when none is issued";
+}
+
+// Single flight: callers that all found the token too old to hand out wait for one refresh;
+// those that waited find a new token and send nothing (a server that revokes the grant on a
+// reused refresh token would otherwise see a burst of refreshes, one per caller).
+TEST_F(SessionTest, ParallelCallersOfAnOldTokenMakeOneRefresh) {
+  agent::v1::Credentials c;
+  c.set_api_url(testing::kIssuer);
+  c.set_token("dgat_1");
+  c.set_refresh_token("dgrt_1");
+  SetExpiry(&c, clock_.Now(), absl::Minutes(30));
+  store_.Put(c);
+  clock_.Advance(absl::Minutes(29) + absl::Seconds(30));
+  http_.SetReply(kToken, 200,
+                 R"({"access_token":"dgat_2","token_type":"bearer","expires_in":1800,)"
+                 R"("refresh_token":"dgrt_2"})");
+  harness_.gate().Close();  // the first refresh waits there while the others arrive
+  std::atomic<int> started{0};
+  std::vector<std::string> got(20);
+  std::vector<std::thread> callers;
+  for (size_t i = 0; i < got.size(); ++i) {
+    callers.emplace_back([&, i] {
+      ++started;
+      auto token = session_.GetToken();
+      if (token.ok()) got[i] = token->token();
+    });
+  }
+  harness_.gate().AwaitPoll();
+  while (started.load() < 20) std::this_thread::yield();
+  harness_.gate().Open();
+  for (std::thread& caller : callers) caller.join();
+  EXPECT_EQ(http_.CountTo(kToken), 1) << "one refresh for every caller";
+  for (const std::string& token : got) EXPECT_EQ(token, "dgat_2");
+  EXPECT_EQ(store_.stored()->refresh_token(), "dgrt_2");
 }
 
 TEST_F(SessionTest, ARevocationThatFailsIsPersistedAndRetriedUntilAccepted) {

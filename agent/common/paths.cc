@@ -195,6 +195,9 @@ std::string AgentLogFile(absl::string_view socket) {
 std::string PromptStateFile(absl::string_view socket) {
   return absl::StrCat(Dirname(socket), "/prompt");
 }
+std::string ProfilePromptStateFile(absl::string_view socket, absl::string_view profile) {
+  return absl::StrCat(PromptStateFile(socket), ".", profile);
+}
 std::string CredentialsLockFile(absl::string_view credentials) {
   return absl::StrCat(Dirname(credentials), "/credentials.lock");
 }

@@ -45,6 +45,9 @@ std::string Dirname(absl::string_view path);
 std::string SocketLockFile(absl::string_view socket);  // "<socket>.lock": held for the agent's life
 std::string AgentLogFile(absl::string_view socket);  // "agent.log": an auto-started agent's stderr
 std::string PromptStateFile(absl::string_view socket);  // "prompt": the shell prompt's one line
+// "prompt.<profile>": the line of one other profile (a valid name), alone, for a prompt that
+// shows that profile. Takes the socket, or the prompt file (any file in the runtime folder).
+std::string ProfilePromptStateFile(absl::string_view socket, absl::string_view profile);
 // Beside the credentials (each takes the credentials file, or any file in its folder):
 std::string CredentialsLockFile(absl::string_view credentials);     // "credentials.lock"
 std::string PendingRevocationsFile(absl::string_view credentials);  // "pending-revocations.json"

@@ -42,10 +42,10 @@ std::vector<std::string> ProfileFolders(const std::string& folder) {
 
 ProfileSet::ProfileSet(const ProfileEnv& env, CredentialStore* default_store) : env_(env) {
   absl::MutexLock lock(&mu_);
-  default_ = LoadLocked(kDefaultProfile, default_store);
+  default_ = InsertLocked(std::make_unique<Profile>(kDefaultProfile, env_, default_store));
   for (const std::string& name : ProfileFolders(ProfilesFolder(env_.default_credentials))) {
     if (profiles_.size() >= kMaxProfiles) break;
-    LoadLocked(name, nullptr);
+    InsertLocked(std::make_unique<Profile>(name, env_, nullptr));
   }
 }
 
@@ -61,14 +61,23 @@ ProfileSet::~ProfileSet() {
   StopBackground();
 }
 
-Profile* ProfileSet::LoadLocked(const std::string& name, CredentialStore* store) {
-  auto profile = std::make_unique<Profile>(name, env_, store);
+Profile* ProfileSet::InsertLocked(std::unique_ptr<Profile> profile) {
   Profile* raw = profile.get();
-  profiles_[name] = std::move(profile);
+  profiles_[raw->name()] = std::move(profile);
   if (started_) raw->Start();
-  if (name != kDefaultProfile) LogInfo("profile %s: %s", name, raw->credentials_path());
+  if (raw->name() != kDefaultProfile)
+    LogInfo("profile %s: %s", raw->name(), raw->credentials_path());
   for (auto& [handle, listener] : listeners_) listener(*raw);
   return raw;
+}
+
+absl::Status ProfileSet::CanLoadLocked() const {
+  if (stopped_) return absl::UnavailableError("the agent is stopping");
+  if (profiles_.size() >= kMaxProfiles) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the agent serves at most ", kMaxProfiles, " profiles at once"));
+  }
+  return absl::OkStatus();
 }
 
 Profile* ProfileSet::Find(absl::string_view name) {
@@ -80,19 +89,25 @@ Profile* ProfileSet::Find(absl::string_view name) {
 absl::StatusOr<Profile*> ProfileSet::Load(absl::string_view name, bool create) {
   if (absl::Status valid = CheckProfileName(name); !valid.ok()) return valid;
   std::string key = ProfileOrDefault(name);
-  absl::MutexLock lock(&mu_);
-  if (auto it = profiles_.find(key); it != profiles_.end()) return it->second.get();
-  if (stopped_) return absl::UnavailableError("the agent is stopping");
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = profiles_.find(key); it != profiles_.end()) return it->second.get();
+    if (absl::Status can = CanLoadLocked(); !can.ok()) return can;
+  }
+  // Outside the set's lock, so that Find (every call's path) never waits for a disk: the
+  // folder's test and the profile's construction (it reads its pending revocations).
   std::string folder = Dirname(ProfileCredentialsFile(env_.default_credentials, key));
   struct stat st;
   if (!create && lstat(folder.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("there is no profile ", key));
   }
-  if (profiles_.size() >= kMaxProfiles) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the agent serves at most ", kMaxProfiles, " profiles at once"));
-  }
-  return LoadLocked(key, nullptr);
+  auto built = std::make_unique<Profile>(key, env_, nullptr);
+  // Declared after `built`: the lock is released before a profile that lost a race to another
+  // caller's is destroyed (it was never started).
+  absl::MutexLock lock(&mu_);
+  if (auto it = profiles_.find(key); it != profiles_.end()) return it->second.get();
+  if (absl::Status can = CanLoadLocked(); !can.ok()) return can;
+  return InsertLocked(std::move(built));
 }
 
 std::vector<Profile*> ProfileSet::Loaded() {
@@ -105,12 +120,10 @@ std::vector<Profile*> ProfileSet::Loaded() {
 }
 
 std::vector<Profile*> ProfileSet::LoadAll() {
-  {
-    absl::MutexLock lock(&mu_);
-    for (const std::string& name : ProfileFolders(ProfilesFolder(env_.default_credentials))) {
-      if (stopped_ || profiles_.size() >= kMaxProfiles) break;
-      if (profiles_.count(name) == 0) LoadLocked(name, nullptr);
-    }
+  for (const std::string& name : ProfileFolders(ProfilesFolder(env_.default_credentials))) {
+    // NotFound (the folder went since it was listed) and a full or stopping set end nothing.
+    absl::StatusOr<Profile*> loaded = Load(name, /*create=*/false);
+    if (!loaded.ok() && !absl::IsNotFound(loaded.status())) break;
   }
   return Loaded();
 }

@@ -45,7 +45,8 @@ class ProfileSet {
   // The profile `name` ("" is the default one), loaded and started first when it is not yet:
   // when its credentials file or folder exists, or when `create` (a login, a watch). NotFound
   // when it does not exist and !create: nothing was created (the profile is signed out).
-  // InvalidArgument for a name that is not a profile name. May touch the disk.
+  // InvalidArgument for a name that is not a profile name. May touch the disk, never with the
+  // set's lock held: a Find meanwhile does not wait for it.
   absl::StatusOr<Profile*> Load(absl::string_view name, bool create) ABSL_LOCKS_EXCLUDED(mu_);
   // The loaded profiles, the default one first, then by name.
   std::vector<Profile*> Loaded() ABSL_LOCKS_EXCLUDED(mu_);
@@ -66,8 +67,11 @@ class ProfileSet {
   void StopBackground() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  Profile* LoadLocked(const std::string& name, CredentialStore* store)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds `profile` (built outside the lock), starts it when the set is started and tells the
+  // load listeners. Returns it.
+  Profile* InsertLocked(std::unique_ptr<Profile> profile) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Unavailable once stopping, ResourceExhausted when full, else OK.
+  absl::Status CanLoadLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // From now on nothing loads; returns every loaded profile.
   std::vector<Profile*> StopLoading() ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -4,9 +4,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "agent/common/log.h"
+#include "agent/common/paths.h"
 #include "agent/common/text.h"
 #include "agent/store/atomic_file.h"
 
@@ -43,34 +45,48 @@ std::string PromptFile::ProfileLine(const std::string& profile,
 
 void PromptFile::OnSessionEvent(const agent::v1::WatchEvent& event) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (event.profile().empty() || event.profile() == kDefaultProfile) {
+  const std::string& profile = event.profile();
+  if (profile.empty() || profile == kDefaultProfile) {
     default_line_ = Line(pid_, event.session());
-  } else {
-    others_[event.profile()] = ProfileLine(event.profile(), event.session());
+  } else if (IsValidProfileName(profile)) {
+    others_[profile] = ProfileLine(profile, event.session());
+    WriteLocked(ProfilePromptStateFile(path_, profile), Line(pid_, event.session()),
+                &written_others_[profile]);
   }
   // The default profile's line first, always: older readers read only that one.
   std::string content =
       default_line_.empty() ? Line(pid_, agent::v1::SessionSnapshot()) : default_line_;
   for (const auto& [name, line] : others_) content += line;
-  if (content == written_) return;
-  if (absl::Status written = WriteFileAtomically(path_, content); !written.ok()) {
-    std::string error(written.message());
+  WriteLocked(path_, std::move(content), &written_);
+}
+
+void PromptFile::WriteLocked(const std::string& path, std::string content, std::string* written) {
+  if (content == *written) return;
+  if (absl::Status status = WriteFileAtomically(path, content); !status.ok()) {
+    std::string error(status.message());
     if (error != last_error_) {
       LogWarning("the prompt state file is not up to date: %s", error);
       last_error_ = std::move(error);
     }
     return;
   }
-  written_ = std::move(content);
+  *written = std::move(content);
   last_error_.clear();
 }
 
 void PromptFile::Remove() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (unlink(path_.c_str()) != 0 && errno != ENOENT) {
-    LogWarning("cannot remove the prompt state file %s: %s", path_, std::strerror(errno));
+  std::vector<std::string> paths = {path_};
+  for (const auto& [name, content] : written_others_) {
+    paths.push_back(ProfilePromptStateFile(path_, name));
+  }
+  for (const std::string& path : paths) {
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      LogWarning("cannot remove the prompt state file %s: %s", path, std::strerror(errno));
+    }
   }
   written_.clear();
+  written_others_.clear();
 }
 
 }  // namespace datagen

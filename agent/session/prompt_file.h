@@ -8,9 +8,15 @@
 // The first line is the default profile's; one `profile` line follows for each other profile
 // the agent has loaded, by name. `state` is signed_in, signed_out or expired; `org` is a slug
 // ([A-Za-z0-9._-], possibly empty); `name` is a profile name (text.h). <pid> is the agent's, so
-// that a reader can tell a file left by an agent killed with -9 (`kill -0 <pid>` fails). The
-// file is 0600, replaced atomically (WriteFileAtomically) on every change, and removed when the
-// agent stops cleanly. A user who never names a profile has exactly the one line.
+// that a reader can tell a file left by an agent killed with -9 (`kill -0 <pid>` fails). A user
+// who never names a profile has exactly the one line.
+//
+// Beside it, each other profile also has a file of its own, "prompt.<name>"
+// (ProfilePromptStateFile), holding that profile's state as one first line of the same format
+// (`datagen-prompt 1 <pid> <state> <org>`): a prompt that shows one profile reads one short
+// line, at the cost of the default profile's, however many profiles there are. Every file is
+// 0600, replaced atomically (WriteFileAtomically) when its content changes, and removed when
+// the agent stops cleanly.
 //
 // Thread-safety: one PromptFile watches every profile's session; OnSessionEvent is called under
 // that session's lock, and the file's own mutex orders the writes of different profiles. Remove
@@ -32,13 +38,13 @@ namespace datagen {
 
 class PromptFile : public WatchHub::Watcher {
  public:
-  // `path`: PromptStateFile (agent/common/paths.h).
+  // `path`: PromptStateFile (agent/common/paths.h); the profiles' files are beside it.
   PromptFile(std::string path, pid_t pid) : path_(std::move(path)), pid_(pid) {}
 
   // Writes the file when its line changes (a refresh that changes nothing the prompt shows
   // writes nothing).
   void OnSessionEvent(const agent::v1::WatchEvent& event) override;
-  // Removes the file (the agent is stopping cleanly).
+  // Removes the files (the agent is stopping cleanly).
   void Remove();
 
   // The default profile's line for `session`, newline included.
@@ -55,8 +61,12 @@ class PromptFile : public WatchHub::Watcher {
   std::mutex mu_;
   std::map<std::string, std::string> others_;  // guarded by mu_: each other profile's line
   std::string default_line_;                   // guarded by mu_
-  std::string written_;                        // guarded by mu_: the content last written
-  std::string last_error_;                     // guarded by mu_: the last failure logged
+  // Writes `content` to `path` unless `*written` already holds it; a failure is logged.
+  void WriteLocked(const std::string& path, std::string content, std::string* written);
+
+  std::string written_;                                // guarded by mu_: the content last written
+  std::map<std::string, std::string> written_others_;  // guarded by mu_: each profile's file
+  std::string last_error_;                             // guarded by mu_: the last failure logged
 };
 
 }  // namespace datagen

@@ -228,9 +228,12 @@ class Session {
   absl::Time RefreshDueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleChanged() ABSL_LOCKS_EXCLUDED(listener_mu_);
 
-  // Refreshes the access token with the refresh token. One at a time: a second caller waits
-  // and then finds the token fresh. `only_if_due` skips the request when it is not due.
-  absl::Status Refresh(bool only_if_due) ABSL_LOCKS_EXCLUDED(mu_, refresh_mu_);
+  // Refreshes the access token with the refresh token, one refresh at a time. `only_if_due`
+  // skips the request when it is not due (the background's schedule). `stale_token`, when not
+  // empty, is the access token the caller found too old: a caller that waited while another
+  // refreshed it finds a different token and makes no request (single flight).
+  absl::Status Refresh(bool only_if_due, absl::string_view stale_token)
+      ABSL_LOCKS_EXCLUDED(mu_, refresh_mu_);
   // Takes a refresh's result into the session (saved, or kept in memory when it cannot be).
   absl::Status ApplyRefreshLocked(const agent::v1::Credentials& before, const IssuedTokens& tokens)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

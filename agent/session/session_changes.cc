@@ -205,7 +205,7 @@ absl::Time Session::RefreshDueLocked() {
   return refresh_schedule_.Due(*current, clock_.Now(), clock_.BootTime());
 }
 
-absl::Status Session::Refresh(bool only_if_due) {
+absl::Status Session::Refresh(bool only_if_due, absl::string_view stale_token) {
   absl::MutexLock refreshing(&refresh_mu_);
   // Between agents: under the lock, the file is re-read, and a refresh is made only while it
   // still holds the token this agent meant to refresh (else another agent already did).
@@ -221,6 +221,8 @@ absl::Status Session::Refresh(bool only_if_due) {
     if (current->refresh_token().empty()) {
       return absl::FailedPreconditionError("the session has no refresh token");
     }
+    // Another caller (or agent) refreshed the token this one saw while it waited: done.
+    if (!stale_token.empty() && current->token() != stale_token) return absl::OkStatus();
     before = *std::move(current);
   }
   absl::StatusOr<IssuedTokens> tokens =
@@ -332,7 +334,7 @@ absl::Time Session::DoDueWork() {
     absl::MutexLock lock(&mu_);
     refresh_due = RefreshDueLocked();
   }
-  if (refresh_due <= clock_.BootTime()) (void)Refresh(/*only_if_due=*/true);
+  if (refresh_due <= clock_.BootTime()) (void)Refresh(/*only_if_due=*/true, /*stale_token=*/"");
   RetryRevocationsIfDue();
   absl::MutexLock lock(&mu_);
   return std::min({RefreshDueLocked(), revocations_.NextDue(), credentials_.unsaved_due()});

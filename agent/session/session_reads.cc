@@ -49,6 +49,7 @@ absl::StatusOr<Session::Snapshot> Session::Read(Source source, Unreachable unrea
   // (e.g. the machine slept past the expiry).
   for (bool refreshed = false;; refreshed = true) {
     bool from_memory = false;
+    std::string stale_token;
     {
       absl::MutexLock lock(&mu_);
       // --verify asks the server afresh, also about a session it once called expired.
@@ -62,12 +63,15 @@ absl::StatusOr<Session::Snapshot> Session::Read(Source source, Unreachable unrea
         snapshot.credentials = *std::move(current);
         if (verify || !FromMemoryLocked(snapshot.credentials, &snapshot)) break;
         from_memory = true;
+      } else {
+        stale_token = current->token();
       }
     }
     if (from_memory) return snapshot;  // no network on this path
     // The caller holds an expired token: refresh now, whatever the background backoff (which
     // is unhurried so that a fleet does not stampede its server after an outage).
-    (void)Refresh(/*only_if_due=*/false);
+    (void)Refresh(/*only_if_due=*/false, stale_token);
+    WipeString(&stale_token);
   }
   absl::StatusOr<server::v1::UserInfo> user =
       issuers_.For(IssuerOf(snapshot.credentials))
@@ -221,18 +225,22 @@ absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken(const OrgChoice& o
     org_in_effect = snapshot->credentials.active_org_slug();
     org_source = *std::move(source);
   }
-  bool refresh = false;
+  std::string near_expiry;  // the token seen too close to its expiry to hand out
   {
     absl::MutexLock lock(&mu_);
     Warnings ignored;
     absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
     if (!current.ok()) return current.status();
-    refresh = current->has_token_expires_at() && !current->refresh_token().empty() &&
-              ToTime(current->token_expires_at()) - clock_.Now() <
-                  RefreshSchedule::HandOutMargin(*current, kHandOutMargin);
+    if (current->has_token_expires_at() && !current->refresh_token().empty() &&
+        ToTime(current->token_expires_at()) - clock_.Now() <
+            RefreshSchedule::HandOutMargin(*current, kHandOutMargin)) {
+      near_expiry = current->token();
+    }
   }
-  if (refresh) {
-    absl::Status refreshed = Refresh(/*only_if_due=*/false);
+  if (!near_expiry.empty()) {
+    // Callers that saw the same token wait for one refresh, and the later ones find it done.
+    absl::Status refreshed = Refresh(/*only_if_due=*/false, near_expiry);
+    WipeString(&near_expiry);
     if (!refreshed.ok() && !absl::IsUnavailable(refreshed)) return refreshed;
   }
   absl::MutexLock lock(&mu_);

@@ -37,6 +37,11 @@ class GatedTransport final : public HttpTransport {
     absl::MutexLock lock(&mu_);
     open_ = true;
   }
+  // From now on, requests wait again.
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    open_ = false;
+  }
   // Waits until a request is held at the gate / until none is.
   void AwaitPoll() {
     absl::MutexLock lock(&mu_);

@@ -43,56 +43,33 @@ fi
 # reads a file's mode: there, what stands for it is that only its owner can write a file's
 # content or change its mode, and that the agent writes the file 0600, by rename, only into a
 # folder of the user's that is closed to others (it refuses any other).
-_datagen_zsh=
-[ -n "${ZSH_VERSION:-}" ] && _datagen_zsh=1
-_datagen_nl='
-'
 _datagen_zstat=
 if [ -n "${ZSH_VERSION:-}" ] && zmodload -F zsh/stat b:zstat 2>/dev/null; then
   _datagen_zstat=1
 fi
 
-# The first line: "datagen-prompt 1 <pid> <state> <org>" (the default profile); then one
-# "profile <name> <state> <org>" line for each other profile.
+# The line: "datagen-prompt 1 <pid> <state> <org>", the first of the prompt file for the default
+# profile, and the only one of "<prompt file>.<name>" for another profile: one short read,
+# however many profiles the agent serves.
 datagen_prompt_update() {
   DATAGEN_PROMPT_ORG=
-  _datagen_dir=${DATAGEN_PROMPT_FILE%/*}
-  [[ -f $DATAGEN_PROMPT_FILE && -O $DATAGEN_PROMPT_FILE && ! -L $DATAGEN_PROMPT_FILE &&
-    -O ${_datagen_dir:-/} && ! -L ${_datagen_dir:-/} ]] || return 0
-  if [[ -n $_datagen_zstat ]]; then
-    zstat -A _datagen_mode +mode -- "$DATAGEN_PROMPT_FILE" "${_datagen_dir:-/}" || return 0
-    (( (_datagen_mode[1] & 8#22) == 0 && (_datagen_mode[2] & 8#22) == 0 )) || return 0
-  fi
   _datagen_profile=${DATAGEN_PROFILE:-default}
   if [[ $_datagen_profile == default ]]; then
-    read -r _datagen_magic _datagen_version _datagen_pid _datagen_state _datagen_org \
-      <"$DATAGEN_PROMPT_FILE" || return 0
+    _datagen_file=$DATAGEN_PROMPT_FILE
   else
-    # Another profile: its line, found with parameter expansion (no process, no subshell).
+    # A profile name only ([a-z0-9_-], at most 32): it becomes part of a path.
     [[ ${#_datagen_profile} -le 32 && $_datagen_profile != *[!a-z0-9_-]* ]] || return 0
-    # The whole file in one go: zsh's $(<file) starts no process; bash's read -d '' buffers
-    # (zsh's read would take a system call per byte).
-    if [[ -n $_datagen_zsh ]]; then
-      _datagen_all=$(<"$DATAGEN_PROMPT_FILE")
-    else
-      read -r -d '' _datagen_all <"$DATAGEN_PROMPT_FILE"
-    fi
-    # The first line's magic, version and pid (its state and org are the default profile's).
-    _datagen_line=${_datagen_all%%$'\n'*}
-    _datagen_magic=${_datagen_line%% *} _datagen_line=${_datagen_line#* }
-    _datagen_version=${_datagen_line%% *} _datagen_line=${_datagen_line#* }
-    _datagen_pid=${_datagen_line%% *}
-    # Its own line, by the shell's regex matcher (linear; a `#*...` pattern is not), no process.
-    _datagen_re="${_datagen_nl}profile ${_datagen_profile} ([^${_datagen_nl}]*)"
-    [[ $_datagen_all =~ $_datagen_re ]] || return 0
-    if [[ -n $_datagen_zsh ]]; then
-      _datagen_line=${match[1]}
-    else
-      _datagen_line=${BASH_REMATCH[1]}
-    fi
-    _datagen_state=${_datagen_line%% *}
-    _datagen_org=${_datagen_line#* }
+    _datagen_file=$DATAGEN_PROMPT_FILE.$_datagen_profile
   fi
+  _datagen_dir=${_datagen_file%/*}
+  [[ -f $_datagen_file && -O $_datagen_file && ! -L $_datagen_file &&
+    -O ${_datagen_dir:-/} && ! -L ${_datagen_dir:-/} ]] || return 0
+  if [[ -n $_datagen_zstat ]]; then
+    zstat -A _datagen_mode +mode -- "$_datagen_file" "${_datagen_dir:-/}" || return 0
+    (( (_datagen_mode[1] & 8#22) == 0 && (_datagen_mode[2] & 8#22) == 0 )) || return 0
+  fi
+  read -r _datagen_magic _datagen_version _datagen_pid _datagen_state _datagen_org \
+    <"$_datagen_file" || return 0
   # This shell's organization, as its commands use it.
   [[ -n ${DATAGEN_ORG:-} ]] && _datagen_org=$DATAGEN_ORG
   [[ $_datagen_magic == datagen-prompt && $_datagen_version == 1 &&
