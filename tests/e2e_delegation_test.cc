@@ -1,0 +1,180 @@
+// Issue "Delegation": token --format json and --min-valid, exec, and the audit of who took a
+// token, end to end against the real agent and the fake identity server.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "agent/common/json.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+#include "tests/testing/e2e_env.h"
+
+namespace datagen::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Not through env.Datagen: its transcript is checked for tokens, and these commands print one
+// (or hand one to a child that prints it).
+RunResult Raw(E2eEnv& env, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {E2eEnv::DatagenBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, env.Env());
+}
+
+std::string RealPath(const std::string& path) {
+  char* real = realpath(path.c_str(), nullptr);
+  std::string out = real != nullptr ? real : path;
+  free(real);
+  return out;
+}
+
+TEST(E2eDelegation, ExecMirrorsExitCodesAndSignalsAndSaysWhyACommandCannotRun) {
+  E2eEnv env;
+  env.SignedIn();
+  EXPECT_EQ(env.Datagen({"auth", "exec", "--", "/bin/sh", "-c", "exit 7"}).exit_code, 7);
+  EXPECT_EQ(env.Datagen({"auth", "exec", "--", "/bin/true"}).exit_code, 0);
+
+  RunResult missing = env.Datagen({"auth", "exec", "--", "no-such-command-here"});
+  EXPECT_EQ(missing.exit_code, 127);
+  EXPECT_THAT(missing.err, HasSubstr("no-such-command-here: command not found"));
+  std::string not_executable = env.dir() + "/not-executable";
+  WriteFile(not_executable, "#!/bin/sh\nexit 0\n", 0600);
+  RunResult refused = env.Datagen({"auth", "exec", "--", not_executable});
+  EXPECT_EQ(refused.exit_code, 126);
+  EXPECT_THAT(refused.err, HasSubstr("Permission denied"));
+
+  // SIGTERM to exec reaches the command, and exec exits as a shell would: 128 + 15.
+  Child running = env.StartDatagen(
+      {"auth", "exec", "--", "/bin/sh", "-c", "echo started; exec sleep 60"}, "sleeper");
+  ASSERT_TRUE(env.AwaitOutput("sleeper", "started"));
+  running.Signal(SIGTERM);
+  EXPECT_EQ(running.Wait(absl::Seconds(20)), 143);
+
+  RunResult usage = env.Datagen({"auth", "exec"});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_THAT(usage.err, HasSubstr("needs a command after --"));
+}
+
+TEST(E2eDelegation, TheChildSeesTheSessionButNeverTheRefreshToken) {
+  E2eEnv env;
+  ASSERT_EQ(env.AdminPost("/_admin/config", "interval=1&auto_approve_after=0&refresh=1"), 200);
+  ASSERT_EQ(env.Datagen({"auth", "login", "--no-browser"}).exit_code, 0);
+  google::protobuf::Struct file;
+  ASSERT_TRUE(ParseJson(ReadFile(env.credentials_path()), "credentials", &file).ok());
+  const std::string refresh_token = file.fields().at("refresh_token").string_value();
+  ASSERT_FALSE(refresh_token.empty());
+
+  RunResult child = Raw(env, {"auth", "exec", "--", "/usr/bin/env"});
+  ASSERT_EQ(child.exit_code, 0) << child.err;
+  EXPECT_THAT(child.out, HasSubstr("DATAGEN_API_URL=" + env.api_url() + "\n"));
+  EXPECT_THAT(child.out, HasSubstr("DATAGEN_PROFILE=default\n"));
+  EXPECT_THAT(child.out, HasSubstr("DATAGEN_ORG=yourcompany\n"));
+  EXPECT_THAT(child.out, Not(HasSubstr(refresh_token)));
+  size_t at = child.out.find("DATAGEN_TOKEN=");
+  ASSERT_NE(at, std::string::npos);
+  std::string token = child.out.substr(at + 14, child.out.find('\n', at) - at - 14);
+  EXPECT_TRUE(env.TokenActive(token)) << "the issuer accepts the child's token";
+  // Nothing else of the environment changed: a variable of the caller's is there as it was.
+  EXPECT_THAT(child.out, HasSubstr("HOME="));
+
+  // An organization for the child alone, and the child's own `datagen auth token` inherits it.
+  RunResult scoped = Raw(env, {"auth", "exec", "--org", "test-org", "--", "/bin/sh", "-c",
+                               "echo $DATAGEN_ORG; " + E2eEnv::DatagenBinary() +
+                                   " auth token --format json"});
+  ASSERT_EQ(scoped.exit_code, 0) << scoped.err;
+  EXPECT_THAT(scoped.out, HasSubstr("test-org\n"));
+  EXPECT_THAT(scoped.out, HasSubstr("\"org_source\":\"env\""));
+}
+
+TEST(E2eDelegation, MinValidRefreshesOnceForTwentyCallersAndSaysWhenTheServerGivesLess) {
+  E2eEnv env;
+  ASSERT_EQ(env.AdminPost("/_admin/config",
+                          "interval=1&auto_approve_after=0&token_expires_in=20&refresh=1"),
+            200);
+  ASSERT_EQ(env.Datagen({"auth", "login", "--no-browser"}).exit_code, 0);
+  // 20 s tokens: once fewer than 14 s are left, asking for 14 s needs a refresh (14 s is within
+  // three quarters of the lifetime, which the agent will refresh for).
+  absl::SleepFor(absl::Seconds(7));
+  const int before = env.ServerStat("refreshes");
+  std::vector<std::string> replies(20);
+  std::vector<std::thread> callers;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    callers.emplace_back([&, i] {
+      RunResult r = Raw(env, {"auth", "token", "--min-valid", "14s", "--format", "json"});
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      replies[i] = r.out;
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+  const absl::Time now = absl::Now();
+  EXPECT_EQ(env.ServerStat("refreshes"), before + 1) << "one refresh for the 20 callers";
+  for (const std::string& reply : replies) {
+    google::protobuf::Struct json;
+    ASSERT_TRUE(ParseJson(reply, "token reply", &json).ok()) << reply;
+    EXPECT_EQ(json.fields().at("token_type").string_value(), "Bearer");
+    google::protobuf::Timestamp expires;
+    ASSERT_TRUE(google::protobuf::util::TimeUtil::FromString(
+        json.fields().at("expires_at").string_value(), &expires));
+    absl::Time expiry = absl::FromUnixSeconds(expires.seconds());
+    EXPECT_GE(expiry - now, absl::Seconds(13)) << "valid for the time asked (to the second)";
+    EXPECT_FALSE(json.fields().at("min_valid_unmet").bool_value());
+    env.AddSecret(json.fields().at("token").string_value());
+  }
+
+  // More than the server ever gives: the freshest token, a warning, and no refresh per call.
+  const int refreshes = env.ServerStat("refreshes");
+  for (int i = 0; i < 5; ++i) {
+    RunResult r = Raw(env, {"auth", "token", "--min-valid", "10m"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("expires in less than --min-valid 10m"));
+    EXPECT_THAT(r.err, HasSubstr("issues tokens for 20s"));
+    env.AddSecret(std::string(absl::StripAsciiWhitespace(r.out)));
+  }
+  EXPECT_LE(env.ServerStat("refreshes"), refreshes + 1);
+  EXPECT_EQ(env.Datagen({"auth", "token", "--min-valid", "soon"}).exit_code, 2);
+}
+
+TEST(E2eDelegation, TheAuditNamesWhoTookATokenNewestFirstAndNeverTheToken) {
+  E2eEnv env;
+  env.SignedIn();
+  ASSERT_EQ(Raw(env, {"auth", "token"}).exit_code, 0);
+  ASSERT_EQ(Raw(env, {"auth", "exec", "--", "/bin/sh", "-c",
+                      E2eEnv::DatagenBinary() + " auth token >/dev/null"})
+                .exit_code,
+            0);
+  RunResult audit = env.Datagen({"auth", "audit", "--format", "json"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  google::protobuf::Struct json;
+  ASSERT_TRUE(ParseJson(audit.out, "audit", &json).ok()) << audit.out;
+  const auto& handouts = json.fields().at("handouts").list_value().values();
+  // The first `token`, exec's own hand-out, then the child's `datagen auth token`.
+  ASSERT_EQ(handouts.size(), 3u) << audit.out;
+  const std::string datagen = RealPath(E2eEnv::DatagenBinary());
+  for (const auto& h : handouts) {
+    const auto& f = h.struct_value().fields();
+    EXPECT_EQ(f.at("executable").string_value(), datagen);
+    EXPECT_GT(f.at("pid").number_value(), 0);
+    EXPECT_EQ(f.at("profile").string_value(), "default");
+    EXPECT_EQ(f.at("rpc").string_value(), "GetToken");
+    EXPECT_FALSE(f.at("executable_changed").bool_value());
+  }
+  // Newest first: the child's call, whose parent is the shell exec ran.
+  EXPECT_THAT(handouts[0].struct_value().fields().at("parent_executable").string_value(),
+              HasSubstr("sh"));
+  RunResult text = env.Datagen({"auth", "audit"});
+  EXPECT_THAT(text.out, HasSubstr("TIME"));
+  EXPECT_THAT(text.out, HasSubstr(datagen));
+}
+
+}  // namespace
+}  // namespace datagen::testing
