@@ -1,0 +1,103 @@
+// The Python client (client/python/datagen_auth, on Debian's python3-grpcio, stubs generated
+// from proto/ at build time) against the real agent: one call for a token the issuer accepts,
+// autostart as the CLI does, and nothing sent into a folder that is not the user's.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "agent/common/paths.h"
+#include "tests/testing/e2e_env.h"
+
+namespace datagen::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Runs `code` in python3 with the package on its path and `datagen` on PATH (for autostart).
+// Not through env.RunCommand: what these print may be a token.
+RunResult Python(E2eEnv& env, const std::string& code, std::vector<std::string> extra = {}) {
+  extra.push_back("PYTHONPATH=" + Runfile("client/python"));
+  extra.push_back("PATH=" + Dirname(E2eEnv::DatagenBinary()) + ":" +
+                  Dirname(E2eEnv::AgentBinary()) + ":/usr/bin:/bin");
+  return RunProcess({"/usr/bin/python3", "-c", code}, env.Env(extra));
+}
+
+TEST(E2ePythonClient, OneCallGivesATokenItsIssuerAcceptsWithWhatGoesWithIt) {
+  E2eEnv env;
+  env.SignedIn();
+  RunResult r = Python(env,
+                       "import datagen_auth as d\n"
+                       "c = d.credentials()\n"
+                       "print(c.token)\n"
+                       "print(c.api_url, c.org, c.org_source, c.profile, c.email, c.token_type)\n"
+                       "print(repr(c))\n"
+                       "print(d.status()['email'])\n"
+                       "print(d.token(org='test-org') == c.token)\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string token = r.out.substr(0, r.out.find('\n'));
+  env.AddSecret(token);
+  EXPECT_TRUE(env.TokenActive(token));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(env.api_url(),
+                                            " yourcompany file default you@yourcompany.com "
+                                            "Bearer\n")));
+  // repr keeps the token out of logs and tracebacks.
+  std::string rest = r.out.substr(r.out.find('\n') + 1);
+  EXPECT_THAT(rest, Not(HasSubstr(token)));
+  EXPECT_THAT(rest, HasSubstr("token=<hidden>"));
+  EXPECT_THAT(rest, HasSubstr("you@yourcompany.com\nTrue\n"));
+
+  // Who took it: the audit names python3.
+  RunResult audit = env.Datagen({"auth", "audit"});
+  EXPECT_THAT(audit.out, HasSubstr("/usr/bin/python3"));
+}
+
+TEST(E2ePythonClient, StartsTheAgentAsTheCliDoesAndSaysWhenSignedOut) {
+  E2eEnv env;
+  env.SignedIn();
+  ASSERT_TRUE(env.StopAgent());
+  RunResult r = Python(env, "import datagen_auth as d\nprint(len(d.token()) > 0)\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "True\n");
+  EXPECT_GT(env.AgentPid(), 0) << "the client started an agent";
+
+  RunResult out = Python(env,
+                         "import datagen_auth as d\n"
+                         "try:\n"
+                         "    d.token(profile='nobody-here')\n"
+                         "except d.NotSignedIn as e:\n"
+                         "    print('not signed in:', e)\n");
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_THAT(out.out, HasSubstr("not signed in:"));
+}
+
+TEST(E2ePythonClient, SendsNothingIntoAFolderThatIsNotTheUsers) {
+  E2eEnv env;
+  // A folder of another user's, with a listener in it that records every connection.
+  std::string folder = env.dir() + "/theirs";
+  ASSERT_EQ(mkdir(folder.c_str(), 0755), 0);
+  std::string socket = folder + "/agent.sock", record = env.dir() + "/record";
+  Child listener({"/usr/bin/python3", Runfile("tests/testing/listener.py"), socket, record}, {},
+                 env.dir() + "/listener.out", env.dir() + "/listener.err");
+  ASSERT_TRUE(WaitUntil([&] { return !ReadFile(record).empty(); }));
+  ASSERT_EQ(chown(folder.c_str(), 65534, 65534), 0);
+  RunResult r = Python(env,
+                       "import datagen_auth as d\n"
+                       "try:\n"
+                       "    d.token()\n"
+                       "except d.UnsafeSocketFolder as e:\n"
+                       "    print('refused:', e)\n",
+                       {"DATAGEN_AGENT_SOCKET=" + socket});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("refused:"));
+  EXPECT_THAT(r.out, HasSubstr("belongs to uid 65534"));
+  EXPECT_EQ(std::string(absl::StripAsciiWhitespace(ReadFile(record))), "0 0 0")
+      << "no connection was made";
+  EXPECT_LT(env.AgentPid(), 0) << "and no agent was started";
+}
+
+}  // namespace
+}  // namespace datagen::testing
