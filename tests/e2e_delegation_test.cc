@@ -176,5 +176,19 @@ TEST(E2eDelegation, TheAuditNamesWhoTookATokenNewestFirstAndNeverTheToken) {
   EXPECT_THAT(text.out, HasSubstr(datagen));
 }
 
+// The public C++ library in a command of its own (tools/whoami): one call, then the issuer's
+// userinfo accepts the token.
+TEST(E2eDelegation, ACommandOnTheCppLibraryCallsUserinfoWithTheAgentsToken) {
+  E2eEnv env;
+  env.SignedIn();
+  RunResult r = env.RunCommand({Runfile("tools/whoami/whoami")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "email you@yourcompany.com\norg yourcompany\nissuer " + env.api_url() + "\n");
+  r = env.RunCommand({Runfile("tools/whoami/whoami"), "--org", "test-org"});
+  EXPECT_THAT(r.out, HasSubstr("org test-org\n"));
+  ASSERT_EQ(env.Datagen({"auth", "logout"}).exit_code, 0);
+  EXPECT_EQ(env.RunCommand({Runfile("tools/whoami/whoami")}).exit_code, 4);
+}
+
 }  // namespace
 }  // namespace datagen::testing
