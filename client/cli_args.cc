@@ -86,6 +86,11 @@ ParseResult ReadFlags(const std::vector<std::string>& args, const CommandSpec& c
         return Error(absl::StrCat("unknown flag for auth ", command.name, ": ", arg), &command,
                      format);
       }
+      if (command.name == "exec") {
+        return Error(absl::StrCat("auth exec needs a command after --, e.g. datagen auth exec -- ",
+                                  OneLine(arg)),
+                     &command, format);
+      }
       return Error(absl::StrCat("unexpected argument: ", arg), &command, format);
     }
     std::string value;
