@@ -55,6 +55,28 @@ TEST(E2ePythonClient, OneCallGivesATokenItsIssuerAcceptsWithWhatGoesWithIt) {
   EXPECT_THAT(audit.out, HasSubstr("/usr/bin/python3"));
 }
 
+// A program whose executable is replaced while it runs (an update, or one covering its tracks)
+// is marked in the audit.
+TEST(E2ePythonClient, TheAuditMarksAnExecutableReplacedSinceItsProcessStarted) {
+  E2eEnv env;
+  env.SignedIn();
+  std::string copy = env.dir() + "/py", spare = env.dir() + "/py-spare";
+  ASSERT_EQ(RunProcess({"/bin/cp", "/usr/bin/python3", copy}, {}).exit_code, 0);
+  ASSERT_EQ(RunProcess({"/bin/cp", "/usr/bin/python3", spare}, {}).exit_code, 0);
+  std::vector<std::string> extra = {
+      "PYTHONPATH=" + Runfile("client/python"),
+      "PATH=" + Dirname(E2eEnv::DatagenBinary()) + ":" + Dirname(E2eEnv::AgentBinary()) +
+          ":/usr/bin:/bin"};
+  RunResult r = RunProcess({copy, "-c",
+                            "import os, datagen_auth\n"
+                            "os.replace('" + spare + "', '" + copy + "')\n"
+                            "print(len(datagen_auth.token()) > 0)\n"},
+                           env.Env(extra));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  RunResult audit = env.Datagen({"auth", "audit"});
+  EXPECT_THAT(audit.out, HasSubstr(copy + " (changed since it started)"));
+}
+
 TEST(E2ePythonClient, StartsTheAgentAsTheCliDoesAndSaysWhenSignedOut) {
   E2eEnv env;
   env.SignedIn();
