@@ -53,12 +53,15 @@ TEST(E2eDelegation, ExecMirrorsExitCodesAndSignalsAndSaysWhyACommandCannotRun) {
   EXPECT_EQ(refused.exit_code, 126);
   EXPECT_THAT(refused.err, HasSubstr("Permission denied"));
 
-  // SIGTERM to exec reaches the command, and exec exits as a shell would: 128 + 15.
-  Child running = env.StartDatagen(
-      {"auth", "exec", "--", "/bin/sh", "-c", "echo started; exec sleep 60"}, "sleeper");
-  ASSERT_TRUE(env.AwaitOutput("sleeper", "started"));
-  running.Signal(SIGTERM);
-  EXPECT_EQ(running.Wait(absl::Seconds(20)), 143);
+  // A signal sent to exec reaches the command, and exec exits as a shell would: 128 + N.
+  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) {
+    const std::string name = absl::StrCat("sleeper", signo);
+    Child running = env.StartDatagen(
+        {"auth", "exec", "--", "/bin/sh", "-c", "echo started; exec sleep 60"}, name);
+    ASSERT_TRUE(env.AwaitOutput(name, "started"));
+    running.Signal(signo);
+    EXPECT_EQ(running.Wait(absl::Seconds(20)), 128 + signo) << "signal " << signo;
+  }
 
   RunResult usage = env.Datagen({"auth", "exec"});
   EXPECT_EQ(usage.exit_code, 2);
