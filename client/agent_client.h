@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "agent/common/wire_contract.h"
 #include "client/handover.h"
 #include "client/launcher.h"

@@ -47,7 +47,7 @@ Format RequestedFormat(const std::vector<std::string>& args) {
 // The flags given to `command`, by name: a switch maps to "", a value flag to its value.
 struct Flags {
   std::map<std::string, std::string> given;
-  std::string action;  // the command's one argument, for a command that takes one
+  std::string action;                 // the command's one argument, for a command that takes one
   bool dashdash = false;              // `--` was given (exec: the command follows)
   std::vector<std::string> trailing;  // what follows `--`
   bool has(const std::string& name) const { return given.count(name) > 0; }

@@ -115,8 +115,8 @@ int RunExec(const Invocation& inv, AgentClient& agent, const Output& io,
   posix_spawnattr_setsigdefault(&attr, &forwarded);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t child = 0;
-  int spawned = posix_spawnp(&child, argv[0].c_str(), nullptr, &attr, argv_ptrs.data(),
-                             env_ptrs.data());
+  int spawned =
+      posix_spawnp(&child, argv[0].c_str(), nullptr, &attr, argv_ptrs.data(), env_ptrs.data());
   posix_spawnattr_destroy(&attr);
   for (std::string& entry : env) {
     if (absl::StartsWith(entry, "DATAGEN_TOKEN=")) WipeString(&entry);

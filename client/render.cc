@@ -102,8 +102,7 @@ std::string Text(const agent::v1::ListProfilesResponse& reply) {
 
 std::string Text(const agent::v1::ListTokenHandoutsResponse& reply) {
   if (reply.handouts().empty()) return "no token handed out since the agent started\n";
-  std::vector<std::vector<std::string>> rows = {
-      {"TIME", "PROFILE", "PID", "EXECUTABLE", "PARENT"}};
+  std::vector<std::vector<std::string>> rows = {{"TIME", "PROFILE", "PID", "EXECUTABLE", "PARENT"}};
   for (const auto& h : reply.handouts()) {
     std::string executable = h.executable().empty() ? "?" : OneLine(h.executable());
     if (h.executable_changed()) absl::StrAppend(&executable, " (changed since it started)");

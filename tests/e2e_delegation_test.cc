@@ -91,9 +91,9 @@ TEST(E2eDelegation, TheChildSeesTheSessionButNeverTheRefreshToken) {
   EXPECT_THAT(child.out, HasSubstr("HOME="));
 
   // An organization for the child alone, and the child's own `datagen auth token` inherits it.
-  RunResult scoped = Raw(env, {"auth", "exec", "--org", "test-org", "--", "/bin/sh", "-c",
-                               "echo $DATAGEN_ORG; " + E2eEnv::DatagenBinary() +
-                                   " auth token --format json"});
+  RunResult scoped =
+      Raw(env, {"auth", "exec", "--org", "test-org", "--", "/bin/sh", "-c",
+                "echo $DATAGEN_ORG; " + E2eEnv::DatagenBinary() + " auth token --format json"});
   ASSERT_EQ(scoped.exit_code, 0) << scoped.err;
   EXPECT_THAT(scoped.out, HasSubstr("test-org\n"));
   EXPECT_THAT(scoped.out, HasSubstr("\"org_source\":\"env\""));

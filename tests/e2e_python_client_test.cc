@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "agent/common/paths.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "agent/common/paths.h"
 #include "tests/testing/e2e_env.h"
 
 namespace datagen::testing {
@@ -63,14 +63,15 @@ TEST(E2ePythonClient, TheAuditMarksAnExecutableReplacedSinceItsProcessStarted) {
   std::string copy = env.dir() + "/py", spare = env.dir() + "/py-spare";
   ASSERT_EQ(RunProcess({"/bin/cp", "/usr/bin/python3", copy}, {}).exit_code, 0);
   ASSERT_EQ(RunProcess({"/bin/cp", "/usr/bin/python3", spare}, {}).exit_code, 0);
-  std::vector<std::string> extra = {
-      "PYTHONPATH=" + Runfile("client/python"),
-      "PATH=" + Dirname(E2eEnv::DatagenBinary()) + ":" + Dirname(E2eEnv::AgentBinary()) +
-          ":/usr/bin:/bin"};
+  std::vector<std::string> extra = {"PYTHONPATH=" + Runfile("client/python"),
+                                    "PATH=" + Dirname(E2eEnv::DatagenBinary()) + ":" +
+                                        Dirname(E2eEnv::AgentBinary()) + ":/usr/bin:/bin"};
   RunResult r = RunProcess({copy, "-c",
                             "import os, datagen_auth\n"
-                            "os.replace('" + spare + "', '" + copy + "')\n"
-                            "print(len(datagen_auth.token()) > 0)\n"},
+                            "os.replace('" +
+                                spare + "', '" + copy +
+                                "')\n"
+                                "print(len(datagen_auth.token()) > 0)\n"},
                            env.Env(extra));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   RunResult audit = env.Datagen({"auth", "audit"});

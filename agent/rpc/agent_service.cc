@@ -60,8 +60,8 @@ AgentService::Unary* AgentService::GetToken(Context* context, const v1::GetToken
       context, *request, response,
       [this, name, org, min_valid, peer]() -> absl::StatusOr<v1::GetTokenResponse> {
         if (min_valid < 0 || min_valid > kMaxMinValidSeconds) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "min_valid_seconds must be between 0 and ", kMaxMinValidSeconds, " (a week)"));
+          return absl::InvalidArgumentError(absl::StrCat("min_valid_seconds must be between 0 and ",
+                                                         kMaxMinValidSeconds, " (a week)"));
         }
         absl::StatusOr<Profile*> profile = Existing(profiles_, name);
         if (!profile.ok()) return AbsentAsSignedOut(profile.status());

@@ -63,7 +63,8 @@ ProcessInfo DescribeProcess(pid_t pid, const std::string& proc) {
   info.parent_pid = ParentOf(dir);
   if (info.parent_pid > 0) {
     bool parent_changed = false;
-    info.parent_executable = ExecutableOf(absl::StrCat(proc, "/", info.parent_pid), &parent_changed);
+    info.parent_executable =
+        ExecutableOf(absl::StrCat(proc, "/", info.parent_pid), &parent_changed);
   }
   return info;
 }

@@ -234,9 +234,8 @@ absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken(const OrgChoice& o
     Warnings ignored;
     absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
     if (!current.ok()) return current.status();
-    const absl::Duration needed =
-        std::max(RefreshSchedule::HandOutMargin(*current, kHandOutMargin),
-                 RefreshSchedule::NeededFor(*current, min_valid));
+    const absl::Duration needed = std::max(RefreshSchedule::HandOutMargin(*current, kHandOutMargin),
+                                           RefreshSchedule::NeededFor(*current, min_valid));
     if (current->has_token_expires_at() && !current->refresh_token().empty() &&
         ToTime(current->token_expires_at()) - clock_.Now() < needed) {
       near_expiry = current->token();
@@ -263,8 +262,7 @@ absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken(const OrgChoice& o
     *reply.mutable_expires_at() = current->token_expires_at();
     reply.set_min_valid_unmet(ToTime(current->token_expires_at()) - clock_.Now() < min_valid);
   }
-  reply.set_lifetime_seconds(
-      absl::ToInt64Seconds(RefreshSchedule::Lifetime(*current)));
+  reply.set_lifetime_seconds(absl::ToInt64Seconds(RefreshSchedule::Lifetime(*current)));
   reply.set_profile(profile_);
   reply.set_api_url(IssuerOf(*current));
   reply.set_email(current->email());

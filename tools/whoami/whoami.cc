@@ -23,7 +23,8 @@ int Fail(const std::string& message, int code) {
 }
 
 // The issuer's userinfo endpoint, from its discovery document.
-absl::StatusOr<std::string> UserinfoEndpoint(datagen::HttpTransport& http, const std::string& issuer) {
+absl::StatusOr<std::string> UserinfoEndpoint(datagen::HttpTransport& http,
+                                             const std::string& issuer) {
   datagen::HttpRequest request;
   request.url = issuer + "/.well-known/openid-configuration";
   absl::StatusOr<datagen::HttpResponse> response = http.Send(request);
