@@ -140,7 +140,8 @@ TEST(ParseArgs, AMistypedCommandGetsASuggestion) {
       << "nothing close: no guess";
   EXPECT_EQ(
       Parse({"auth", "frobnicate"}).error.usage,
-      "usage: datagen auth <login|logout|status|token|doctor|org|agent> [--format text|json]");
+      "usage: datagen auth <login|logout|status|token|exec|audit|doctor|org|agent> [--format "
+      "text|json]");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 
 #include "absl/time/clock.h"
@@ -29,12 +30,17 @@ TEST(PeerTable, FindsAConnectionByGrpcsPeerStringOnly) {
   EXPECT_EQ(peers.Find("fd:7")->pid, 456);
 }
 
+void WriteFile(const std::string& path, const std::string& content, mode_t mode = 0600) {
+  std::ofstream(path) << content;
+  chmod(path.c_str(), mode);
+}
+
 // A fake /proc: <root>/<pid>/exe a link to an executable, <root>/<pid>/stat naming the parent.
 void FakeProcess(const std::string& root, int pid, const std::string& exe, int parent) {
   std::string dir = root + "/" + std::to_string(pid);
   ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
   ASSERT_EQ(symlink(exe.c_str(), (dir + "/exe").c_str()), 0);
-  testing::WriteFile(dir + "/stat", std::to_string(pid) + " (a (strange) name) S " +
+  WriteFile(dir + "/stat", std::to_string(pid) + " (a (strange) name) S " +
                                         std::to_string(parent) + " 1 1 0\n");
 }
 
@@ -43,8 +49,8 @@ TEST(DescribeProcess, NamesTheExecutableAndTheParentAndMarksAReplacedOne) {
   std::string proc = dir.path() + "/proc";
   ASSERT_EQ(mkdir(proc.c_str(), 0700), 0);
   std::string tool = dir.path() + "/tool", shell = dir.path() + "/shell";
-  testing::WriteFile(tool, "#!/bin/sh\n", 0700);
-  testing::WriteFile(shell, "#!/bin/sh\n", 0700);
+  WriteFile(tool, "#!/bin/sh\n", 0700);
+  WriteFile(shell, "#!/bin/sh\n", 0700);
   FakeProcess(proc, 20, tool, 10);
   FakeProcess(proc, 10, shell, 1);
   ProcessInfo info = DescribeProcess(20, proc);
