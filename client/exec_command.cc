@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -21,13 +22,20 @@ namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-volatile sig_atomic_t g_child = 0;
+// The child's pid once spawned, and a signal that arrived before it was known (on another
+// thread: gRPC's threads do not block the forwarded signals). Lock-free atomics are safe in a
+// handler; the exchange on g_pending makes exactly one of the handler and RunExec forward it.
+std::atomic<pid_t> g_child{0};
+std::atomic<int> g_pending{0};
+static_assert(std::atomic<pid_t>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
 
 // A signal sent to this process by someone (kill, systemd, a supervisor) goes on to the child;
 // one a terminal sent to the whole foreground group (si_code SI_KERNEL) reached it already.
 void Forward(int signo, siginfo_t* info, void*) {
   if (info != nullptr && info->si_code == SI_KERNEL) return;
-  if (g_child > 0) kill(static_cast<pid_t>(g_child), signo);
+  g_pending.store(signo);
+  const pid_t child = g_child.load();
+  if (child > 0 && g_pending.exchange(0) != 0) kill(child, signo);
 }
 
 void SetOrAdd(std::vector<std::string>* env, const std::string& name, const std::string& value) {
@@ -129,7 +137,9 @@ int RunExec(const Invocation& inv, AgentClient& agent, const Output& io,
                                "\n"));
     return CannotRunStatus(spawned);
   }
-  g_child = child;
+  g_child.store(child);
+  // A signal another thread took before the pid was known goes on now.
+  if (const int pending = g_pending.exchange(0); pending != 0) kill(child, pending);
   sigprocmask(SIG_SETMASK, &before, nullptr);
   int child_status = 0;
   while (waitpid(child, &child_status, 0) < 0) {
@@ -139,7 +149,7 @@ int RunExec(const Invocation& inv, AgentClient& agent, const Output& io,
       return kExitError;
     }
   }
-  g_child = 0;
+  g_child.store(0);
   return ExitStatusOf(child_status);
 }
 

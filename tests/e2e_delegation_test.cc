@@ -2,12 +2,15 @@
 // token, end to end against the real agent and the fake identity server.
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "agent/common/json.h"
@@ -150,33 +153,60 @@ TEST(E2eDelegation, MinValidRefreshesOnceForTwentyCallersAndSaysWhenTheServerGiv
 TEST(E2eDelegation, TheAuditNamesWhoTookATokenNewestFirstAndNeverTheToken) {
   E2eEnv env;
   env.SignedIn();
-  ASSERT_EQ(Raw(env, {"auth", "token"}).exit_code, 0);
-  ASSERT_EQ(Raw(env, {"auth", "exec", "--", "/bin/sh", "-c",
-                      E2eEnv::DatagenBinary() + " auth token >/dev/null"})
-                .exit_code,
-            0);
+  const std::string datagen = E2eEnv::DatagenBinary();
+  // Each shell prints its pid, then becomes the command (exec): the pid is the command's.
+  RunResult cli = Raw(env, {"auth", "exec", "--", "/bin/sh", "-c",
+                            "echo $$; exec " + datagen + " auth token >/dev/null"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  // sh -c "echo $$; exec datagen auth exec -- sh -c 'echo $$; exec datagen auth token'":
+  // the exec's pid, then its child's.
+  RunResult nested =
+      RunProcess({"/bin/sh", "-c",
+                  "echo $$; exec " + datagen + " auth exec -- /bin/sh -c 'echo $$; exec " +
+                      datagen + " auth token >/dev/null'"},
+                 env.Env());
+  ASSERT_EQ(nested.exit_code, 0) << nested.err;
+  std::vector<std::string> cli_pids = absl::StrSplit(absl::StripAsciiWhitespace(cli.out), '\n');
+  std::vector<std::string> nested_pids =
+      absl::StrSplit(absl::StripAsciiWhitespace(nested.out), '\n');
+  ASSERT_EQ(cli_pids.size(), 1u) << cli.out;
+  ASSERT_EQ(nested_pids.size(), 2u) << nested.out;
+
   RunResult audit = env.Datagen({"auth", "audit", "--format", "json"});
   ASSERT_EQ(audit.exit_code, 0) << audit.err;
   google::protobuf::Struct json;
   ASSERT_TRUE(ParseJson(audit.out, "audit", &json).ok()) << audit.out;
   const auto& handouts = json.fields().at("handouts").list_value().values();
-  // The first `token`, exec's own hand-out, then the child's `datagen auth token`.
-  ASSERT_EQ(handouts.size(), 3u) << audit.out;
-  const std::string datagen = RealPath(E2eEnv::DatagenBinary());
+  // Newest first: the nested child's `token`, the nested exec's own hand-out, the first
+  // command's `token`, and the first exec's own hand-out.
+  ASSERT_EQ(handouts.size(), 4u) << audit.out;
+  auto pid_of = [&](int i) {
+    return absl::StrCat(
+        static_cast<int64_t>(handouts[i].struct_value().fields().at("pid").number_value()));
+  };
+  EXPECT_EQ(pid_of(0), nested_pids[1]) << "the child of exec that asked";
+  EXPECT_EQ(pid_of(1), nested_pids[0]) << "exec itself";
+  EXPECT_EQ(pid_of(2), cli_pids[0]) << "the command that asked";
+  EXPECT_EQ(handouts[0].struct_value().fields().at("parent_pid").number_value(),
+            handouts[1].struct_value().fields().at("pid").number_value())
+      << "the child's parent is the exec that ran it";
+  const std::string real_datagen = RealPath(datagen);
   for (const auto& h : handouts) {
     const auto& f = h.struct_value().fields();
-    EXPECT_EQ(f.at("executable").string_value(), datagen);
-    EXPECT_GT(f.at("pid").number_value(), 0);
+    EXPECT_EQ(f.at("executable").string_value(), real_datagen);
+    EXPECT_EQ(f.at("uid").number_value(), static_cast<double>(getuid()));
     EXPECT_EQ(f.at("profile").string_value(), "default");
     EXPECT_EQ(f.at("rpc").string_value(), "GetToken");
     EXPECT_FALSE(f.at("executable_changed").bool_value());
   }
-  // Newest first: the child's call, whose parent is the shell exec ran.
-  EXPECT_THAT(handouts[0].struct_value().fields().at("parent_executable").string_value(),
-              HasSubstr("sh"));
+  EXPECT_EQ(handouts[0].struct_value().fields().at("parent_executable").string_value(),
+            real_datagen);
+  EXPECT_EQ(handouts[2].struct_value().fields().at("parent_pid").number_value(),
+            handouts[3].struct_value().fields().at("pid").number_value());
   RunResult text = env.Datagen({"auth", "audit"});
   EXPECT_THAT(text.out, HasSubstr("TIME"));
-  EXPECT_THAT(text.out, HasSubstr(datagen));
+  EXPECT_THAT(text.out, HasSubstr(real_datagen));
+  EXPECT_THAT(text.out, HasSubstr(nested_pids[1]));
 }
 
 // The public C++ library in a command of its own (tools/whoami): one call, then the issuer's
@@ -189,8 +219,33 @@ TEST(E2eDelegation, ACommandOnTheCppLibraryCallsUserinfoWithTheAgentsToken) {
   EXPECT_EQ(r.out, "email you@yourcompany.com\norg yourcompany\nissuer " + env.api_url() + "\n");
   r = env.RunCommand({Runfile("tools/whoami/whoami"), "--org", "test-org"});
   EXPECT_THAT(r.out, HasSubstr("org test-org\n"));
+  // Signed out: the library says so and signs nothing in (no device authorization starts).
   ASSERT_EQ(env.Datagen({"auth", "logout"}).exit_code, 0);
-  EXPECT_EQ(env.RunCommand({Runfile("tools/whoami/whoami")}).exit_code, 4);
+  const size_t grants = env.Grants().size();
+  r = env.RunCommand({Runfile("tools/whoami/whoami")});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("not signed in"));
+  EXPECT_EQ(env.Grants().size(), grants);
+}
+
+// The library's trust checks are the CLI's: a socket in a folder another user owns gets no
+// connection, and no agent is started in its place.
+TEST(E2eDelegation, TheCppLibrarySendsNothingIntoAFolderThatIsNotTheUsers) {
+  E2eEnv env;
+  const std::string folder = env.dir() + "/theirs";
+  ASSERT_EQ(mkdir(folder.c_str(), 0755), 0);
+  const std::string socket = folder + "/agent.sock", record = env.dir() + "/record";
+  Child listener({"/usr/bin/python3", Runfile("tests/testing/listener.py"), socket, record}, {},
+                 env.dir() + "/listener.out", env.dir() + "/listener.err");
+  ASSERT_TRUE(WaitUntil([&] { return !ReadFile(record).empty(); }));
+  ASSERT_EQ(chown(folder.c_str(), 65534, 65534), 0);
+  RunResult r =
+      env.RunCommand({Runfile("tools/whoami/whoami")}, {"DATAGEN_AGENT_SOCKET=" + socket});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("is owned by uid 65534"));
+  EXPECT_EQ(std::string(absl::StripAsciiWhitespace(ReadFile(record))), "0 0 0")
+      << "no connection was made";
+  EXPECT_LT(env.AgentPid(), 0) << "and no agent was started";
 }
 
 }  // namespace

@@ -1,13 +1,16 @@
 // The Python client (client/python/datagen_auth, on Debian's python3-grpcio, stubs generated
 // from proto/ at build time) against the real agent: one call for a token the issuer accepts,
 // autostart as the CLI does, and nothing sent into a folder that is not the user's.
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "agent/common/json.h"
 #include "agent/common/paths.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/e2e_env.h"
 
@@ -35,7 +38,9 @@ TEST(E2ePythonClient, OneCallGivesATokenItsIssuerAcceptsWithWhatGoesWithIt) {
                        "print(c.token)\n"
                        "print(c.api_url, c.org, c.org_source, c.profile, c.email, c.token_type)\n"
                        "print(repr(c))\n"
-                       "print(d.status()['email'])\n"
+                       "s = d.status()\n"
+                       "print(s['email'], s['api_url'] == c.api_url, s['token_expires_at'] > "
+                       "s['token_expires_at'].now(s['token_expires_at'].tzinfo))\n"
                        "print(d.token(org='test-org') == c.token)\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string token = r.out.substr(0, r.out.find('\n'));
@@ -48,11 +53,24 @@ TEST(E2ePythonClient, OneCallGivesATokenItsIssuerAcceptsWithWhatGoesWithIt) {
   std::string rest = r.out.substr(r.out.find('\n') + 1);
   EXPECT_THAT(rest, Not(HasSubstr(token)));
   EXPECT_THAT(rest, HasSubstr("token=<hidden>"));
-  EXPECT_THAT(rest, HasSubstr("you@yourcompany.com\nTrue\n"));
+  EXPECT_THAT(rest, HasSubstr("you@yourcompany.com True True\nTrue\n"));
 
-  // Who took it: the audit names python3.
-  RunResult audit = env.Datagen({"auth", "audit"});
-  EXPECT_THAT(audit.out, HasSubstr("/usr/bin/python3"));
+  // Who took it: the audit names this python3 process, by pid and executable.
+  RunResult pid =
+      Python(env, "import os, datagen_auth\ndatagen_auth.token()\nprint(os.getpid())\n");
+  ASSERT_EQ(pid.exit_code, 0) << pid.err;
+  RunResult audit = env.Datagen({"auth", "audit", "--format", "json"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  google::protobuf::Struct json;
+  ASSERT_TRUE(ParseJson(audit.out, "audit", &json).ok()) << audit.out;
+  const auto& newest = json.fields().at("handouts").list_value().values(0).struct_value().fields();
+  EXPECT_EQ(absl::StrCat(static_cast<int64_t>(newest.at("pid").number_value())),
+            absl::StripAsciiWhitespace(pid.out));
+  char* python = realpath("/usr/bin/python3", nullptr);
+  ASSERT_NE(python, nullptr);
+  EXPECT_EQ(newest.at("executable").string_value(), python);
+  free(python);
+  EXPECT_EQ(newest.at("rpc").string_value(), "GetToken");
 }
 
 // A program whose executable is replaced while it runs (an update, or one covering its tracks)
@@ -86,6 +104,19 @@ TEST(E2ePythonClient, StartsTheAgentAsTheCliDoesAndSaysWhenSignedOut) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "True\n");
   EXPECT_GT(env.AgentPid(), 0) << "the client started an agent";
+
+  // One program across an agent restart: its next call finds the new agent.
+  RunResult across = Python(env,
+                            "import subprocess, datagen_auth as d\n"
+                            "d.token()\n"
+                            "subprocess.run(['datagen', 'auth', 'agent', 'stop'], check=True, "
+                            "stdout=subprocess.DEVNULL)\n"
+                            "print(len(d.token()) > 0)\n"
+                            "subprocess.run(['datagen', 'auth', 'agent', 'restart'], check=True, "
+                            "stdout=subprocess.DEVNULL)\n"
+                            "print(len(d.token()) > 0)\n");
+  ASSERT_EQ(across.exit_code, 0) << across.err;
+  EXPECT_EQ(across.out, "True\nTrue\n");
 
   RunResult out = Python(env,
                          "import datagen_auth as d\n"

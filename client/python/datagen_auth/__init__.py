@@ -140,7 +140,12 @@ def _start_agent():
         raise AgentUnavailable(f"could not start the agent: {done.stderr.strip()}")
 
 
-def _channel() -> grpc.Channel:
+# One channel per socket path and process (a gRPC channel does not survive fork): a warm call
+# then costs one round trip, not a new HTTP/2 connection. The trust checks run on every call.
+_channels = {}
+
+
+def _stub() -> agent_pb2_grpc.AuthAgentStub:
     path = socket_path()
     folder = os.path.dirname(path) or "/"
     if not (_check_folder(folder) and _peer_is_me(path)):
@@ -150,7 +155,14 @@ def _channel() -> grpc.Channel:
             if time.monotonic() > deadline:
                 raise AgentUnavailable(f"the agent did not come up on {path}")
             time.sleep(0.02)
-    return grpc.insecure_channel("unix:" + path)
+    key = (os.getpid(), path)
+    stub = _channels.get(key)
+    if stub is None:
+        for old in [k for k in _channels if k[0] != key[0]]:
+            del _channels[old]  # a parent's channel, inherited by fork: never used here
+        stub = agent_pb2_grpc.AuthAgentStub(grpc.insecure_channel("unix:" + path))
+        _channels[key] = stub
+    return stub
 
 
 def _scope(request, profile, org):
@@ -166,17 +178,20 @@ def _scope(request, profile, org):
 
 
 def _call(method, request):
-    with _channel() as channel:
-        stub = agent_pb2_grpc.AuthAgentStub(channel)
-        try:
-            return getattr(stub, method)(request, timeout=_TIMEOUT_SECONDS)
-        except grpc.RpcError as error:
-            code = error.code()
-            if code == grpc.StatusCode.UNAUTHENTICATED:
-                raise NotSignedIn(error.details(), code) from None
-            if code == grpc.StatusCode.UNAVAILABLE:
-                raise AgentUnavailable(error.details(), code) from None
-            raise AgentError(error.details(), code) from None
+    stub = _stub()
+    try:
+        # The agent was just found listening: wait for the channel to connect rather than fail
+        # on a connection that an agent restart closed.
+        return getattr(stub, method)(request, timeout=_TIMEOUT_SECONDS, wait_for_ready=True)
+    except grpc.RpcError as error:
+        code = error.code()
+        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            _channels.pop((os.getpid(), socket_path()), None)  # the next call connects anew
+        if code == grpc.StatusCode.UNAUTHENTICATED:
+            raise NotSignedIn(error.details(), code) from None
+        if code == grpc.StatusCode.UNAVAILABLE:
+            raise AgentUnavailable(error.details(), code) from None
+        raise AgentError(error.details(), code) from None
 
 
 def credentials(profile: Optional[str] = None, org: Optional[str] = None,
@@ -191,7 +206,7 @@ def credentials(profile: Optional[str] = None, org: Optional[str] = None,
     reply = _call("GetToken", request)
     expires = None
     if reply.HasField("expires_at"):
-        expires = reply.expires_at.ToDatetime().replace(tzinfo=datetime.timezone.utc)
+        expires = _utc(reply.expires_at)
     return Credentials(token=reply.token, token_type=reply.token_type or "Bearer",
                        api_url=reply.api_url, org=reply.active_org_slug,
                        org_source=reply.org_source, profile=reply.profile, email=reply.email,
@@ -204,9 +219,21 @@ def token(profile: Optional[str] = None, org: Optional[str] = None,
     return credentials(profile, org, min_valid).token
 
 
+def _utc(timestamp) -> datetime.datetime:
+    return timestamp.ToDatetime().replace(tzinfo=datetime.timezone.utc)
+
+
 def status(profile: Optional[str] = None, org: Optional[str] = None) -> dict:
-    """Who is signed in: profile, email, active_org_slug, role, org_source, as the agent says."""
-    reply = _call("GetStatus", _scope(agent_pb2.GetStatusRequest(), profile, org))
+    """Who is signed in, as the agent says (from memory: it never waits for the server):
+    profile, email, active_org_slug, role, org_source, api_url, token_expires_at (an aware
+    datetime or None), unverified (not confirmed by the server lately) and warnings (for people).
+    Raises NotSignedIn when the profile is not signed in or its session expired."""
+    request = _scope(agent_pb2.GetStatusRequest(), profile, org)
+    request.verify = False
+    reply = _call("GetStatus", request)
     return {"profile": reply.profile, "email": reply.email,
             "active_org_slug": reply.active_org_slug, "role": reply.role,
-            "org_source": reply.org_source}
+            "org_source": reply.org_source, "api_url": reply.api_url,
+            "token_expires_at": _utc(reply.token_expires_at)
+            if reply.HasField("token_expires_at") else None,
+            "unverified": reply.unverified, "warnings": list(reply.warnings)}
