@@ -267,7 +267,9 @@ TEST_F(TwoOidcProviders, ExecAndTheLibrariesHandOutTokensTheRealIssuerAccepts) {
   const std::string token = child.out.substr(at + 14, child.out.find('\n', at) - at - 14);
   EXPECT_EQ(b_->Userinfo(token), 200);
   for (const std::string& secret : b_->Secrets()) {
-    if (secret != token) EXPECT_EQ(child.out.find(secret), std::string::npos) << "a refresh token";
+    if (secret != token) {
+      EXPECT_EQ(child.out.find(secret), std::string::npos) << "a refresh token";
+    }
   }
 
   // The C++ library: whoami asks the agent, then b's userinfo (found by b's discovery).

@@ -32,16 +32,16 @@ RunResult Python(E2eEnv& env, const std::string& code, std::vector<std::string> 
 TEST(E2ePythonClient, OneCallGivesATokenItsIssuerAcceptsWithWhatGoesWithIt) {
   E2eEnv env;
   env.SignedIn();
-  RunResult r = Python(env,
-                       "import datagen_auth as d\n"
-                       "c = d.credentials()\n"
-                       "print(c.token)\n"
-                       "print(c.api_url, c.org, c.org_source, c.profile, c.email, c.token_type)\n"
-                       "print(repr(c))\n"
-                       "s = d.status()\n"
-                       "print(s['email'], s['api_url'] == c.api_url, s['token_expires_at'] > "
-                       "s['token_expires_at'].now(s['token_expires_at'].tzinfo))\n"
-                       "print(d.token(org='test-org') == c.token)\n");
+  RunResult r =
+      Python(env,
+             "import datagen_auth as d\n"
+             "c = d.credentials()\n"
+             "print(c.token)\n"
+             "print(c.api_url, c.org, c.org_source, c.profile, c.email, c.token_type)\n"
+             "print(repr(c))\n"
+             "s = d.status()\n"
+             "print(s['email'], s['api_url'] == c.api_url, s['token_expires_at'] == c.expires_at)\n"
+             "print(d.token(org='test-org') == c.token)\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string token = r.out.substr(0, r.out.find('\n'));
   env.AddSecret(token);

@@ -111,19 +111,20 @@ def _check_folder(folder: str) -> bool:
     return True
 
 
-def _peer_is_me(path: str) -> bool:
-    """Connects once and checks, by SO_PEERCRED, that the process answering runs as this user."""
+def _agent_pid(path: str) -> Optional[int]:
+    """Connects once and checks, by SO_PEERCRED, that the process answering runs as this user;
+    returns its pid, or None when nothing listens at `path`."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.settimeout(2)
         probe.connect(path)
         creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        _, uid, _ = struct.unpack("3i", creds)
+        pid, uid, _ = struct.unpack("3i", creds)
         if uid != os.getuid():
             raise UnsafeSocketFolder(f"the process behind {path} runs as uid {uid}, not you")
-        return True
+        return pid
     except (FileNotFoundError, ConnectionRefusedError):
-        return False
+        return None
     finally:
         probe.close()
 
@@ -140,26 +141,33 @@ def _start_agent():
         raise AgentUnavailable(f"could not start the agent: {done.stderr.strip()}")
 
 
-# One channel per socket path and process (a gRPC channel does not survive fork): a warm call
-# then costs one round trip, not a new HTTP/2 connection. The trust checks run on every call.
+# One channel per process, socket and agent (a gRPC channel does not survive fork, and one to an
+# agent that has since stopped would fail its next call): a warm call then costs one round trip,
+# not a new HTTP/2 connection. The trust checks run on every call.
 _channels = {}
+
+
+def _agent(path: str, folder: str) -> Optional[int]:
+    return _agent_pid(path) if _check_folder(folder) else None
 
 
 def _stub() -> agent_pb2_grpc.AuthAgentStub:
     path = socket_path()
     folder = os.path.dirname(path) or "/"
-    if not (_check_folder(folder) and _peer_is_me(path)):
+    agent = _agent(path, folder)
+    if agent is None:
         _start_agent()
         deadline = time.monotonic() + 10
-        while not (_check_folder(folder) and _peer_is_me(path)):
+        while agent is None:
             if time.monotonic() > deadline:
                 raise AgentUnavailable(f"the agent did not come up on {path}")
             time.sleep(0.02)
-    key = (os.getpid(), path)
+            agent = _agent(path, folder)
+    key = (os.getpid(), path, agent)
     stub = _channels.get(key)
     if stub is None:
-        for old in [k for k in _channels if k[0] != key[0]]:
-            del _channels[old]  # a parent's channel, inherited by fork: never used here
+        for old in list(_channels):
+            del _channels[old]  # another agent's, or a parent's inherited by fork
         stub = agent_pb2_grpc.AuthAgentStub(grpc.insecure_channel("unix:" + path))
         _channels[key] = stub
     return stub
@@ -180,13 +188,11 @@ def _scope(request, profile, org):
 def _call(method, request):
     stub = _stub()
     try:
-        # The agent was just found listening: wait for the channel to connect rather than fail
-        # on a connection that an agent restart closed.
-        return getattr(stub, method)(request, timeout=_TIMEOUT_SECONDS, wait_for_ready=True)
+        return getattr(stub, method)(request, timeout=_TIMEOUT_SECONDS)
     except grpc.RpcError as error:
         code = error.code()
         if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-            _channels.pop((os.getpid(), socket_path()), None)  # the next call connects anew
+            _channels.clear()  # the next call connects anew
         if code == grpc.StatusCode.UNAUTHENTICATED:
             raise NotSignedIn(error.details(), code) from None
         if code == grpc.StatusCode.UNAVAILABLE:
