@@ -57,8 +57,9 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, Credent
       profiles_(profile_env_, store),
       executor_(config_.executor_threads),
       activity_(clock),
-      service_(profiles_, executor_, activity_, SelfInfo(config_), [this] { return Handover(); },
-               peers_, audit_),
+      service_(
+          profiles_, executor_, activity_, SelfInfo(config_), [this] { return Handover(); }, peers_,
+          audit_),
       prompt_file_(PromptStateFile(config_.socket_path), getpid()) {}
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTransport& transport,

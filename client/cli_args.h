@@ -54,7 +54,7 @@ struct Invocation {
   absl::Duration min_valid = absl::ZeroDuration();
   // kExec: the command and its arguments (after `--`), never empty.
   std::vector<std::string> exec_argv;
-  std::string help_text;    // kHelp, kVersion, kCompletion: what to print
+  std::string help_text;  // kHelp, kVersion, kCompletion: what to print
 };
 
 // A usage error: `message` says what is wrong in one line, `usage` the command's synopsis.

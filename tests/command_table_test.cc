@@ -55,10 +55,9 @@ TEST(CommandTableTest, AFlagOfAnotherCommandIsAUsageErrorWithThisCommandsUsage) 
   EXPECT_EQ(parsed.error.usage, UsageFor(FindCommand("logout")));
   EXPECT_EQ(UsageFor(FindCommand("logout")),
             "usage: datagen auth logout [--format text|json] [--profile <name> | --all]");
-  EXPECT_EQ(
-      UsageFor(nullptr),
-      "usage: datagen auth <login|logout|status|token|exec|audit|doctor|org|agent> [--format "
-      "text|json]");
+  EXPECT_EQ(UsageFor(nullptr),
+            "usage: datagen auth <login|logout|status|token|exec|audit|doctor|org|agent> [--format "
+            "text|json]");
 }
 
 // Issue 22: a command's --help says what it does, with its flags and examples, and each example

@@ -2,7 +2,6 @@
 // token, end to end against the real agent and the fake identity server.
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -232,19 +231,12 @@ TEST(E2eDelegation, ACommandOnTheCppLibraryCallsUserinfoWithTheAgentsToken) {
 // connection, and no agent is started in its place.
 TEST(E2eDelegation, TheCppLibrarySendsNothingIntoAFolderThatIsNotTheUsers) {
   E2eEnv env;
-  const std::string folder = env.dir() + "/theirs";
-  ASSERT_EQ(mkdir(folder.c_str(), 0755), 0);
-  const std::string socket = folder + "/agent.sock", record = env.dir() + "/record";
-  Child listener({"/usr/bin/python3", Runfile("tests/testing/listener.py"), socket, record}, {},
-                 env.dir() + "/listener.out", env.dir() + "/listener.err");
-  ASSERT_TRUE(WaitUntil([&] { return !ReadFile(record).empty(); }));
-  ASSERT_EQ(chown(folder.c_str(), 65534, 65534), 0);
+  ForeignSocket theirs(env.dir());
   RunResult r =
-      env.RunCommand({Runfile("tools/whoami/whoami")}, {"DATAGEN_AGENT_SOCKET=" + socket});
+      env.RunCommand({Runfile("tools/whoami/whoami")}, {"DATAGEN_AGENT_SOCKET=" + theirs.path()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("is owned by uid 65534"));
-  EXPECT_EQ(std::string(absl::StripAsciiWhitespace(ReadFile(record))), "0 0 0")
-      << "no connection was made";
+  EXPECT_EQ(theirs.Record(), "0 0 0") << "no connection was made";
   EXPECT_LT(env.AgentPid(), 0) << "and no agent was started";
 }
 

@@ -2,7 +2,6 @@
 // from proto/ at build time) against the real agent: one call for a token the issuer accepts,
 // autostart as the CLI does, and nothing sent into a folder that is not the user's.
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
@@ -130,26 +129,18 @@ TEST(E2ePythonClient, StartsTheAgentAsTheCliDoesAndSaysWhenSignedOut) {
 
 TEST(E2ePythonClient, SendsNothingIntoAFolderThatIsNotTheUsers) {
   E2eEnv env;
-  // A folder of another user's, with a listener in it that records every connection.
-  std::string folder = env.dir() + "/theirs";
-  ASSERT_EQ(mkdir(folder.c_str(), 0755), 0);
-  std::string socket = folder + "/agent.sock", record = env.dir() + "/record";
-  Child listener({"/usr/bin/python3", Runfile("tests/testing/listener.py"), socket, record}, {},
-                 env.dir() + "/listener.out", env.dir() + "/listener.err");
-  ASSERT_TRUE(WaitUntil([&] { return !ReadFile(record).empty(); }));
-  ASSERT_EQ(chown(folder.c_str(), 65534, 65534), 0);
+  ForeignSocket theirs(env.dir());
   RunResult r = Python(env,
                        "import datagen_auth as d\n"
                        "try:\n"
                        "    d.token()\n"
                        "except d.UnsafeSocketFolder as e:\n"
                        "    print('refused:', e)\n",
-                       {"DATAGEN_AGENT_SOCKET=" + socket});
+                       {"DATAGEN_AGENT_SOCKET=" + theirs.path()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("refused:"));
   EXPECT_THAT(r.out, HasSubstr("belongs to uid 65534"));
-  EXPECT_EQ(std::string(absl::StripAsciiWhitespace(ReadFile(record))), "0 0 0")
-      << "no connection was made";
+  EXPECT_EQ(theirs.Record(), "0 0 0") << "no connection was made";
   EXPECT_LT(env.AgentPid(), 0) << "and no agent was started";
 }
 

@@ -40,8 +40,8 @@ void FakeProcess(const std::string& root, int pid, const std::string& exe, int p
   std::string dir = root + "/" + std::to_string(pid);
   ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
   ASSERT_EQ(symlink(exe.c_str(), (dir + "/exe").c_str()), 0);
-  WriteFile(dir + "/stat", std::to_string(pid) + " (a (strange) name) S " +
-                                        std::to_string(parent) + " 1 1 0\n");
+  WriteFile(dir + "/stat",
+            std::to_string(pid) + " (a (strange) name) S " + std::to_string(parent) + " 1 1 0\n");
 }
 
 TEST(DescribeProcess, NamesTheExecutableAndTheParentAndMarksAReplacedOne) {

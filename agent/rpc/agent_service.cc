@@ -75,13 +75,7 @@ AgentService::Unary* AgentService::GetToken(Context* context, const v1::GetToken
 AgentService::Unary* AgentService::ListTokenHandouts(Context* context,
                                                      const v1::ListTokenHandoutsRequest* request,
                                                      v1::ListTokenHandoutsResponse* response) {
-  if (auto* refused = RefuseOversized(context, *request)) return refused;
-  MarkReply(context, info_);
-  activity_.Touch();
-  *response = audit_.List();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return AnswerNow(context, *request, [&] { *response = audit_.List(); });
 }
 
 grpc::ServerUnaryReactor* AgentService::RefuseOversized(grpc::CallbackServerContext* context,
@@ -113,6 +107,18 @@ AgentService::Unary* AgentService::Offload(Context* context,
     activity_.End();
     reactor->Finish(Reply(context, result.status()));
   });
+  return reactor;
+}
+
+template <typename Fill>
+AgentService::Unary* AgentService::AnswerNow(Context* context,
+                                             const google::protobuf::Message& request, Fill fill) {
+  if (auto* refused = RefuseOversized(context, request)) return refused;
+  MarkReply(context, info_);
+  activity_.Touch();
+  fill();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 
@@ -252,13 +258,7 @@ AgentService::Unary* AgentService::ListProfiles(Context* context,
 AgentService::Unary* AgentService::GetAgentInfo(Context* context,
                                                 const v1::GetAgentInfoRequest* request,
                                                 v1::AgentInfo* response) {
-  if (auto* refused = RefuseOversized(context, *request)) return refused;
-  MarkReply(context, info_);
-  activity_.Touch();
-  *response = info_;
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return AnswerNow(context, *request, [&] { *response = info_; });
 }
 
 AgentService::Unary* AgentService::Handover(Context* context, const v1::HandoverRequest* request,

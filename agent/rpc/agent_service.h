@@ -103,6 +103,10 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   template <typename Response, typename Call>
   Unary* Offload(Context* context, const google::protobuf::Message& request, Response* response,
                  Call call);
+  // Refuses an oversized `request`, else runs `fill` (memory only: no I/O, no waiting) on
+  // gRPC's thread and finishes the call OK.
+  template <typename Fill>
+  Unary* AnswerNow(Context* context, const google::protobuf::Message& request, Fill fill);
 
   ProfileSet& profiles_;
   Executor& executor_;

@@ -337,7 +337,7 @@ void AgentServer::AcceptUntilShutdown() {
         continue;
       }
     }
-    if (peers_ != nullptr) peers_->Set(fd, peer);  // before any call on it can run
+    if (peers_ != nullptr) peers_->Set(fd, peer);            // before any call on it can run
     grpc::AddInsecureChannelFromFd(grpc_server_.get(), fd);  // gRPC owns fd from here
   }
 }

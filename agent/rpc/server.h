@@ -101,7 +101,7 @@ class AgentServer {
   bool owns_socket_file_ = true;
   std::vector<grpc::Service*> services_;
   Sleep sleep_;
-  PeerTable* peers_ = nullptr;  // not owned
+  PeerTable* peers_ = nullptr;                     // not owned
   absl::Time last_accept_ = absl::InfinitePast();  // sleep_.clock's monotonic time
   UniqueFd poke_fd_;                               // eventfd: look again whether to sleep
   uint64_t clock_subscription_ = 0;                // sleep_.clock's moves: Reconsider
