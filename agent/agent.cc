@@ -57,7 +57,9 @@ Agent::Agent(AgentConfig config, HttpTransport& transport, Clock& clock, Credent
       profiles_(profile_env_, store),
       executor_(config_.executor_threads),
       activity_(clock),
-      service_(profiles_, executor_, activity_, SelfInfo(config_), [this] { return Handover(); }),
+      service_(
+          profiles_, executor_, activity_, SelfInfo(config_), [this] { return Handover(); }, peers_,
+          audit_),
       prompt_file_(PromptStateFile(config_.socket_path), getpid()) {}
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTransport& transport,
@@ -70,7 +72,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config, HttpTran
   sleep.until_idle_for = [self](absl::Duration idle) { return self->UntilIdleFor(idle); };
   absl::StatusOr<std::unique_ptr<AgentServer>> server =
       AgentServer::Start(agent->config_.socket_path, agent->config_.uid, {&agent->service_},
-                         agent->config_.inherited_fd, std::move(sleep));
+                         agent->config_.inherited_fd, std::move(sleep), &agent->peers_);
   if (!server.ok()) return server.status();
   agent->server_ = *std::move(server);
   // A call or stream that ends may make the agent idle: the server looks again then.

@@ -124,6 +124,8 @@ class Agent {
   ProfileSet profiles_;
   Executor executor_;
   Activity activity_;
+  PeerTable peers_;   // filled by the server's accept loop, read by the service
+  TokenAudit audit_;  // every token handed out, and to whom
   AgentService service_;
   std::unique_ptr<AgentServer> server_;
   // The prompt state file beside the socket, written on every change of every profile.

@@ -267,9 +267,16 @@ grpc::Status AgentClient::Logout(agent::v1::LogoutResponse* reply, const Scope& 
   return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncLogout, request, reply);
 }
 
-grpc::Status AgentClient::GetToken(agent::v1::GetTokenResponse* reply, const Scope& scope) {
-  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncGetToken,
-              Scoped(agent::v1::GetTokenRequest(), scope), reply);
+grpc::Status AgentClient::GetToken(agent::v1::GetTokenResponse* reply, const Scope& scope,
+                                   absl::Duration min_valid) {
+  agent::v1::GetTokenRequest request = Scoped(agent::v1::GetTokenRequest(), scope);
+  request.set_min_valid_seconds(absl::ToInt64Seconds(min_valid));
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncGetToken, request, reply);
+}
+
+grpc::Status AgentClient::ListTokenHandouts(agent::v1::ListTokenHandoutsResponse* reply) {
+  return Call(&agent::v1::AuthAgent::StubInterface::PrepareAsyncListTokenHandouts,
+              agent::v1::ListTokenHandoutsRequest(), reply);
 }
 
 grpc::Status AgentClient::Diagnose(agent::v1::DiagnoseResponse* reply, const Scope& scope) {

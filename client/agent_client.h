@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "agent/common/wire_contract.h"
 #include "client/handover.h"
 #include "client/launcher.h"
@@ -72,7 +73,13 @@ class AgentClient {
   grpc::Status UseOrg(const std::string& slug, agent::v1::UseOrgResponse* reply,
                       const Scope& scope = {});
   grpc::Status Logout(agent::v1::LogoutResponse* reply, const Scope& scope = {});
-  grpc::Status GetToken(agent::v1::GetTokenResponse* reply, const Scope& scope = {});
+  // `min_valid`: how long the token must stay valid (GetTokenRequest.min_valid_seconds; zero:
+  // the agent's own margin).
+  grpc::Status GetToken(agent::v1::GetTokenResponse* reply, const Scope& scope = {},
+                        absl::Duration min_valid = absl::ZeroDuration());
+  // The agent's record of the tokens it handed out, newest first (UNIMPLEMENTED from an agent
+  // that predates it).
+  grpc::Status ListTokenHandouts(agent::v1::ListTokenHandoutsResponse* reply);
   grpc::Status Diagnose(agent::v1::DiagnoseResponse* reply, const Scope& scope = {});
   // Every profile the agent knows (UNIMPLEMENTED from an agent that predates profiles).
   grpc::Status ListProfiles(agent::v1::ListProfilesResponse* reply);

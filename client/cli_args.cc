@@ -1,12 +1,14 @@
 #include "client/cli_args.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <map>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "agent/common/text.h"
 #include "agent/common/version.h"
 #include "client/command_table.h"
@@ -45,7 +47,9 @@ Format RequestedFormat(const std::vector<std::string>& args) {
 // The flags given to `command`, by name: a switch maps to "", a value flag to its value.
 struct Flags {
   std::map<std::string, std::string> given;
-  std::string action;  // the command's one argument, for a command that takes one
+  std::string action;                 // the command's one argument, for a command that takes one
+  bool dashdash = false;              // `--` was given (exec: the command follows)
+  std::vector<std::string> trailing;  // what follows `--`
   bool has(const std::string& name) const { return given.count(name) > 0; }
 };
 
@@ -55,6 +59,11 @@ ParseResult ReadFlags(const std::vector<std::string>& args, const CommandSpec& c
                       Format format, Flags* flags, bool* help) {
   for (size_t i = 2; i < args.size(); ++i) {
     const std::string& arg = args[i];
+    if (arg == "--" && command.name == "exec") {
+      flags->dashdash = true;
+      flags->trailing.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      return Continue();
+    }
     if (arg == "--help" || arg == "-h") {
       *help = true;
       return Continue();
@@ -76,6 +85,11 @@ ParseResult ReadFlags(const std::vector<std::string>& args, const CommandSpec& c
       if (absl::StartsWith(arg, "-")) {
         return Error(absl::StrCat("unknown flag for auth ", command.name, ": ", arg), &command,
                      format);
+      }
+      if (command.name == "exec") {
+        return Error(absl::StrCat("auth exec needs a command after --, e.g. datagen auth exec -- ",
+                                  OneLine(arg)),
+                     &command, format);
       }
       return Error(absl::StrCat("unexpected argument: ", arg), &command, format);
     }
@@ -120,6 +134,17 @@ ParseResult ResolveScope(const CommandSpec& command, const Flags& flags, Invocat
     return Error("--all goes with neither --profile nor --org", &command, inv->format);
   }
   if (flags.has("--api-url")) inv->api_url = flags.given.at("--api-url");
+  if (flags.has("--min-valid")) {
+    const std::string& text = flags.given.at("--min-valid");
+    absl::Duration d;
+    if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration() || d > absl::Hours(24 * 7)) {
+      return Error(absl::StrCat("--min-valid takes a duration from 1s to a week, such as 90s, 10m "
+                                "or 1h30m, not '",
+                                OneLine(text), "'"),
+                   &command, inv->format);
+    }
+    inv->min_valid = d;
+  }
   return Continue();
 }
 
@@ -132,6 +157,15 @@ ParseResult Resolve(const CommandSpec& command, const Flags& flags, Invocation i
   if (name == "login") inv.command = Command::kLogin;
   if (name == "logout") inv.command = Command::kLogout;
   if (name == "token") inv.command = Command::kToken;
+  if (name == "audit") inv.command = Command::kAudit;
+  if (name == "exec") {
+    if (!flags.dashdash || flags.trailing.empty()) {
+      return Error("auth exec needs a command after --, e.g. datagen auth exec -- env", &command,
+                   inv.format);
+    }
+    inv.command = Command::kExec;
+    inv.exec_argv = flags.trailing;
+  }
   if (name == "doctor") inv.command = Command::kDoctor;
   if (name == "status") {
     if (flags.has("--watch") && inv.verify) {
@@ -252,6 +286,7 @@ std::optional<UsageError> ResolveEnvironment(
     case Command::kAgentStop:
     case Command::kAgentRestart:
     case Command::kAgentStatus:
+    case Command::kAudit:
       return std::nullopt;  // about no session
     default:
       break;
@@ -270,7 +305,7 @@ std::optional<UsageError> ResolveEnvironment(
   // An organization per shell, for the commands that show or use one (org --use sets the
   // stored one, and says when DATAGEN_ORG hides it).
   bool takes_org = inv->command == Command::kStatus || inv->command == Command::kToken ||
-                   inv->command == Command::kOrgList;
+                   inv->command == Command::kExec || inv->command == Command::kOrgList;
   if (inv->org.empty() && !inv->all_profiles && takes_org) {
     if (std::optional<std::string> org = env("DATAGEN_ORG")) {
       if (!IsValidSlug(*org)) {

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace datagen::cli {
 
@@ -24,6 +25,8 @@ enum class Command {
   kOrgList,
   kOrgUse,
   kToken,
+  kExec,
+  kAudit,
   kAgentStart,
   kAgentStop,
   kAgentRestart,
@@ -47,7 +50,11 @@ struct Invocation {
   bool no_autostart = false;
   bool no_browser = false;  // kLogin
   bool verify = false;      // kStatus, kOrgList: ask the server now
-  std::string help_text;    // kHelp, kVersion, kCompletion: what to print
+  // kToken, kExec: --min-valid (positive, at most a week); zero when not given.
+  absl::Duration min_valid = absl::ZeroDuration();
+  // kExec: the command and its arguments (after `--`), never empty.
+  std::vector<std::string> exec_argv;
+  std::string help_text;  // kHelp, kVersion, kCompletion: what to print
 };
 
 // A usage error: `message` says what is wrong in one line, `usage` the command's synopsis.

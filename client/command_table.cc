@@ -22,6 +22,10 @@ FlagSpec ProfileFlag() {
   return {"--profile", true, "--profile needs a profile name",
           "the profile (else $DATAGEN_PROFILE, else default)", "<name>"};
 }
+FlagSpec MinValidFlag() {
+  return {"--min-valid", true, "--min-valid needs a duration (e.g. 10m, 90s, 1h)",
+          "refresh first unless the token stays valid this long (e.g. 10m)", "<duration>"};
+}
 FlagSpec OrgFlag() {
   return {"--org", true, "--org needs an organization slug",
           "the organization for this command only (else $DATAGEN_ORG, else the active one)"};
@@ -74,14 +78,39 @@ std::vector<CommandSpec> SessionCommands() {
         "datagen auth status --watch --format json", "datagen auth status --all",
         "datagen auth status --profile staging --org acme"}},
       {"token",
-       {ProfileFlag(), OrgFlag()},
-       "token [--format text|json] [--profile <name>] [--org <slug>]",
-       {"token   [--format text|json] [--profile <name>] [--org <slug>]   (for scripts)"},
+       {ProfileFlag(), OrgFlag(), MinValidFlag()},
+       "token [--format text|json] [--profile <name>] [--org <slug>] [--min-valid <duration>]",
+       {"token   [--format text|json] [--profile <name>] [--org <slug>] [--min-valid <duration>]"
+        "   (for scripts)"},
        {},
-       {"Prints the access token (refreshed first when it is about to expire), for scripts and",
-        "tools that call the datagen API. Keep it out of logs and shell history."},
+       {"Prints the access token (refreshed first when it is about to expire, or when it would",
+        "expire within --min-valid), for scripts and tools that call the datagen API. JSON adds",
+        "token_type, expires_at, the identity server (api_url), the organization and its source,",
+        "the profile and the email. Keep it out of logs and shell history."},
        {"datagen auth token", "datagen auth token --format json",
-        "datagen auth token --profile staging"}},
+        "datagen auth token --profile staging", "datagen auth token --min-valid 10m"}},
+      {"exec",
+       {ProfileFlag(), OrgFlag(), MinValidFlag()},
+       "exec [--profile <name>] [--org <slug>] [--min-valid <duration>] -- <command> [args...]",
+       {"exec    [--profile <name>] [--org <slug>] [--min-valid <duration>] -- <command> "
+        "[args...]"},
+       {},
+       {"Runs a command with DATAGEN_TOKEN, DATAGEN_API_URL, DATAGEN_ORG and DATAGEN_PROFILE set",
+        "(never the refresh token; nothing else in the environment changes), passes it SIGINT,",
+        "SIGTERM, SIGHUP and SIGQUIT, and exits with its status (128+N when signal N ended it;",
+        "126 or 127 when it cannot be run, as shells do). A command that outlives its token runs",
+        "`datagen auth token` again: it inherits the profile and the organization."},
+       {"datagen auth exec -- env", "datagen auth exec --profile staging -- ./upload.sh",
+        "datagen auth exec --min-valid 30m -- python3 train.py"}},
+      {"audit",
+       {},
+       "audit [--format text|json]",
+       {"audit   [--format text|json]   (who took a token)"},
+       {},
+       {"Lists the agent's last 1,000 token hand-outs, newest first: when, which profile, and",
+        "the process that asked (pid, executable, and its parent), never the token. A process",
+        "whose executable changed since it started is marked."},
+       {"datagen auth audit", "datagen auth audit --format json"}},
   };
 }
 

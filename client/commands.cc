@@ -22,6 +22,7 @@
 #include "client/browser.h"
 #include "client/command_output.h"
 #include "client/doctor.h"
+#include "client/exec_command.h"
 #include "client/render.h"
 #include "client/settings.h"
 #include "client/spinner.h"
@@ -91,7 +92,8 @@ int Unary(const Invocation& inv, AgentClient& agent, const Output& io, absl::str
   Reply reply;
   grpc::Status status = call(&reply);
   if (!status.ok()) return ReportError(status, what, inv, io);
-  if constexpr (!std::is_same_v<Reply, agent::v1::GetTokenResponse>) {
+  if constexpr (!std::is_same_v<Reply, agent::v1::GetTokenResponse> &&
+                !std::is_same_v<Reply, agent::v1::ListTokenHandoutsResponse>) {
     // The CLI's output, text and JSON, shows each warning as a line with its advice (the
     // documented shape: `warnings`, no `warning_details`).
     std::vector<std::string> lines = WarningLines(reply.warnings(), reply.warning_details());
@@ -218,6 +220,19 @@ int Logout(const Invocation& inv, AgentClient& agent, const Output& io) {
   return code;
 }
 
+// `token`: the bare token (text) or the whole reply (JSON); a warning when the server's tokens
+// live shorter than --min-valid asked.
+int Token(const Invocation& inv, AgentClient& agent, const Output& io) {
+  int code = Unary<agent::v1::GetTokenResponse>(inv, agent, io, "token", [&](auto* reply) {
+    grpc::Status status = agent.GetToken(reply, ScopeOf(inv), inv.min_valid);
+    if (status.ok() && reply->min_valid_unmet()) {
+      Print(io.err, MinValidWarning(*reply, inv.min_valid));
+    }
+    return status;
+  });
+  return code;
+}
+
 // `org --use`: the profile's stored organization; a DATAGEN_ORG of this shell still wins here.
 int UseOrg(const Invocation& inv, AgentClient& agent, const Output& io, const EnvLookup& env) {
   int code = Unary<agent::v1::UseOrgResponse>(inv, agent, io, "org --use", [&](auto* reply) {
@@ -253,9 +268,12 @@ int RunCommand(const Invocation& inv, AgentClient& agent, const Output& io, cons
     case Command::kWatch:
       return Watch(inv, agent, io);
     case Command::kToken:
-      return Unary<agent::v1::GetTokenResponse>(inv, agent, io, "token", [&](auto* reply) {
-        return agent.GetToken(reply, ScopeOf(inv));
-      });
+      return Token(inv, agent, io);
+    case Command::kExec:
+      return RunExec(inv, agent, io, ScopeOf(inv));
+    case Command::kAudit:
+      return Unary<agent::v1::ListTokenHandoutsResponse>(
+          inv, agent, io, "audit", [&](auto* reply) { return agent.ListTokenHandouts(reply); });
     case Command::kOrgList:
       return Unary<agent::v1::ListOrgsResponse>(inv, agent, io, "org --list", [&](auto* reply) {
         return agent.ListOrgs(inv.verify, reply, ScopeOf(inv));

@@ -48,8 +48,10 @@ int main(int argc, char** argv) {
   // doctor starts the agent as any command does: most of its checks (the server, its clock,
   // pending revocations) run there, and no agent running is the normal state after boot.
   options.autostart = !inv.no_autostart && env("DATAGEN_NO_AUTOSTART").value_or("0") != "1";
-  // Stopping or looking at the agent never starts one (restart does, with this shell's settings).
-  if (inv.command == Command::kAgentStop || inv.command == Command::kAgentStatus) {
+  // Stopping or looking at the agent never starts one (restart does, with this shell's settings);
+  // nor does asking what it handed out (a new agent has handed out nothing).
+  if (inv.command == Command::kAgentStop || inv.command == Command::kAgentStatus ||
+      inv.command == Command::kAudit) {
     options.autostart = false;
   }
   options.agent_log_path = datagen::AgentLogFile(*socket);

@@ -9,7 +9,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/time.h"
 #include "agent/common/json.h"
+#include "agent/common/proto_time.h"
 #include "agent/common/text.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -65,13 +67,10 @@ std::string Text(const agent::v1::GetStatusResponse& reply) {
                       OrgSourceLine(reply.org_source()));
 }
 
-std::string Text(const agent::v1::ListProfilesResponse& reply) {
-  std::vector<std::vector<std::string>> rows = {
-      {"PROFILE", "STATE", "EMAIL", "ORG", "IDENTITY SERVER"}};
-  for (const auto& p : reply.profiles()) {
-    rows.push_back({OneLine(p.profile()), OneLine(p.status()), OneLine(p.email()),
-                    OneLine(p.active_org_slug()), OneLine(p.api_url())});
-  }
+namespace {
+
+// Rows as columns two spaces apart, the first row the heading; no trailing spaces.
+std::string Table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows) {
     for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
@@ -87,6 +86,36 @@ std::string Text(const agent::v1::ListProfilesResponse& reply) {
     absl::StrAppend(&out, line, "\n");
   }
   return out;
+}
+
+}  // namespace
+
+std::string Text(const agent::v1::ListProfilesResponse& reply) {
+  std::vector<std::vector<std::string>> rows = {
+      {"PROFILE", "STATE", "EMAIL", "ORG", "IDENTITY SERVER"}};
+  for (const auto& p : reply.profiles()) {
+    rows.push_back({OneLine(p.profile()), OneLine(p.status()), OneLine(p.email()),
+                    OneLine(p.active_org_slug()), OneLine(p.api_url())});
+  }
+  return Table(rows);
+}
+
+std::string Text(const agent::v1::ListTokenHandoutsResponse& reply) {
+  if (reply.handouts().empty()) return "no token handed out since the agent started\n";
+  std::vector<std::vector<std::string>> rows = {{"TIME", "PROFILE", "PID", "EXECUTABLE", "PARENT"}};
+  for (const auto& h : reply.handouts()) {
+    std::string executable = h.executable().empty() ? "?" : OneLine(h.executable());
+    if (h.executable_changed()) absl::StrAppend(&executable, " (changed since it started)");
+    std::string parent =
+        h.parent_pid() > 0
+            ? absl::StrCat(h.parent_pid(), " ",
+                           h.parent_executable().empty() ? "?" : OneLine(h.parent_executable()))
+            : "";
+    rows.push_back({absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", ToTime(h.time()), absl::UTCTimeZone()),
+                    OneLine(h.profile()), h.pid() > 0 ? absl::StrCat(h.pid()) : "?", executable,
+                    parent});
+  }
+  return Table(rows);
 }
 
 std::string Text(const agent::v1::ListOrgsResponse& reply) {
@@ -192,6 +221,16 @@ std::string RenderSignedOut(const agent::v1::GetStatusResponse& reply, const std
     absl::StrAppend(&error, ",\"pending_login\":", ToJson(reply.pending_login(), true));
   }
   return error + "}\n";
+}
+
+std::string MinValidWarning(const agent::v1::GetTokenResponse& reply, absl::Duration min_valid) {
+  std::string lifetime =
+      reply.lifetime_seconds() > 0
+          ? absl::StrCat("the identity server issues tokens for ",
+                         absl::FormatDuration(absl::Seconds(reply.lifetime_seconds())))
+          : "the session cannot be refreshed";
+  return absl::StrCat("warning: this token expires in less than --min-valid ",
+                      absl::FormatDuration(min_valid), ": ", lifetime, "\n");
 }
 
 }  // namespace datagen::cli

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/time/time.h"
 #include "client/cli_args.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
@@ -22,6 +23,8 @@ std::string Text(const agent::v1::LoginResult& result);
 std::string Text(const agent::v1::WatchEvent& event);
 // `status --all`: a header, then one aligned line per profile (name, state, email, org, issuer).
 std::string Text(const agent::v1::ListProfilesResponse& reply);
+// `audit`: TIME PROFILE PID EXECUTABLE PARENT, newest first.
+std::string Text(const agent::v1::ListTokenHandoutsResponse& reply);
 // The token alone on a line.
 std::string Text(const agent::v1::GetTokenResponse& reply);
 
@@ -40,6 +43,9 @@ std::string RenderJsonError(const std::string& code, const std::string& message)
 // status when nobody is signed in (GetStatusResponse.signed_out): the error object of
 // RenderJsonError("unauthenticated", message) with, beside it, "revocations_pending" when there
 // are any and "pending_login" (its code and page) while a login waits, plus a newline.
+// The warning `token` and `exec` print when the token handed out expires within --min-valid.
+std::string MinValidWarning(const agent::v1::GetTokenResponse& reply, absl::Duration min_valid);
+
 std::string RenderSignedOut(const agent::v1::GetStatusResponse& reply, const std::string& message);
 
 // "unauthenticated", "unavailable", ... (gRPC's code names in lower case).

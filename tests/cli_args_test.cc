@@ -29,6 +29,38 @@ TEST(ParseArgs, Commands) {
   EXPECT_EQ(Parse({}).invocation.command, Command::kHelp);
 }
 
+// Issue "Delegation": exec takes everything after `--` as the command, untouched.
+TEST(ParseArgs, ExecTakesTheCommandAfterDashDashWordForWord) {
+  ParseResult r = Parse({"auth", "exec", "--profile", "staging", "--min-valid", "10m", "--", "sh",
+                         "-c", "exit 7", "--profile", "--"});
+  ASSERT_TRUE(r.ok) << r.error.message;
+  EXPECT_EQ(r.invocation.command, Command::kExec);
+  EXPECT_EQ(r.invocation.profile, "staging");
+  EXPECT_EQ(r.invocation.min_valid, absl::Minutes(10));
+  EXPECT_EQ(r.invocation.exec_argv,
+            (std::vector<std::string>{"sh", "-c", "exit 7", "--profile", "--"}));
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"auth", "exec"},
+                                              {"auth", "exec", "--"},
+                                              {"auth", "exec", "env"}}) {
+    ParseResult e = Parse(bad);
+    EXPECT_FALSE(e.ok);
+    EXPECT_THAT(e.error.message, HasSubstr("needs a command after --"));
+  }
+  EXPECT_FALSE(Parse({"auth", "status", "--", "x"}).ok) << "only exec takes a command";
+}
+
+TEST(ParseArgs, MinValidIsADurationFromASecondToAWeek) {
+  EXPECT_EQ(Parse({"auth", "token", "--min-valid", "90s"}).invocation.min_valid, absl::Seconds(90));
+  EXPECT_EQ(Parse({"auth", "token", "--min-valid=1h30m"}).invocation.min_valid, absl::Minutes(90));
+  for (const char* bad : {"soon", "0s", "-5m", "600", "8d", "169h"}) {
+    ParseResult e = Parse({"auth", "token", "--min-valid", bad});
+    EXPECT_FALSE(e.ok) << bad;
+    EXPECT_THAT(e.error.message, HasSubstr("--min-valid takes a duration")) << bad;
+  }
+  EXPECT_FALSE(Parse({"auth", "status", "--min-valid", "10m"}).ok) << "only token and exec";
+  EXPECT_EQ(Parse({"auth", "audit"}).invocation.command, Command::kAudit);
+}
+
 TEST(ParseArgs, CommonFlags) {
   ParseResult r = Parse({"auth", "status", "--format", "json", "--no-autostart"});
   ASSERT_TRUE(r.ok);
@@ -104,9 +136,9 @@ TEST(ParseArgs, AMistypedCommandGetsASuggestion) {
             "unknown command: auht (did you mean: datagen auth?)");
   EXPECT_EQ(Parse({"auth", "frobnicate"}).error.message, "unknown command: auth frobnicate")
       << "nothing close: no guess";
-  EXPECT_EQ(
-      Parse({"auth", "frobnicate"}).error.usage,
-      "usage: datagen auth <login|logout|status|token|doctor|org|agent> [--format text|json]");
+  EXPECT_EQ(Parse({"auth", "frobnicate"}).error.usage,
+            "usage: datagen auth <login|logout|status|token|exec|audit|doctor|org|agent> [--format "
+            "text|json]");
 }
 
 }  // namespace

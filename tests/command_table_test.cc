@@ -30,7 +30,13 @@ TEST(CommandTableTest, EveryFlagOfEveryCommandIsAccepted) {
         std::vector<std::string> args = {"auth", command.name, flag.name};
         // A command that takes an argument gets its first one.
         if (!command.actions.empty()) args.insert(args.begin() + 2, command.actions[0]);
-        if (flag.takes_value) args.push_back(flag.name == "--format" ? "json" : "some-org");
+        if (flag.takes_value) {
+          args.push_back(flag.name == "--format"      ? "json"
+                         : flag.name == "--min-valid" ? "10m"
+                                                      : "some-org");
+        }
+        // exec needs its command.
+        if (command.name == "exec") args.insert(args.end(), {"--", "true"});
         // org needs one of --list / --use: give --list unless the flag is --use.
         if (command.name == "org" && flag.name != "--use" && flag.name != "--list") {
           args.push_back("--list");
@@ -49,9 +55,9 @@ TEST(CommandTableTest, AFlagOfAnotherCommandIsAUsageErrorWithThisCommandsUsage) 
   EXPECT_EQ(parsed.error.usage, UsageFor(FindCommand("logout")));
   EXPECT_EQ(UsageFor(FindCommand("logout")),
             "usage: datagen auth logout [--format text|json] [--profile <name> | --all]");
-  EXPECT_EQ(
-      UsageFor(nullptr),
-      "usage: datagen auth <login|logout|status|token|doctor|org|agent> [--format text|json]");
+  EXPECT_EQ(UsageFor(nullptr),
+            "usage: datagen auth <login|logout|status|token|exec|audit|doctor|org|agent> [--format "
+            "text|json]");
 }
 
 // Issue 22: a command's --help says what it does, with its flags and examples, and each example

@@ -60,6 +60,21 @@ TEST(E2eNodeClient, NamesTheProfileAndOrganizationInEveryRequest) {
   EXPECT_THAT(bad.err, HasSubstr("profile name"));
 }
 
+// Issue "Delegation": a plugin's one call for the token with what goes with it.
+TEST(E2eNodeClient, OneCallGivesTheTokenWithItsIssuerOrganizationAndExpiry) {
+  E2eEnv env;
+  env.WriteCredentials(env.MintToken());
+  ASSERT_EQ(env.Datagen({"auth", "status"}).exit_code, 0);
+  RunResult r = env.RunCommand(NodeClient({"credentials", "--org", "test-org"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"token_type\":\"Bearer\",\"api_url\":\"" + env.api_url() +
+                       "\",\"org\":\"test-org\",\"org_source\":\"flag\",\"profile\":"
+                       "\"default\",\"email\":\"you@yourcompany.com\",\"expires_at\":null,"
+                       "\"min_valid_unmet\":false,\"has_token\":true}\n");
+  RunResult audit = env.Datagen({"auth", "audit"});
+  EXPECT_THAT(audit.out, HasSubstr("/usr/bin/node"));
+}
+
 // Issue 22, bug 5, in another language: the Node client follows the session after the agent is
 // killed (it starts one through the CLI, as the CLI's watch does) and after a stop and a start.
 TEST(E2eNodeClient, TheWatchFollowsTheSessionAcrossACrashAndAStop) {

@@ -12,10 +12,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agent/common/json.h"
+#include "agent/common/paths.h"
 #include "agent/http/curl_http_transport.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
@@ -241,6 +243,61 @@ TEST_F(TwoOidcProviders, ShortLivedTokensAreRefreshedOncePerLifetimeByEachProfil
   EXPECT_GE(tokens[""].size(), 3u);
   EXPECT_GE(tokens["staging"].size(), 3u);
   EXPECT_EQ(Datagen({"auth", "status", "--all"}).exit_code, 0);
+}
+
+// Every door another program has to the session (exec's environment, the C++ library in
+// tools/whoami, the Python client) hands out a token that a certified provider accepts, for the
+// profile asked and at its own issuer only; exec's child sees no other secret of the issuer's.
+TEST_F(TwoOidcProviders, ExecAndTheLibrariesHandOutTokensTheRealIssuerAccepts) {
+  StartIssuers(3600);
+  SignIn("");
+  SignIn("staging");
+  std::vector<std::string> environment = env_.Env({"DATAGEN_API_URL=" + a_->url()});
+
+  // exec: the child's environment names the staging issuer and holds a token b accepts.
+  RunResult child = RunProcess(
+      {E2eEnv::DatagenBinary(), "auth", "exec", "--profile", "staging", "--", "/usr/bin/env"},
+      environment);
+  ASSERT_EQ(child.exit_code, 0) << child.err;
+  EXPECT_THAT(child.out, HasSubstr("DATAGEN_API_URL=" + b_->url() + "\n"));
+  EXPECT_THAT(child.out, HasSubstr("DATAGEN_PROFILE=staging\n"));
+  EXPECT_THAT(child.out, HasSubstr("DATAGEN_ORG=staging-org\n"));
+  const size_t at = child.out.find("DATAGEN_TOKEN=");
+  ASSERT_NE(at, std::string::npos);
+  const std::string token = child.out.substr(at + 14, child.out.find('\n', at) - at - 14);
+  EXPECT_EQ(b_->Userinfo(token), 200);
+  for (const std::string& secret : b_->Secrets()) {
+    if (secret != token) {
+      EXPECT_EQ(child.out.find(secret), std::string::npos) << "a refresh token";
+    }
+  }
+
+  // The C++ library: whoami asks the agent, then b's userinfo (found by b's discovery).
+  RunResult who = env_.RunCommand({Runfile("tools/whoami/whoami"), "--profile", "staging"},
+                                  {"DATAGEN_API_URL=" + a_->url()});
+  ASSERT_EQ(who.exit_code, 0) << who.err;
+  EXPECT_EQ(who.out, "email you@staging.example\norg staging-org\nissuer " + b_->url() + "\n");
+
+  // The Python client, for each profile: each token is accepted by its own issuer only.
+  std::vector<std::string> python_env =
+      env_.Env({"DATAGEN_API_URL=" + a_->url(), "PYTHONPATH=" + Runfile("client/python"),
+                "PATH=" + Dirname(E2eEnv::DatagenBinary()) + ":" + Dirname(E2eEnv::AgentBinary()) +
+                    ":/usr/bin:/bin"});
+  RunResult py = RunProcess({"/usr/bin/python3", "-c",
+                             "import datagen_auth as d\n"
+                             "print(d.token())\n"
+                             "c = d.credentials(profile='staging')\n"
+                             "print(c.token)\n"
+                             "print(c.api_url)\n"},
+                            python_env);
+  ASSERT_EQ(py.exit_code, 0) << py.err;
+  std::vector<std::string> lines = absl::StrSplit(py.out, '\n');
+  ASSERT_GE(lines.size(), 3u) << "python printed " << lines.size() << " lines";
+  EXPECT_EQ(a_->Userinfo(lines[0]), 200);
+  EXPECT_EQ(b_->Userinfo(lines[1]), 200);
+  EXPECT_EQ(lines[2], b_->url());
+  EXPECT_EQ(a_->Stat("foreign_tokens"), 0);
+  EXPECT_EQ(b_->Stat("foreign_tokens"), 0);
 }
 
 }  // namespace

@@ -30,6 +30,12 @@ constexpr const char* kUserinfo = testing::kUserinfoEndpoint;
 constexpr const char* kRevoke = testing::kRevokeEndpoint;
 constexpr const char* kToken = testing::kTokenEndpoint;
 
+// A session stored at `stored` whose access token lives `lifetime`.
+void SetExpiry(agent::v1::Credentials* c, absl::Time stored, absl::Duration lifetime) {
+  c->mutable_stored_at()->set_seconds(absl::ToUnixSeconds(stored));
+  c->mutable_token_expires_at()->set_seconds(absl::ToUnixSeconds(stored + lifetime));
+}
+
 class SessionTest : public ::testing::Test {
  protected:
   SessionTest() {
@@ -44,6 +50,16 @@ class SessionTest : public ::testing::Test {
     c.set_email("you@yourcompany.com");
     c.set_active_org_slug(org);
     c.set_api_url(kIssuer);
+    store_.Put(c);
+  }
+
+  // Signs in with access token dgat_1 expiring in `lifetime` and refresh token dgrt_1.
+  void SignInWithRefresh(absl::Duration lifetime) {
+    agent::v1::Credentials c;
+    c.set_api_url(testing::kIssuer);  // recorded by every login
+    c.set_token("dgat_1");
+    c.set_refresh_token("dgrt_1");
+    SetExpiry(&c, clock_.Now(), lifetime);
     store_.Put(c);
   }
 
@@ -318,11 +334,6 @@ class RecordingWatcher final : public Session::Watcher {
   uint64_t handle_ = 0;
 };
 
-void SetExpiry(agent::v1::Credentials* c, absl::Time stored, absl::Duration lifetime) {
-  c->mutable_stored_at()->set_seconds(absl::ToUnixSeconds(stored));
-  c->mutable_token_expires_at()->set_seconds(absl::ToUnixSeconds(stored + lifetime));
-}
-
 TEST_F(SessionTest, WatchersGetTheStateFirstThenEveryChangeWithIncreasingGenerations) {
   RecordingWatcher watcher(session_);
   ASSERT_EQ(watcher.events.size(), 1u);
@@ -391,12 +402,7 @@ TEST_F(SessionTest, ALoginWaitingForApprovalIsVisibleToWatchers) {
 }
 
 TEST_F(SessionTest, RefreshesAheadOfExpiryAndSavesTheRotatedRefreshToken) {
-  agent::v1::Credentials c;
-  c.set_api_url(testing::kIssuer);  // recorded by every login
-  c.set_token("dgat_1");
-  c.set_refresh_token("dgrt_1");
-  SetExpiry(&c, clock_.Now(), absl::Minutes(20));
-  store_.Put(c);
+  SignInWithRefresh(absl::Minutes(20));
   // Not due yet: due a quarter of the lifetime (5 min) before expiry.
   EXPECT_EQ(session_.DoDueWork(), clock_.Now() + absl::Minutes(15));
   EXPECT_EQ(http_.CountTo(kToken), 0);
@@ -434,12 +440,7 @@ TEST_F(SessionTest, ASuspendMakesTheRefreshDueAndTheIdentityStale) {
   EXPECT_TRUE(after->unverified()) << "confirmed two hours ago, not ten seconds ago";
 
   // A refresh that fell due during the suspend runs at the first look after it.
-  agent::v1::Credentials c;
-  c.set_api_url(testing::kIssuer);
-  c.set_token("dgat_1");
-  c.set_refresh_token("dgrt_1");
-  SetExpiry(&c, clock_.Now(), absl::Minutes(20));
-  store_.Put(c);
+  SignInWithRefresh(absl::Minutes(20));
   EXPECT_EQ(cached.DoDueWork(), clock_.BootTime() + absl::Minutes(15));
   clock_.Suspend(absl::Hours(2));
   http_.Reply(kToken, 200,
@@ -478,12 +479,7 @@ TEST_F(SessionTest, ANewLoginAndVerifyAlwaysAskAfreshAboutATokenOnceRefused) {
 }
 
 TEST_F(SessionTest, ARefusedRefreshExpiresTheSession) {
-  agent::v1::Credentials c;
-  c.set_api_url(testing::kIssuer);  // recorded by every login
-  c.set_token("dgat_1");
-  c.set_refresh_token("dgrt_1");
-  SetExpiry(&c, clock_.Now(), absl::Minutes(4));
-  store_.Put(c);
+  SignInWithRefresh(absl::Minutes(4));
   http_.Reply(kToken, 400, R"({"error":"invalid_grant","error_description":"revoked"})");
   RecordingWatcher watcher(session_);
   clock_.Advance(absl::Minutes(3) + absl::Seconds(1));
@@ -498,12 +494,7 @@ TEST_F(SessionTest, ARefusedRefreshExpiresTheSession) {
 }
 
 TEST_F(SessionTest, TransientRefreshFailuresBackOffAndKeepTheSession) {
-  agent::v1::Credentials c;
-  c.set_api_url(testing::kIssuer);  // recorded by every login
-  c.set_token("dgat_1");
-  c.set_refresh_token("dgrt_1");
-  SetExpiry(&c, clock_.Now(), absl::Minutes(4));
-  store_.Put(c);
+  SignInWithRefresh(absl::Minutes(4));
   http_.Fail(kToken, absl::UnavailableError("down"));
   clock_.Advance(absl::Minutes(3));
   // Unhurried in the background (a caller with an expired token refreshes at once).
@@ -514,12 +505,7 @@ TEST_F(SessionTest, TransientRefreshFailuresBackOffAndKeepTheSession) {
 }
 
 TEST_F(SessionTest, GetTokenRefreshesATokenAboutToExpire) {
-  agent::v1::Credentials c;
-  c.set_api_url(testing::kIssuer);  // recorded by every login
-  c.set_token("dgat_1");
-  c.set_refresh_token("dgrt_1");
-  SetExpiry(&c, clock_.Now(), absl::Minutes(30));
-  store_.Put(c);
+  SignInWithRefresh(absl::Minutes(30));
   auto token = session_.GetToken();
   ASSERT_THAT(token, IsOk());
   EXPECT_EQ(token->token(), "dgat_1");
@@ -536,12 +522,7 @@ TEST_F(SessionTest, GetTokenRefreshesATokenAboutToExpire) {
 // those that waited find a new token and send nothing (a server that revokes the grant on a
 // reused refresh token would otherwise see a burst of refreshes, one per caller).
 TEST_F(SessionTest, ParallelCallersOfAnOldTokenMakeOneRefresh) {
-  agent::v1::Credentials c;
-  c.set_api_url(testing::kIssuer);
-  c.set_token("dgat_1");
-  c.set_refresh_token("dgrt_1");
-  SetExpiry(&c, clock_.Now(), absl::Minutes(30));
-  store_.Put(c);
+  SignInWithRefresh(absl::Minutes(30));
   clock_.Advance(absl::Minutes(29) + absl::Seconds(30));
   http_.SetReply(kToken, 200,
                  R"({"access_token":"dgat_2","token_type":"bearer","expires_in":1800,)"

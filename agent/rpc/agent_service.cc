@@ -12,12 +12,15 @@
 namespace datagen {
 
 AgentService::AgentService(ProfileSet& profiles, Executor& executor, Activity& activity,
-                           agent::v1::AgentInfo info, std::function<bool()> handover)
+                           agent::v1::AgentInfo info, std::function<bool()> handover,
+                           const PeerTable& peers, TokenAudit& audit)
     : profiles_(profiles),
       executor_(executor),
       activity_(activity),
       info_(std::move(info)),
-      handover_(std::move(handover)) {}
+      handover_(std::move(handover)),
+      peers_(peers),
+      audit_(audit) {}
 
 namespace {
 // The profile a call names, loaded (without creating it). NotFound: it does not exist, which
@@ -51,12 +54,28 @@ AgentService::Unary* AgentService::GetToken(Context* context, const v1::GetToken
                                             v1::GetTokenResponse* response) {
   OrgChoice org = OrgOf(request->org(), request->org_source());
   std::string name = request->profile();
-  return Offload(context, *request, response,
-                 [this, name, org]() -> absl::StatusOr<v1::GetTokenResponse> {
-                   absl::StatusOr<Profile*> profile = Existing(profiles_, name);
-                   if (!profile.ok()) return AbsentAsSignedOut(profile.status());
-                   return (*profile)->session().GetToken(org);
-                 });
+  const int64_t min_valid = request->min_valid_seconds();
+  std::optional<ucred> peer = peers_.Find(context->peer());
+  return Offload(
+      context, *request, response,
+      [this, name, org, min_valid, peer]() -> absl::StatusOr<v1::GetTokenResponse> {
+        if (min_valid < 0 || min_valid > kMaxMinValidSeconds) {
+          return absl::InvalidArgumentError(absl::StrCat("min_valid_seconds must be between 0 and ",
+                                                         kMaxMinValidSeconds, " (a week)"));
+        }
+        absl::StatusOr<Profile*> profile = Existing(profiles_, name);
+        if (!profile.ok()) return AbsentAsSignedOut(profile.status());
+        absl::StatusOr<v1::GetTokenResponse> reply =
+            (*profile)->session().GetToken(org, absl::Seconds(min_valid));
+        if (reply.ok()) audit_.Record(reply->profile(), peer, absl::Now(), "GetToken");
+        return reply;
+      });
+}
+
+AgentService::Unary* AgentService::ListTokenHandouts(Context* context,
+                                                     const v1::ListTokenHandoutsRequest* request,
+                                                     v1::ListTokenHandoutsResponse* response) {
+  return AnswerNow(context, *request, [&] { *response = audit_.List(); });
 }
 
 grpc::ServerUnaryReactor* AgentService::RefuseOversized(grpc::CallbackServerContext* context,
@@ -88,6 +107,18 @@ AgentService::Unary* AgentService::Offload(Context* context,
     activity_.End();
     reactor->Finish(Reply(context, result.status()));
   });
+  return reactor;
+}
+
+template <typename Fill>
+AgentService::Unary* AgentService::AnswerNow(Context* context,
+                                             const google::protobuf::Message& request, Fill fill) {
+  if (auto* refused = RefuseOversized(context, request)) return refused;
+  MarkReply(context, info_);
+  activity_.Touch();
+  fill();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 
@@ -227,13 +258,7 @@ AgentService::Unary* AgentService::ListProfiles(Context* context,
 AgentService::Unary* AgentService::GetAgentInfo(Context* context,
                                                 const v1::GetAgentInfoRequest* request,
                                                 v1::AgentInfo* response) {
-  if (auto* refused = RefuseOversized(context, *request)) return refused;
-  MarkReply(context, info_);
-  activity_.Touch();
-  *response = info_;
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return AnswerNow(context, *request, [&] { *response = info_; });
 }
 
 AgentService::Unary* AgentService::Handover(Context* context, const v1::HandoverRequest* request,

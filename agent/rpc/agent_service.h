@@ -12,6 +12,8 @@
 #include "agent/common/wire_contract.h"
 #include "agent/profiles/profile_set.h"
 #include "agent/rpc/call_reply.h"
+#include "agent/rpc/peer_table.h"
+#include "agent/rpc/token_audit.h"
 #include "agent/runtime/activity.h"
 #include "agent/runtime/executor.h"
 #include "grpcpp/grpcpp.h"
@@ -33,8 +35,11 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   // agent to exit for an upgrade and says whether it exits now (see Handover in agent.proto).
   // A call that names a profile not loaded yet is offloaded (loading reads its files); a login
   // or a watch of a profile that does not exist creates it (its folder).
+  // `peers` names the process behind each connection and `audit` records each token handed
+  // out to one (ListTokenHandouts).
   AgentService(ProfileSet& profiles, Executor& executor, Activity& activity,
-               agent::v1::AgentInfo info, std::function<bool()> handover);
+               agent::v1::AgentInfo info, std::function<bool()> handover, const PeerTable& peers,
+               TokenAudit& audit);
 
   // Attaches the caller to the login in progress (LoginBroker), streaming its code and result.
   grpc::ServerWriteReactor<v1::LoginEvent>* Login(Context* context,
@@ -52,8 +57,13 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   // Offloaded: it deletes the file, then revokes at the server.
   Unary* Logout(Context*, const v1::LogoutRequest*, v1::LogoutResponse*) override;
 
-  // Offloaded: it may refresh the token first.
+  // Offloaded: it may refresh the token first. Each token handed out is recorded in the audit,
+  // with the process that asked.
   Unary* GetToken(Context*, const v1::GetTokenRequest*, v1::GetTokenResponse*) override;
+
+  // Answered on gRPC's thread, from memory.
+  Unary* ListTokenHandouts(Context*, const v1::ListTokenHandoutsRequest*,
+                           v1::ListTokenHandoutsResponse*) override;
 
   // Offloaded: one round trip to the identity server (Doctor).
   Unary* Diagnose(Context*, const v1::DiagnoseRequest*, v1::DiagnoseResponse*) override;
@@ -75,6 +85,8 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
  private:
   // The largest request the agent takes (agent.proto): every request is a few short fields.
   static constexpr size_t kMaxRequestBytes = 64 * 1024;
+  // The longest validity a GetToken may ask for (a week): beyond is INVALID_ARGUMENT.
+  static constexpr int64_t kMaxMinValidSeconds = 7 * 24 * 3600;
 
   // GetStatus with answer_signed_out: "not signed in" as a reply, with the waiting login's code.
   absl::StatusOr<v1::GetStatusResponse> SignedOutReply(
@@ -91,12 +103,18 @@ class AgentService final : public agent::v1::AuthAgent::CallbackService {
   template <typename Response, typename Call>
   Unary* Offload(Context* context, const google::protobuf::Message& request, Response* response,
                  Call call);
+  // Refuses an oversized `request`, else runs `fill` (memory only: no I/O, no waiting) on
+  // gRPC's thread and finishes the call OK.
+  template <typename Fill>
+  Unary* AnswerNow(Context* context, const google::protobuf::Message& request, Fill fill);
 
   ProfileSet& profiles_;
   Executor& executor_;
   Activity& activity_;
   const agent::v1::AgentInfo info_;
   const std::function<bool()> handover_;
+  const PeerTable& peers_;
+  TokenAudit& audit_;
 };
 
 }  // namespace datagen

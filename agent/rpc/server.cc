@@ -90,7 +90,7 @@ absl::StatusOr<std::string> AgentServer::BoundPath(int fd) {
 
 absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
     const std::string& socket_path, uid_t uid, const std::vector<grpc::Service*>& services,
-    int inherited_fd, Sleep sleep) {
+    int inherited_fd, Sleep sleep, PeerTable* peers) {
   if (socket_path.size() > kMaxSocketPathLength) {
     return absl::InvalidArgumentError(absl::StrCat("socket path too long: ", socket_path));
   }
@@ -103,6 +103,7 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   server->uid_ = uid;
   server->services_ = services;
   server->sleep_ = std::move(sleep);
+  server->peers_ = peers;
   if (server->sleep_.clock == nullptr || !server->sleep_.until_idle_for) {
     server->sleep_.after = absl::ZeroDuration();
   }
@@ -336,6 +337,7 @@ void AgentServer::AcceptUntilShutdown() {
         continue;
       }
     }
+    if (peers_ != nullptr) peers_->Set(fd, peer);            // before any call on it can run
     grpc::AddInsecureChannelFromFd(grpc_server_.get(), fd);  // gRPC owns fd from here
   }
 }

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "agent/common/clock.h"
 #include "agent/common/fd_io.h"
+#include "agent/rpc/peer_table.h"
 #include "grpcpp/grpcpp.h"
 
 namespace datagen {
@@ -43,9 +44,11 @@ class AgentServer {
   // `sleep`: when gRPC stops while idle (see Sleep). With `inherited_fd` >= 0 (socket activation:
   // systemd passed a listening socket), that socket is served instead and is neither created nor
   // removed; the lock is still taken. The standard grpc.health.v1.Health service answers SERVING.
+  // `peers` (not owned; may be null) learns the peer credentials of every connection accepted,
+  // before gRPC sees it.
   static absl::StatusOr<std::unique_ptr<AgentServer>> Start(
       const std::string& socket_path, uid_t uid, const std::vector<grpc::Service*>& services,
-      int inherited_fd, Sleep sleep);
+      int inherited_fd, Sleep sleep, PeerTable* peers = nullptr);
 
   // Whether gRPC is up now (false while asleep).
   bool awake();
@@ -98,6 +101,7 @@ class AgentServer {
   bool owns_socket_file_ = true;
   std::vector<grpc::Service*> services_;
   Sleep sleep_;
+  PeerTable* peers_ = nullptr;                     // not owned
   absl::Time last_accept_ = absl::InfinitePast();  // sleep_.clock's monotonic time
   UniqueFd poke_fd_;                               // eventfd: look again whether to sleep
   uint64_t clock_subscription_ = 0;                // sleep_.clock's moves: Reconsider

@@ -20,12 +20,25 @@ absl::Time RefreshSchedule::Due(const agent::v1::Credentials& credentials, absl:
   return boot_now + (expires - lead - wall_now);
 }
 
-absl::Duration RefreshSchedule::HandOutMargin(const agent::v1::Credentials& credentials,
-                                              absl::Duration most) {
-  if (!credentials.has_token_expires_at() || !credentials.has_stored_at()) return most;
+absl::Duration RefreshSchedule::Lifetime(const agent::v1::Credentials& credentials) {
+  if (!credentials.has_token_expires_at() || !credentials.has_stored_at()) {
+    return absl::ZeroDuration();
+  }
   absl::Duration lifetime =
       ToTime(credentials.token_expires_at()) - ToTime(credentials.stored_at());
+  return std::max(lifetime, absl::ZeroDuration());
+}
+
+absl::Duration RefreshSchedule::HandOutMargin(const agent::v1::Credentials& credentials,
+                                              absl::Duration most) {
+  absl::Duration lifetime = Lifetime(credentials);
   return lifetime > absl::ZeroDuration() ? std::min(most, lifetime / 4) : most;
+}
+
+absl::Duration RefreshSchedule::NeededFor(const agent::v1::Credentials& credentials,
+                                          absl::Duration min_valid) {
+  absl::Duration lifetime = Lifetime(credentials);
+  return lifetime > absl::ZeroDuration() ? std::min(min_valid, lifetime * 3 / 4) : min_valid;
 }
 
 absl::Duration RefreshSchedule::Failed(absl::Time boot_now) {

@@ -37,6 +37,13 @@ class RefreshSchedule {
   // every hand-out.
   static absl::Duration HandOutMargin(const agent::v1::Credentials& credentials,
                                       absl::Duration most);
+  // The lifetime the server gave the token (stored_at to expiry); zero when unknown.
+  static absl::Duration Lifetime(const agent::v1::Credentials& credentials);
+  // How much validity a hand-out asking for `min_valid` needs before a refresh: `min_valid`,
+  // but never more than three quarters of the token's lifetime, so that a caller asking more
+  // than the server ever gives gets the freshest token rather than a refresh at every call.
+  static absl::Duration NeededFor(const agent::v1::Credentials& credentials,
+                                  absl::Duration min_valid);
   // A refresh failed in a way that may pass; returns how long until the next try.
   absl::Duration Failed(absl::Time boot_now);
   // A refresh succeeded, or a new session began: back to the expiry-based schedule, with a lead

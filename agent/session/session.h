@@ -97,10 +97,13 @@ class Session {
   // Queues the tokens for revocation (persisted), deletes the credentials, then revokes at the
   // server; what the server did not accept stays queued and is retried by DoDueWork.
   absl::StatusOr<agent::v1::LogoutResponse> Logout() ABSL_LOCKS_EXCLUDED(mu_);
-  // The current access token, refreshed first when it expires within its hand-out margin, with its
-  // issuer, user and the organization in effect (`org`: checked as Status checks it, from
-  // memory when the identity is known).
-  absl::StatusOr<agent::v1::GetTokenResponse> GetToken(const OrgChoice& org = {})
+  // The current access token, refreshed first when it expires within its hand-out margin or
+  // within `min_valid` (RefreshSchedule::NeededFor; one refresh for all callers at once), with
+  // its issuer, user and the organization in effect (`org`: checked as Status checks it, from
+  // memory when the identity is known). The reply says when the token still expires within
+  // `min_valid` (min_valid_unmet: the server's tokens live shorter, or it cannot be refreshed).
+  absl::StatusOr<agent::v1::GetTokenResponse> GetToken(
+      const OrgChoice& org = {}, absl::Duration min_valid = absl::ZeroDuration())
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // The issuer a login that names none goes to: the one the session was issued by ("" when

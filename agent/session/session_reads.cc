@@ -1,6 +1,8 @@
 // Session: the reads (Status, ListOrgs, GetToken), from memory when the identity is fresh, else
 // after a round trip to the identity server, with the warnings each answer carries. The state
 // is in session.cc, the changes in session_changes.cc.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "agent/common/log.h"
 #include "agent/common/proto_time.h"
@@ -211,7 +213,8 @@ absl::StatusOr<agent::v1::ListOrgsResponse> Session::ListOrgs(bool verify, const
   return reply;
 }
 
-absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken(const OrgChoice& org) {
+absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken(const OrgChoice& org,
+                                                              absl::Duration min_valid) {
   // An organization asked for must be one of the user's: checked as Status checks it (from
   // memory when the identity is known), before any token leaves.
   std::string org_in_effect;
@@ -231,9 +234,10 @@ absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken(const OrgChoice& o
     Warnings ignored;
     absl::StatusOr<agent::v1::Credentials> current = UsableLocked(&ignored);
     if (!current.ok()) return current.status();
+    const absl::Duration needed = std::max(RefreshSchedule::HandOutMargin(*current, kHandOutMargin),
+                                           RefreshSchedule::NeededFor(*current, min_valid));
     if (current->has_token_expires_at() && !current->refresh_token().empty() &&
-        ToTime(current->token_expires_at()) - clock_.Now() <
-            RefreshSchedule::HandOutMargin(*current, kHandOutMargin)) {
+        ToTime(current->token_expires_at()) - clock_.Now() < needed) {
       near_expiry = current->token();
     }
   }
@@ -253,7 +257,12 @@ absl::StatusOr<agent::v1::GetTokenResponse> Session::GetToken(const OrgChoice& o
   }
   agent::v1::GetTokenResponse reply;
   reply.set_token(current->token());
-  if (current->has_token_expires_at()) *reply.mutable_expires_at() = current->token_expires_at();
+  reply.set_token_type("Bearer");
+  if (current->has_token_expires_at()) {
+    *reply.mutable_expires_at() = current->token_expires_at();
+    reply.set_min_valid_unmet(ToTime(current->token_expires_at()) - clock_.Now() < min_valid);
+  }
+  reply.set_lifetime_seconds(absl::ToInt64Seconds(RefreshSchedule::Lifetime(*current)));
   reply.set_profile(profile_);
   reply.set_api_url(IssuerOf(*current));
   reply.set_email(current->email());

@@ -331,4 +331,19 @@ bool E2eEnv::StopAgent() {
 
 std::string E2eEnv::AgentLog() const { return ReadFile(socket_dir() + "/agent.log"); }
 
+ForeignSocket::ForeignSocket(const std::string& dir)
+    : path_(dir + "/theirs/agent.sock"), record_(dir + "/theirs.record") {
+  const std::string folder = Dirname(path_);
+  EXPECT_EQ(mkdir(folder.c_str(), 0755), 0) << folder;
+  listener_ = Child({"/usr/bin/python3", Runfile("tests/testing/listener.py"), path_, record_}, {},
+                    dir + "/theirs.out", dir + "/theirs.err");
+  EXPECT_TRUE(WaitUntil([&] { return !ReadFile(record_).empty(); }))
+      << ReadFile(dir + "/theirs.err");
+  EXPECT_EQ(chown(folder.c_str(), 65534, 65534), 0) << folder;
+}
+
+std::string ForeignSocket::Record() const {
+  return std::string(absl::StripAsciiWhitespace(ReadFile(record_)));
+}
+
 }  // namespace datagen::testing

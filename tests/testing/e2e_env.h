@@ -124,6 +124,21 @@ inline E2eEnv::Options WithDiscovery(std::string mode) {
 // A loopback TCP port that nothing listens on (bound and released).
 int UnusedLoopbackPort();
 
+// A socket at <dir>/theirs/agent.sock in a folder that another user (uid 65534) owns, with a
+// listener behind it (tests/testing/listener.py: the test's target needs it as data) that
+// records every connection. For tests that a client refuses the folder and sends nothing.
+class ForeignSocket {
+ public:
+  explicit ForeignSocket(const std::string& dir);
+  const std::string& path() const { return path_; }
+  // "<connections> <bytes received> <connections closed>": "0 0 0" when nothing connected.
+  std::string Record() const;
+
+ private:
+  std::string path_, record_;
+  Child listener_;
+};
+
 }  // namespace datagen::testing
 
 #endif  // DATAGEN_TESTS_TESTING_E2E_ENV_H_

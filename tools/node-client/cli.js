@@ -11,7 +11,7 @@
 // Exit codes as the datagen CLI: 0 ok, 1 error, 4 not signed in.
 'use strict';
 const { spawnSync } = require('child_process');
-const { connect, connectHealth, call, grpc } = require('./client');
+const { connect, connectHealth, call, credentials, grpc } = require('./client');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -124,7 +124,15 @@ async function main() {
     return reply.status === 'SERVING' ? 0 : 1;
   }
   if (command === 'watch') return watch(client, limit ? Number(limit) : Infinity, scope);
-  console.error('usage: cli.js status | watch [N] | health');
+  if (command === 'credentials') {
+    // What a plugin gets in one call; the token itself is not printed, only that there is one.
+    const got = await credentials({ profile: scope.profile, org: scope.org,
+                                    minValid: limit ? Number(limit) : 0 }, client);
+    const { token, ...shown } = got;
+    console.log(JSON.stringify(Object.assign(shown, { has_token: token.length > 0 })));
+    return 0;
+  }
+  console.error('usage: cli.js status | watch [N] | health | credentials [MIN_VALID_SECONDS]');
   return 2;
 }
 

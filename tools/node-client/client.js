@@ -86,4 +86,47 @@ function call(client, method, request = {}, timeoutMs = 30000) {
   });
 }
 
-module.exports = { socketPath, checkSocket, connect, connectHealth, call, grpc };
+// The profile and organization of a request as every datagen client chooses them: the
+// arguments, else $DATAGEN_PROFILE and $DATAGEN_ORG (an IDE plugin passes its workspace setting).
+function scoped(request, { profile, org } = {}, env = process.env) {
+  const out = Object.assign({}, request, { profile: profile || env.DATAGEN_PROFILE || '' });
+  if (org) Object.assign(out, { org, org_source: 'ORG_SOURCE_FLAG' });
+  else if (env.DATAGEN_ORG) Object.assign(out, { org: env.DATAGEN_ORG, org_source: 'ORG_SOURCE_ENV' });
+  return out;
+}
+
+// The token and what goes with it, in one call: { token, token_type, api_url, org, org_source,
+// profile, email, expires_at (a Date or null), min_valid_unmet }. `minValid` in seconds: refresh
+// first unless the token stays valid that long. Rejects with the gRPC error (code 16,
+// UNAUTHENTICATED, when not signed in).
+async function credentials({ profile, org, minValid } = {}, client = connect()) {
+  const request = scoped({}, { profile, org });
+  if (minValid) request.min_valid_seconds = Math.ceil(minValid);
+  const reply = await call(client, 'GetToken', request);
+  const expires = reply.expires_at ? new Date(reply.expires_at.seconds * 1000) : null;
+  return {
+    token: reply.token, token_type: reply.token_type || 'Bearer', api_url: reply.api_url,
+    org: reply.active_org_slug, org_source: reply.org_source, profile: reply.profile,
+    email: reply.email, expires_at: expires, min_valid_unmet: reply.min_valid_unmet,
+  };
+}
+
+// The access token alone.
+async function token(options = {}, client = connect()) {
+  return (await credentials(options, client)).token;
+}
+
+// Who is signed in, as GetStatus answers it.
+async function status({ profile, org } = {}, client = connect()) {
+  return call(client, 'GetStatus', scoped({}, { profile, org }));
+}
+
+// The agent's record of token hand-outs, newest first (never a token).
+async function audit(client = connect()) {
+  return (await call(client, 'ListTokenHandouts', {})).handouts;
+}
+
+module.exports = {
+  socketPath, checkSocket, connect, connectHealth, call, grpc, scoped, credentials, token, status,
+  audit,
+};
